@@ -1,0 +1,89 @@
+//! All artefacts of a form as files, and the `build.rs` builder.
+
+use std::path::{Path, PathBuf};
+
+use formwork_schema::Form;
+
+/// One generated file: its name (relative to the output folder) and contents.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GeneratedFile {
+    /// File name, relative to the output folder (may contain `/`).
+    pub name: String,
+    /// Full contents.
+    pub contents: String,
+}
+
+/// Every artefact of `form`: `F.rs`, `F.STAGE.schema.json` per stage, `F.hbs` and its partials.
+pub fn generate(form: &Form) -> Vec<GeneratedFile> {
+    let mut files = Vec::new();
+    files.push(GeneratedFile { name: format!("{}.rs", form.id), contents: crate::rust::emit(form) });
+    for (i, stage) in form.stages.iter().enumerate() {
+        files.push(GeneratedFile {
+            name: format!("{}.{}.schema.json", form.id, stage.id),
+            contents: crate::json_schema::emit_string(form, i),
+        });
+    }
+    files.extend(crate::html::emit(form, &crate::html::Partials::builtin()));
+    files
+}
+
+/// Generates a form's Rust types from `build.rs`, the way prost-build does.
+///
+/// ```no_run
+/// formwork_codegen::Builder::new("specs/contact.yaml").compile().expect("spec is valid");
+/// ```
+/// writes `$OUT_DIR/contact.rs`, to be included with
+/// `include!(concat!(env!("OUT_DIR"), "/contact.rs"));`.
+#[derive(Debug, Clone)]
+pub struct Builder {
+    spec: PathBuf,
+    out_dir: Option<PathBuf>,
+}
+
+/// Why [`Builder::compile`] failed.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    /// The spec is invalid or unreadable.
+    #[error(transparent)]
+    Spec(#[from] formwork_schema::SpecError),
+    /// `OUT_DIR` is not set and no output folder was given.
+    #[error("OUT_DIR is not set: call Builder::out_dir or run from build.rs")]
+    NoOutDir,
+    /// Writing the generated file failed.
+    #[error("cannot write {}: {source}", path.display())]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+}
+
+impl Builder {
+    /// A builder for the spec at `spec`.
+    pub fn new(spec: impl AsRef<Path>) -> Self {
+        Builder { spec: spec.as_ref().to_path_buf(), out_dir: None }
+    }
+
+    /// Writes into `dir` instead of `$OUT_DIR`.
+    pub fn out_dir(mut self, dir: impl AsRef<Path>) -> Self {
+        self.out_dir = Some(dir.as_ref().to_path_buf());
+        self
+    }
+
+    /// Loads the spec, emits `FORM_ID.rs` and returns its path. Prints `cargo:rerun-if-changed`.
+    pub fn compile(self) -> Result<PathBuf, BuildError> {
+        println!("cargo:rerun-if-changed={}", self.spec.display());
+        let form = formwork_schema::load_file(&self.spec)?;
+        let dir = match self.out_dir {
+            Some(d) => d,
+            None => std::env::var_os("OUT_DIR").map(PathBuf::from).ok_or(BuildError::NoOutDir)?,
+        };
+        let path = dir.join(format!("{}.rs", form.id));
+        let contents = crate::rust::emit(&form);
+        if std::fs::read_to_string(&path).ok().as_deref() != Some(contents.as_str()) {
+            std::fs::write(&path, contents).map_err(|source| BuildError::Write { path: path.clone(), source })?;
+        }
+        Ok(path)
+    }
+}

@@ -1,0 +1,1 @@
+//! HTML template emitter (owned by the HTML work).

@@ -1,0 +1,1 @@
+//! JSON Schema emitter (owned by the JSON Schema work).

@@ -1,0 +1,1 @@
+//! Rust emitter (owned by the Rust-emitter work).

@@ -1,0 +1,759 @@
+//! Loading a spec: YAML text → [`SpecFile`] (located) → checks → [`Form`] IR.
+//!
+//! Syntax and shape errors stop at the first problem (the YAML cannot be read further);
+//! semantic checks run over the whole spec and report every problem at once.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use serde_saphyr::MessageFormatter;
+
+use crate::error::{Diagnostic, SpecError};
+use crate::located::{Located, Pos};
+use crate::model::*;
+use crate::raw::*;
+
+/// Reads and checks the spec at `path`.
+pub fn load_file(path: impl AsRef<Path>) -> Result<Form, SpecError> {
+    let path = path.as_ref();
+    let text = std::fs::read_to_string(path).map_err(|source| SpecError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    load_str(&path.display().to_string(), &text)
+}
+
+/// Parses and checks spec text; `file` names it in messages.
+pub fn load_str(file: &str, text: &str) -> Result<Form, SpecError> {
+    let raw = parse_str(file, text)?;
+    resolve(&raw).map_err(|diagnostics| SpecError::Invalid {
+        file: file.to_string(),
+        source_text: text.to_string(),
+        diagnostics,
+    })
+}
+
+/// Parses spec text into the surface model, without semantic checks.
+pub fn parse_str(file: &str, text: &str) -> Result<SpecFile, SpecError> {
+    serde_saphyr::from_str::<SpecFile>(text).map_err(|e| {
+        let pos = e
+            .location()
+            .map(|l| Pos {
+                line: u32::try_from(l.line()).unwrap_or(u32::MAX),
+                column: u32::try_from(l.column()).unwrap_or(u32::MAX),
+            })
+            .unwrap_or_default();
+        let message = serde_saphyr::DefaultMessageFormatter.format_message(&e).into_owned();
+        let help = shape_help(&message);
+        let mut d = Diagnostic::new(pos, message);
+        if let Some(h) = help {
+            d = d.help(h);
+        }
+        SpecError::Invalid {
+            file: file.to_string(),
+            source_text: text.to_string(),
+            diagnostics: vec![d],
+        }
+    })
+}
+
+fn shape_help(message: &str) -> Option<&'static str> {
+    if message.contains("unknown field") {
+        Some("check the key's spelling; `formwork spec-schema` prints every key the spec language knows")
+    } else if message.contains("missing field") {
+        Some("add the missing key")
+    } else if message.contains("duplicate") {
+        Some("remove one of the two entries")
+    } else {
+        None
+    }
+}
+
+/// Checks a parsed spec and resolves it into the [`Form`] IR, or returns every problem found.
+pub fn resolve(raw: &SpecFile) -> Result<Form, Vec<Diagnostic>> {
+    let mut cx = Checker::default();
+    let form = cx.form(raw);
+    if cx.diags.is_empty() {
+        Ok(form)
+    } else {
+        cx.diags.sort_by_key(|d| d.pos);
+        Err(cx.diags)
+    }
+}
+
+#[derive(Default)]
+struct Checker {
+    diags: Vec<Diagnostic>,
+    stages: Vec<String>,
+    lists: HashMap<String, ValueList>,
+}
+
+fn is_ident(s: &str) -> bool {
+    let mut chars = s.chars();
+    matches!(chars.next(), Some('a'..='z'))
+        && chars.all(|c| matches!(c, 'a'..='z' | '0'..='9' | '_'))
+}
+
+const KINDS: &[&str] = &[
+    "text", "long_text", "email", "url", "secret", "json", "number", "boolean", "choice", "file",
+    "image", "object", "group",
+];
+
+impl Checker {
+    fn err(&mut self, pos: Pos, message: impl Into<String>, help: impl Into<String>) {
+        self.diags.push(Diagnostic::new(pos, message).help(help));
+    }
+
+    fn ident(&mut self, id: &Located<String>, what: &str) {
+        if !is_ident(id) {
+            self.err(
+                id.pos,
+                format!("{what} id `{}` is not a valid identifier", id.value),
+                "use snake_case: a lower-case letter, then lower-case letters, digits or `_`",
+            );
+        }
+    }
+
+    fn unique<'a>(&mut self, seen: &mut HashMap<&'a str, Pos>, id: &'a Located<String>, what: &str) {
+        if let Some(first) = seen.get(id.as_str()) {
+            let first = *first;
+            self.err(
+                id.pos,
+                format!("duplicate {what} id `{}` (first declared at line {})", id.value, first.line),
+                format!("give each {what} a unique id"),
+            );
+        } else {
+            seen.insert(id.as_str(), id.pos);
+        }
+    }
+
+    fn form(&mut self, raw: &SpecFile) -> Form {
+        self.ident(&raw.form.id, "form");
+        let mut seen = HashMap::new();
+        for s in &raw.stages {
+            self.ident(&s.id, "stage");
+            self.unique(&mut seen, &s.id, "stage");
+        }
+        if raw.stages.is_empty() {
+            self.err(Pos { line: 1, column: 1 }, "the spec declares no stages", "add `stages:` with at least one stage, e.g. `- {id: submit, label: Submit}`");
+        }
+        if raw.stages.len() > 64 {
+            self.err(raw.stages[64].id.pos, "a spec may declare at most 64 stages", "merge stages");
+        }
+        self.stages = raw.stages.iter().map(|s| s.id.value.clone()).collect();
+
+        let mut seen = HashMap::new();
+        for l in &raw.lists {
+            self.ident(&l.id, "value list");
+            self.unique(&mut seen, &l.id, "value list");
+            let values = self.choices(&l.values, l.id.pos, &l.id);
+            self.lists.insert(
+                l.id.value.clone(),
+                ValueList { id: l.id.value.clone(), shared: true, values },
+            );
+        }
+
+        let mut section_ids = HashMap::new();
+        let mut field_ids: HashMap<&str, Pos> = HashMap::new();
+        let mut sections = Vec::new();
+        for s in &raw.sections {
+            self.ident(&s.id, "section");
+            self.unique(&mut section_ids, &s.id, "section");
+            for f in &s.fields {
+                self.unique(&mut field_ids, &f.id, "field");
+            }
+            if s.fields.is_empty() {
+                self.err(s.id.pos, format!("section `{}` has no fields", s.id.value), "add fields or remove the section");
+            }
+            let fields = s.fields.iter().map(|f| self.field(f)).collect();
+            sections.push(Section {
+                id: s.id.value.clone(),
+                title: s.title.clone(),
+                description: s.description.clone(),
+                fields,
+            });
+        }
+
+        let mut issued = Vec::new();
+        let mut issued_ids = HashMap::new();
+        for i in &raw.issued {
+            self.ident(&i.id, "issued value");
+            self.unique(&mut issued_ids, &i.id, "issued value");
+            if field_ids.contains_key(i.id.as_str()) {
+                self.err(i.id.pos, format!("issued value `{}` has the id of a field", i.id.value), "issued values are assigned by the server and never submitted: give it an id no field uses");
+            }
+            issued.push(Issued { id: i.id.value.clone(), label: i.label.clone(), generate: i.generate });
+        }
+
+        let mut form = Form {
+            id: raw.form.id.value.clone(),
+            title: raw.form.title.clone(),
+            description: raw.form.description.clone(),
+            version: raw.form.version.clone(),
+            stages: raw
+                .stages
+                .iter()
+                .map(|s| Stage { id: s.id.value.clone(), label: s.label.clone(), status: s.status.clone() })
+                .collect(),
+            sections,
+            rules: Vec::new(),
+            issued,
+        };
+        let mut rule_ids = HashMap::new();
+        for r in &raw.rules {
+            self.ident(&r.id, "rule");
+            self.unique(&mut rule_ids, &r.id, "rule");
+            if let Some(rule) = self.rule(r, &form) {
+                form.rules.push(rule);
+            }
+        }
+        form
+    }
+
+    fn choices(&mut self, values: &[ChoiceDef], pos: Pos, owner: &Located<String>) -> Vec<Choice> {
+        if values.is_empty() {
+            self.err(pos, format!("value list `{}` is empty", owner.value), "list at least one value (`- {id: ..., label: ...}`)");
+        }
+        let mut seen = HashMap::new();
+        for v in values {
+            if v.id.trim().is_empty() {
+                self.err(v.id.pos, "a value id is blank", "give the value a non-blank id");
+            }
+            self.unique(&mut seen, &v.id, "value");
+        }
+        values.iter().map(|v| Choice { id: v.id.value.clone(), label: v.label.clone() }).collect()
+    }
+
+    fn stage_set(&mut self, def: &Located<StagesDef>) -> StageSet {
+        let mut bits = 0u64;
+        let known = |cx: &mut Checker, id: &str| -> Option<usize> {
+            let i = cx.stages.iter().position(|s| s == id);
+            if i.is_none() {
+                let list = cx.stages.join(", ");
+                cx.err(def.pos, format!("unknown stage `{id}`"), format!("use one of the declared stages: {list}"));
+            }
+            i
+        };
+        match &def.value {
+            StagesDef::All(true) => {
+                for i in 0..self.stages.len() {
+                    bits |= 1 << i;
+                }
+            }
+            StagesDef::All(false) => {}
+            StagesDef::From(id) => {
+                if let Some(i) = known(self, id) {
+                    for j in i..self.stages.len() {
+                        bits |= 1 << j;
+                    }
+                }
+            }
+            StagesDef::List(ids) => {
+                for id in ids {
+                    if let Some(i) = known(self, id) {
+                        bits |= 1 << i;
+                    }
+                }
+            }
+        }
+        StageSet(bits)
+    }
+
+    /// Reports constraint keys given for a kind they do not apply to.
+    fn not_for(&mut self, f: &FieldDef, kind: &str, keys: &[(&str, bool, Pos)]) {
+        for (key, given, pos) in keys {
+            if *given {
+                let pos = if *pos == Pos::default() { f.id.pos } else { *pos };
+                self.err(
+                    pos,
+                    format!("`{key}` does not apply to `{kind}` field `{}`", f.id.value),
+                    format!("remove `{key}`, or change the field's kind"),
+                );
+            }
+        }
+    }
+
+    fn min_max<T: PartialOrd + std::fmt::Display + Copy>(
+        &mut self,
+        min: &Option<Located<T>>,
+        max: &Option<Located<T>>,
+        what: &str,
+        field: &str,
+    ) {
+        if let (Some(lo), Some(hi)) = (min, max)
+            && lo.value > hi.value
+        {
+            self.err(
+                hi.pos,
+                format!("field `{field}`: max {what} {} is less than min {what} {}", hi.value, lo.value),
+                format!("make max {what} at least min {what}"),
+            );
+        }
+    }
+
+    fn field(&mut self, f: &FieldDef) -> Field {
+        self.ident(&f.id, "field");
+        let kind_name = f.kind.as_str();
+        let known_kind = KINDS.contains(&kind_name);
+        if !known_kind {
+            self.err(
+                f.kind.pos,
+                format!("unknown field kind `{kind_name}`"),
+                format!("use one of: {}", KINDS.join(", ")),
+            );
+        }
+        let required = f.required.as_ref().map(|r| self.stage_set(r)).unwrap_or_default();
+        let p = |o: &Option<Located<u32>>| o.as_ref().map(|l| l.pos).unwrap_or_default();
+        let is_text = matches!(kind_name, "text" | "long_text" | "email" | "url" | "secret" | "json");
+        let text_keys = [
+            ("min_length", f.min_length.is_some(), p(&f.min_length)),
+            ("max_length", f.max_length.is_some(), p(&f.max_length)),
+            ("pattern", f.pattern.is_some(), f.pattern.as_ref().map(|l| l.pos).unwrap_or_default()),
+        ];
+        let url_keys = [
+            ("schemes", f.schemes.is_some(), f.schemes.as_ref().map(|l| l.pos).unwrap_or_default()),
+            ("hosts", f.hosts.is_some(), f.hosts.as_ref().map(|l| l.pos).unwrap_or_default()),
+        ];
+        let json_keys = [("json_type", f.json_type.is_some(), f.json_type.as_ref().map(|l| l.pos).unwrap_or_default())];
+        let number_keys = [
+            ("minimum", f.minimum.is_some(), f.minimum.as_ref().map(|l| l.pos).unwrap_or_default()),
+            ("maximum", f.maximum.is_some(), f.maximum.as_ref().map(|l| l.pos).unwrap_or_default()),
+            ("integer", f.integer.is_some(), Pos::default()),
+        ];
+        let choice_keys = [
+            ("list", f.list.is_some(), f.list.as_ref().map(|l| l.pos).unwrap_or_default()),
+            ("values", f.values.is_some(), Pos::default()),
+            ("distinct", f.distinct.is_some(), Pos::default()),
+        ];
+        let items_keys = [
+            ("min_items", f.min_items.is_some(), p(&f.min_items)),
+            ("max_items", f.max_items.is_some(), p(&f.max_items)),
+        ];
+        let multiple_keys = [("multiple", f.multiple.is_some(), Pos::default())];
+        let file_keys = [
+            ("media_types", f.media_types.is_some(), f.media_types.as_ref().map(|l| l.pos).unwrap_or_default()),
+            ("max_bytes", f.max_bytes.is_some(), f.max_bytes.as_ref().map(|l| l.pos).unwrap_or_default()),
+        ];
+        let image_keys = [
+            ("min_width", f.min_width.is_some(), p(&f.min_width)),
+            ("min_height", f.min_height.is_some(), p(&f.min_height)),
+            ("aspect_ratio", f.aspect_ratio.is_some(), f.aspect_ratio.as_ref().map(|l| l.pos).unwrap_or_default()),
+            ("sizes", f.sizes.is_some(), Pos::default()),
+        ];
+        let bool_keys = [("must_be_true", f.must_be_true.is_some(), f.must_be_true.as_ref().map(|l| l.pos).unwrap_or_default())];
+        let sub_keys = [("fields", f.fields.is_some(), Pos::default())];
+        let group_keys = [("item_label", f.item_label.is_some(), Pos::default())];
+
+        if known_kind {
+            if !is_text {
+                self.not_for(f, kind_name, &text_keys);
+            }
+            if kind_name != "url" {
+                self.not_for(f, kind_name, &url_keys);
+            }
+            if kind_name != "json" {
+                self.not_for(f, kind_name, &json_keys);
+            }
+            if kind_name != "number" {
+                self.not_for(f, kind_name, &number_keys);
+            }
+            if kind_name != "choice" {
+                self.not_for(f, kind_name, &choice_keys);
+            }
+            let multi = f.multiple.unwrap_or(false);
+            if !matches!(kind_name, "choice" | "file" | "image") {
+                self.not_for(f, kind_name, &multiple_keys);
+            }
+            if !(kind_name == "group" || (matches!(kind_name, "choice" | "file" | "image") && multi)) {
+                self.not_for(f, kind_name, &items_keys);
+            }
+            if !matches!(kind_name, "file" | "image") {
+                self.not_for(f, kind_name, &file_keys);
+            }
+            if kind_name != "image" {
+                self.not_for(f, kind_name, &image_keys);
+            }
+            if kind_name != "boolean" {
+                self.not_for(f, kind_name, &bool_keys);
+            }
+            if !matches!(kind_name, "object" | "group") {
+                self.not_for(f, kind_name, &sub_keys);
+            }
+            if kind_name != "group" {
+                self.not_for(f, kind_name, &group_keys);
+            }
+        }
+        self.min_max(&f.min_length, &f.max_length, "length", &f.id);
+        self.min_max(&f.min_items, &f.max_items, "items", &f.id);
+        self.min_max(&f.minimum, &f.maximum, "value", &f.id);
+
+        let kind = match kind_name {
+            "number" => Kind::Number(NumberRules {
+                integer: f.integer.unwrap_or(false),
+                minimum: f.minimum.as_ref().map(|l| l.value),
+                maximum: f.maximum.as_ref().map(|l| l.value),
+            }),
+            "boolean" => Kind::Boolean(BooleanRules {
+                must_be_true: f.must_be_true.as_ref().map(|s| self.stage_set(s)).unwrap_or_default(),
+            }),
+            "choice" => Kind::Choice(self.choice(f)),
+            "file" | "image" => Kind::File(self.file(f, kind_name == "image")),
+            "object" | "group" => {
+                let subs = match &f.fields {
+                    Some(subs) if !subs.is_empty() => subs,
+                    _ => {
+                        self.err(f.kind.pos, format!("`{kind_name}` field `{}` has no sub-fields", f.id.value), "add `fields:` with at least one field");
+                        &Vec::new()
+                    }
+                };
+                let mut seen = HashMap::new();
+                for s in subs {
+                    self.unique(&mut seen, &s.id, "field");
+                }
+                let fields: Vec<Field> = subs.iter().map(|s| self.field(s)).collect();
+                if kind_name == "object" {
+                    Kind::Object(ObjectRules { fields })
+                } else {
+                    Kind::Group(GroupRules {
+                        fields,
+                        item_label: f.item_label.clone().unwrap_or_else(|| "item".to_string()),
+                        min_items: f.min_items.as_ref().map(|l| l.value),
+                        max_items: f.max_items.as_ref().map(|l| l.value),
+                    })
+                }
+            }
+            _ => Kind::Text(self.text(f, kind_name)),
+        };
+
+        let checks = f.checks.iter().filter_map(|c| self.check(c, f, kind_name)).collect();
+        let mut field = Field {
+            id: f.id.value.clone(),
+            label: f.label.clone(),
+            help: f.help.clone(),
+            example: f.example.clone(),
+            required,
+            default: None,
+            kind,
+            checks,
+            messages: f.messages.clone(),
+        };
+        if let Some(d) = &f.default {
+            if let Err(why) = default_fits(&field, &d.value) {
+                self.err(d.pos, format!("default of field `{}`: {why}", f.id.value), "change the default to a value the field accepts, or remove it");
+            }
+            field.default = Some(d.value.clone());
+        }
+        field
+    }
+
+    fn text(&mut self, f: &FieldDef, kind_name: &str) -> TextRules {
+        let format = match kind_name {
+            "long_text" => TextFormat::Long,
+            "email" => TextFormat::Email,
+            "secret" => TextFormat::Secret,
+            "json" => {
+                let json_type = f.json_type.as_ref().map(|t| t.value.clone());
+                if let Some(t) = &f.json_type
+                    && !matches!(t.as_str(), "object" | "array" | "string" | "number" | "boolean")
+                {
+                    self.err(t.pos, format!("unknown JSON type `{}`", t.value), "use one of: object, array, string, number, boolean");
+                }
+                TextFormat::Json { json_type }
+            }
+            "url" => {
+                let schemes = match &f.schemes {
+                    Some(s) => {
+                        if s.is_empty() {
+                            self.err(s.pos, "`schemes` is empty", "list at least one scheme, e.g. [https]");
+                        }
+                        s.iter().map(|x| x.to_ascii_lowercase()).collect()
+                    }
+                    None => vec!["http".to_string(), "https".to_string()],
+                };
+                let hosts = f.hosts.as_ref().map(|h| h.iter().map(|x| x.to_ascii_lowercase()).collect()).unwrap_or_default();
+                TextFormat::Url { schemes, hosts }
+            }
+            _ => TextFormat::Plain,
+        };
+        if let Some(p) = &f.pattern
+            && let Err(e) = regex::Regex::new(p)
+        {
+            let first = e.to_string().lines().last().unwrap_or("").trim().to_string();
+            self.err(p.pos, format!("pattern of field `{}` is not a valid regular expression: {first}", f.id.value), "write the pattern in Rust regex syntax (https://docs.rs/regex)");
+        }
+        TextRules {
+            format,
+            min_length: f.min_length.as_ref().map(|l| l.value),
+            max_length: f.max_length.as_ref().map(|l| l.value),
+            pattern: f.pattern.as_ref().map(|p| p.value.clone()),
+        }
+    }
+
+    fn choice(&mut self, f: &FieldDef) -> ChoiceRules {
+        let list = match (&f.list, &f.values) {
+            (Some(id), None) => match self.lists.get(id.as_str()) {
+                Some(l) => l.clone(),
+                None => {
+                    let mut known: Vec<&str> = self.lists.keys().map(String::as_str).collect();
+                    known.sort_unstable();
+                    let help = if known.is_empty() {
+                        "declare the list under `lists:`".to_string()
+                    } else {
+                        format!("use one of the declared lists: {}", known.join(", "))
+                    };
+                    self.err(id.pos, format!("unknown value list `{}`", id.value), help);
+                    ValueList { id: id.value.clone(), shared: true, values: Vec::new() }
+                }
+            },
+            (None, Some(values)) => ValueList {
+                id: f.id.value.clone(),
+                shared: false,
+                values: self.choices(values, f.id.pos, &f.id),
+            },
+            (Some(id), Some(_)) => {
+                self.err(id.pos, format!("choice field `{}` has both `list` and `values`", f.id.value), "keep one: `list: NAME` for a shared list, or inline `values:`");
+                ValueList { id: id.value.clone(), shared: true, values: Vec::new() }
+            }
+            (None, None) => {
+                self.err(f.kind.pos, format!("choice field `{}` has no values", f.id.value), "add `list: NAME` (a list under `lists:`) or inline `values:`");
+                ValueList { id: f.id.value.clone(), shared: false, values: Vec::new() }
+            }
+        };
+        let multiple = f.multiple.unwrap_or(false);
+        ChoiceRules {
+            list,
+            multiple,
+            min_items: f.min_items.as_ref().map(|l| l.value),
+            max_items: f.max_items.as_ref().map(|l| l.value),
+            distinct: f.distinct.unwrap_or(true),
+        }
+    }
+
+    fn file(&mut self, f: &FieldDef, image: bool) -> FileRules {
+        let media_types: Vec<String> = f
+            .media_types
+            .as_ref()
+            .map(|m| {
+                for t in m.iter() {
+                    let ok = t.split_once('/').is_some_and(|(a, b)| !a.is_empty() && !b.is_empty() && !b.contains('/'));
+                    if !ok {
+                        self.err(m.pos, format!("`{t}` is not a media type"), "write media types as `type/subtype`, e.g. image/png");
+                    }
+                }
+                m.iter().map(|t| t.to_ascii_lowercase()).collect()
+            })
+            .unwrap_or_default();
+        let aspect_ratio = f.aspect_ratio.as_ref().and_then(|r| {
+            let parsed = parse_pair(r, ':');
+            if parsed.is_none() {
+                self.err(r.pos, format!("aspect ratio `{}` is not `W:H`", r.value), "write it as two positive whole numbers, e.g. 16:10");
+            }
+            parsed.map(|(w, h)| {
+                let g = gcd(w, h);
+                (w / g, h / g)
+            })
+        });
+        let mut sizes = Vec::new();
+        for s in f.sizes.iter().flatten() {
+            match parse_pair(s, 'x') {
+                Some((width, height)) => {
+                    if let Some((rw, rh)) = aspect_ratio
+                        && u64::from(width) * u64::from(rh) != u64::from(height) * u64::from(rw)
+                    {
+                        self.err(s.pos, format!("size {} does not have the field's aspect ratio {rw}:{rh}", s.value), "fix the size or the aspect ratio");
+                    }
+                    if f.min_width.as_ref().is_some_and(|m| width < m.value) || f.min_height.as_ref().is_some_and(|m| height < m.value) {
+                        self.err(s.pos, format!("size {} is below the field's minimum width/height", s.value), "fix the size or the minimum");
+                    }
+                    sizes.push(Size { width, height })
+                }
+                None => self.err(s.pos, format!("size `{}` is not `WxH`", s.value), "write sizes as width x height in pixels, e.g. 1280x800"),
+            }
+        }
+        FileRules {
+            image,
+            multiple: f.multiple.unwrap_or(false),
+            media_types,
+            max_bytes: f.max_bytes.as_ref().map(|l| l.value),
+            min_width: f.min_width.as_ref().map(|l| l.value),
+            min_height: f.min_height.as_ref().map(|l| l.value),
+            aspect_ratio,
+            sizes,
+            min_items: f.min_items.as_ref().map(|l| l.value),
+            max_items: f.max_items.as_ref().map(|l| l.value),
+        }
+    }
+
+    fn check(&mut self, c: &CheckDef, f: &FieldDef, kind_name: &str) -> Option<Check> {
+        let given = [c.sentence_case.is_some(), c.scheme.is_some(), c.cel.is_some()];
+        if given.iter().filter(|g| **g).count() != 1 {
+            self.err(f.id.pos, format!("a check of field `{}` must have exactly one of `sentence_case`, `scheme`, `cel`", f.id.value), "split it into one check per test");
+            return None;
+        }
+        let test = if let Some(sc) = &c.sentence_case {
+            if !matches!(kind_name, "text" | "long_text") {
+                self.err(sc.pos, format!("`sentence_case` does not apply to `{kind_name}` field `{}`", f.id.value), "use it on text fields");
+            }
+            if !sc.value {
+                self.err(sc.pos, "`sentence_case: false` checks nothing", "remove the check");
+            }
+            CheckTest::SentenceCase
+        } else if let Some(s) = &c.scheme {
+            if kind_name != "url" {
+                self.err(s.pos, format!("`scheme` does not apply to `{kind_name}` field `{}`", f.id.value), "use it on url fields");
+            }
+            CheckTest::Scheme(s.iter().map(|x| x.to_ascii_lowercase()).collect())
+        } else {
+            let expr = c.cel.as_ref()?;
+            self.cel(expr, "value");
+            CheckTest::Cel(expr.value.clone())
+        };
+        Some(Check { test, severity: c.severity, message: c.message.clone() })
+    }
+
+    fn cel(&mut self, expr: &Located<String>, var: &str) {
+        if let Err(why) = crate::expr::check(expr, var) {
+            self.err(expr.pos, format!("invalid CEL expression: {why}"), format!("write a CEL expression (https://cel.dev) over `{var}` that yields a bool"));
+        }
+    }
+
+    fn item_field(&mut self, of: &Located<String>, form: &Form) -> Option<ItemField> {
+        let Some((group, field)) = of.split_once("[].") else {
+            self.err(of.pos, format!("`{}` is not `GROUP[].FIELD`", of.value), "name a repeated group and one of its fields, e.g. app_actions[].locations");
+            return None;
+        };
+        let Some(g) = form.field(group) else {
+            self.err(of.pos, format!("rule names field `{group}`, which does not exist"), "use the id of a top-level repeated group");
+            return None;
+        };
+        let Kind::Group(rules) = &g.kind else {
+            self.err(of.pos, format!("field `{group}` is not a repeated group"), "aggregate rules count over the items of a `group` field");
+            return None;
+        };
+        match rules.fields.iter().find(|s| s.id == field) {
+            None => {
+                let known: Vec<&str> = rules.fields.iter().map(|s| s.id.as_str()).collect();
+                self.err(of.pos, format!("group `{group}` has no field `{field}`"), format!("use one of: {}", known.join(", ")));
+                None
+            }
+            Some(s) if !matches!(s.kind, Kind::Choice(_)) => {
+                self.err(of.pos, format!("field `{group}[].{field}` is not a choice"), "aggregate rules count the values of a choice field");
+                None
+            }
+            Some(_) => Some(ItemField { group: group.to_string(), field: field.to_string() }),
+        }
+    }
+
+    fn rule(&mut self, r: &RuleDef, form: &Form) -> Option<Rule> {
+        let given = [r.max_per_value.is_some(), r.max_total.is_some(), r.cel.is_some()];
+        if given.iter().filter(|g| **g).count() != 1 {
+            self.err(r.id.pos, format!("rule `{}` must have exactly one of `max_per_value`, `max_total`, `cel`", r.id.value), "split it into one rule per test");
+            return None;
+        }
+        if r.cel.is_none()
+            && let Some(f) = &r.field
+        {
+            self.err(f.pos, "`field` only applies to `cel` rules", "aggregate rules report at their group; remove `field`");
+        }
+        let test = if let Some(a) = &r.max_per_value {
+            RuleTest::MaxPerValue { of: self.item_field(&a.of, form)?, max: a.max.value }
+        } else if let Some(a) = &r.max_total {
+            RuleTest::MaxTotal { of: self.item_field(&a.of, form)?, max: a.max.value }
+        } else {
+            let expr = r.cel.as_ref()?;
+            self.cel(expr, "self");
+            let path = match &r.field {
+                None => String::new(),
+                Some(f) => match f.split_once("[].") {
+                    Some(_) => format!("/{}", self.item_field(f, form)?.group),
+                    None if form.field(f).is_some() => format!("/{}", f.value),
+                    None => {
+                        self.err(f.pos, format!("rule names field `{}`, which does not exist", f.value), "use the id of a top-level field");
+                        return None;
+                    }
+                },
+            };
+            RuleTest::Cel { expr: expr.value.clone(), path }
+        };
+        Some(Rule {
+            id: r.id.value.clone(),
+            description: r.description.clone(),
+            test,
+            severity: r.severity,
+            message: r.message.clone(),
+        })
+    }
+}
+
+fn parse_pair(s: &str, sep: char) -> Option<(u32, u32)> {
+    let (a, b) = s.split_once(sep)?;
+    let a: u32 = a.trim().parse().ok()?;
+    let b: u32 = b.trim().parse().ok()?;
+    (a > 0 && b > 0).then_some((a, b))
+}
+
+fn gcd(a: u32, b: u32) -> u32 {
+    if b == 0 { a } else { gcd(b, a % b) }
+}
+
+/// Whether a default value fits its field (type, choices, lengths); `Err` says why not.
+fn default_fits(field: &Field, v: &serde_json::Value) -> Result<(), String> {
+    use serde_json::Value;
+    match (&field.kind, v) {
+        (Kind::Text(t), Value::String(s)) => {
+            let n = s.chars().count() as u64;
+            if t.max_length.is_some_and(|m| n > u64::from(m)) {
+                return Err(format!("it is longer than max_length {}", t.max_length.unwrap_or(0)));
+            }
+            if matches!(t.format, TextFormat::Secret) {
+                return Err("secrets cannot have defaults".into());
+            }
+            Ok(())
+        }
+        (Kind::Number(_), Value::Number(_)) | (Kind::Boolean(_), Value::Bool(_)) => Ok(()),
+        (Kind::Choice(c), Value::String(s)) if !c.multiple => {
+            if c.list.values.is_empty() || c.list.get(s).is_some() {
+                Ok(())
+            } else {
+                Err(format!("`{s}` is not one of the field's choices ({})", ids(&c.list)))
+            }
+        }
+        (Kind::Choice(c), Value::Array(items)) if c.multiple => {
+            for item in items {
+                match item {
+                    Value::String(s) if c.list.values.is_empty() || c.list.get(s).is_some() => {}
+                    Value::String(s) => {
+                        return Err(format!("`{s}` is not one of the field's choices ({})", ids(&c.list)));
+                    }
+                    _ => return Err("it holds a non-string item".into()),
+                }
+            }
+            if c.max_items.is_some_and(|m| items.len() > m as usize) {
+                return Err("it has more items than max_items".into());
+            }
+            Ok(())
+        }
+        (Kind::File(_), _) | (Kind::Object(_), _) | (Kind::Group(_), _) => {
+            Err("files, objects and groups cannot have defaults".into())
+        }
+        _ => Err(format!("it has the wrong type for a {} field", kind_label(&field.kind))),
+    }
+}
+
+fn ids(list: &ValueList) -> String {
+    let v: Vec<&str> = list.values.iter().map(|c| c.id.as_str()).collect();
+    v.join(", ")
+}
+
+fn kind_label(k: &Kind) -> &'static str {
+    match k {
+        Kind::Text(_) => "text",
+        Kind::Number(_) => "number",
+        Kind::Boolean(_) => "boolean",
+        Kind::Choice(_) => "choice",
+        Kind::File(_) => "file",
+        Kind::Object(_) => "object",
+        Kind::Group(_) => "group",
+    }
+}
+

@@ -1,0 +1,428 @@
+//! The checked, resolved form model: the one IR every emitter and the runtime consume.
+//!
+//! Built only by [`crate::load`] (or [`crate::check::resolve`]) from a [`crate::raw::SpecFile`]
+//! that passed every spec check: list references are resolved, stages are bit sets,
+//! ratios and sizes are numbers.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+pub use crate::raw::{GeneratorName, Severity};
+
+/// A checked form.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Form {
+    /// Identifier (snake_case).
+    pub id: String,
+    /// Human title.
+    pub title: String,
+    /// Description shown above the form.
+    pub description: Option<String>,
+    /// Spec version.
+    pub version: Option<String>,
+    /// Ordered stages.
+    pub stages: Vec<Stage>,
+    /// Ordered sections.
+    pub sections: Vec<Section>,
+    /// Cross-field rules.
+    pub rules: Vec<Rule>,
+    /// Server-assigned values.
+    pub issued: Vec<Issued>,
+}
+
+/// A stage of the form (index = position in [`Form::stages`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Stage {
+    /// Identifier.
+    pub id: String,
+    /// Button label.
+    pub label: String,
+    /// Record status after success at this stage.
+    pub status: Option<String>,
+}
+
+/// A set of stages, as a bit set over stage indexes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct StageSet(pub u64);
+
+impl StageSet {
+    /// No stage.
+    pub const NONE: StageSet = StageSet(0);
+    /// Whether the stage with this index is in the set.
+    pub fn contains(self, stage: usize) -> bool {
+        stage < 64 && self.0 & (1 << stage) != 0
+    }
+    /// Whether the set holds every one of `n` stages.
+    pub fn is_all(self, n: usize) -> bool {
+        (0..n).all(|i| self.contains(i))
+    }
+    /// Whether the set is empty.
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+}
+
+/// A section: fieldset + legend.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Section {
+    /// Identifier.
+    pub id: String,
+    /// Legend.
+    pub title: String,
+    /// Text under the legend.
+    pub description: Option<String>,
+    /// Fields in order.
+    pub fields: Vec<Field>,
+}
+
+/// A field.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Field {
+    /// Identifier: the key in submissions.
+    pub id: String,
+    /// Label.
+    pub label: String,
+    /// Hint.
+    pub help: Option<String>,
+    /// Example value.
+    pub example: Option<String>,
+    /// Stages at which a value must be present.
+    pub required: StageSet,
+    /// Default value.
+    pub default: Option<serde_json::Value>,
+    /// Kind and kind-specific constraints.
+    pub kind: Kind,
+    /// Extra checks.
+    pub checks: Vec<Check>,
+    /// Message overrides by error code.
+    pub messages: BTreeMap<String, String>,
+}
+
+/// What a field holds, with the constraints that apply to that kind.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Kind {
+    /// Text of some format.
+    Text(TextRules),
+    /// A number.
+    Number(NumberRules),
+    /// A boolean.
+    Boolean(BooleanRules),
+    /// One or several values from a list.
+    Choice(ChoiceRules),
+    /// One or several uploaded files.
+    File(FileRules),
+    /// Fixed sub-fields.
+    Object(ObjectRules),
+    /// Repeated items of sub-fields.
+    Group(GroupRules),
+}
+
+/// The format of a text field.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "format", rename_all = "snake_case")]
+pub enum TextFormat {
+    /// One line.
+    Plain,
+    /// Several lines.
+    Long,
+    /// An email address.
+    Email,
+    /// An absolute URL.
+    Url {
+        /// Allowed schemes (lower case).
+        schemes: Vec<String>,
+        /// Allowed hosts (lower case); empty = any.
+        hosts: Vec<String>,
+    },
+    /// A secret; never echoed.
+    Secret,
+    /// A JSON document given as text.
+    Json {
+        /// The JSON type the document must have (`object`, `array`, `string`, `number`, `boolean`), if any.
+        json_type: Option<String>,
+    },
+}
+
+/// Constraints of text fields.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TextRules {
+    /// Format.
+    pub format: TextFormat,
+    /// Minimum length in characters.
+    pub min_length: Option<u32>,
+    /// Maximum length in characters.
+    pub max_length: Option<u32>,
+    /// Regex (as written; the runtime anchors and compiles it once).
+    pub pattern: Option<String>,
+}
+
+/// Constraints of numbers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NumberRules {
+    /// Whole numbers only.
+    pub integer: bool,
+    /// Minimum.
+    pub minimum: Option<f64>,
+    /// Maximum.
+    pub maximum: Option<f64>,
+}
+
+/// Constraints of booleans.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BooleanRules {
+    /// Stages at which it must be `true`.
+    pub must_be_true: StageSet,
+}
+
+/// A resolved list of values.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ValueList {
+    /// List id (the declared list's id, or the field id for inline values).
+    pub id: String,
+    /// Whether the list was declared under `lists` (shared) rather than inline.
+    pub shared: bool,
+    /// Values.
+    pub values: Vec<Choice>,
+}
+
+impl ValueList {
+    /// The choice with this id.
+    pub fn get(&self, id: &str) -> Option<&Choice> {
+        self.values.iter().find(|c| c.id == id)
+    }
+}
+
+/// One allowed value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Choice {
+    /// Value as submitted.
+    pub id: String,
+    /// Label.
+    pub label: String,
+}
+
+/// Constraints of choices.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChoiceRules {
+    /// The allowed values.
+    pub list: ValueList,
+    /// Several values (an array) rather than one.
+    pub multiple: bool,
+    /// Items (presence rule; where required).
+    pub min_items: Option<u32>,
+    /// Items (every stage).
+    pub max_items: Option<u32>,
+    /// Items must be distinct.
+    pub distinct: bool,
+}
+
+/// Width and height in pixels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Size {
+    /// Width.
+    pub width: u32,
+    /// Height.
+    pub height: u32,
+}
+
+/// Constraints of file uploads.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FileRules {
+    /// Images carry width/height.
+    pub image: bool,
+    /// Several files (an array).
+    pub multiple: bool,
+    /// Allowed media types; empty = any.
+    pub media_types: Vec<String>,
+    /// Maximum bytes per file.
+    pub max_bytes: Option<u64>,
+    /// Minimum width.
+    pub min_width: Option<u32>,
+    /// Minimum height.
+    pub min_height: Option<u32>,
+    /// Required aspect ratio `(w, h)`, in lowest terms.
+    pub aspect_ratio: Option<(u32, u32)>,
+    /// Allowed sizes; empty = any.
+    pub sizes: Vec<Size>,
+    /// Files (presence rule; where required).
+    pub min_items: Option<u32>,
+    /// Files (every stage).
+    pub max_items: Option<u32>,
+}
+
+/// Sub-fields of an object.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ObjectRules {
+    /// Sub-fields.
+    pub fields: Vec<Field>,
+}
+
+/// A repeated group.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GroupRules {
+    /// Sub-fields of each item.
+    pub fields: Vec<Field>,
+    /// What one item is called (e.g. `app action`).
+    pub item_label: String,
+    /// Items (presence rule; where required).
+    pub min_items: Option<u32>,
+    /// Items (every stage).
+    pub max_items: Option<u32>,
+}
+
+/// An extra check on one field.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Check {
+    /// The test.
+    pub test: CheckTest,
+    /// Error or warning.
+    pub severity: Severity,
+    /// Message override.
+    pub message: Option<String>,
+}
+
+/// The test of a field check.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckTest {
+    /// Sentence case text.
+    SentenceCase,
+    /// URL scheme in this list.
+    Scheme(Vec<String>),
+    /// CEL expression over `value`.
+    Cel(String),
+}
+
+impl CheckTest {
+    /// The error code this test reports.
+    pub fn code(&self) -> &'static str {
+        match self {
+            CheckTest::SentenceCase => "sentence_case",
+            CheckTest::Scheme(_) => "scheme",
+            CheckTest::Cel(_) => "check",
+        }
+    }
+}
+
+/// A cross-field rule.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Rule {
+    /// Identifier (the error code reported).
+    pub id: String,
+    /// Meaning.
+    pub description: Option<String>,
+    /// The test.
+    pub test: RuleTest,
+    /// Error or warning.
+    pub severity: Severity,
+    /// Message template.
+    pub message: Option<String>,
+}
+
+/// A field of the items of a top-level repeated group: `GROUP[].FIELD`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ItemField {
+    /// The group's field id.
+    pub group: String,
+    /// The sub-field id.
+    pub field: String,
+}
+
+/// The test of a cross-field rule.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "test", rename_all = "snake_case")]
+pub enum RuleTest {
+    /// No value is used by more than `max` items.
+    MaxPerValue {
+        /// Counted field.
+        of: ItemField,
+        /// Max items per value.
+        max: u32,
+    },
+    /// At most `max` values over all items.
+    MaxTotal {
+        /// Counted field.
+        of: ItemField,
+        /// Max total.
+        max: u32,
+    },
+    /// CEL expression over `self`.
+    Cel {
+        /// Expression.
+        expr: String,
+        /// JSON Pointer the error is reported at (`""` = root).
+        path: String,
+    },
+}
+
+/// A server-assigned value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Issued {
+    /// Identifier.
+    pub id: String,
+    /// Label.
+    pub label: String,
+    /// Generator.
+    pub generate: GeneratorName,
+}
+
+impl Form {
+    /// Index of the stage with this id.
+    pub fn stage_index(&self, id: &str) -> Option<usize> {
+        self.stages.iter().position(|s| s.id == id)
+    }
+
+    /// Every top-level field, in section order.
+    pub fn fields(&self) -> impl Iterator<Item = &Field> {
+        self.sections.iter().flat_map(|s| s.fields.iter())
+    }
+
+    /// The top-level field with this id.
+    pub fn field(&self, id: &str) -> Option<&Field> {
+        self.fields().find(|f| f.id == id)
+    }
+
+    /// Every shared value list used by some field, deduplicated, in first-use order.
+    pub fn shared_lists(&self) -> Vec<&ValueList> {
+        let mut out: Vec<&ValueList> = Vec::new();
+        fn walk<'a>(fields: &'a [Field], out: &mut Vec<&'a ValueList>) {
+            for f in fields {
+                match &f.kind {
+                    Kind::Choice(c) if c.list.shared && !out.iter().any(|l| l.id == c.list.id) => {
+                        out.push(&c.list)
+                    }
+                    Kind::Object(o) => walk(&o.fields, out),
+                    Kind::Group(g) => walk(&g.fields, out),
+                    _ => {}
+                }
+            }
+        }
+        for s in &self.sections {
+            walk(&s.fields, &mut out);
+        }
+        out
+    }
+}
+
+impl Field {
+    /// Sub-fields of an object or group item (empty for other kinds).
+    pub fn sub_fields(&self) -> &[Field] {
+        match &self.kind {
+            Kind::Object(o) => &o.fields,
+            Kind::Group(g) => &g.fields,
+            _ => &[],
+        }
+    }
+
+    /// Whether the value is an array (multiple choices/files, groups).
+    pub fn is_list(&self) -> bool {
+        match &self.kind {
+            Kind::Choice(c) => c.multiple,
+            Kind::File(f) => f.multiple,
+            Kind::Group(_) => true,
+            _ => false,
+        }
+    }
+}

@@ -1,0 +1,348 @@
+//! The spec file as written: the serde/schemars model of a formwork YAML spec.
+//!
+//! This is the *surface* language. [`crate::load`] checks it and resolves it into the
+//! [`crate::model`] IR that every emitter and the runtime consume.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::located::Located;
+
+/// A formwork spec: one form, its stages, value lists, sections of fields and cross-field rules.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "formwork spec")]
+pub struct SpecFile {
+    /// Form metadata.
+    pub form: FormMeta,
+    /// Ordered stages a submission goes through (e.g. `save`, then `review`).
+    pub stages: Vec<StageDef>,
+    /// Named value lists, reusable by any choice field (`list: NAME`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lists: Vec<ValueListDef>,
+    /// Ordered sections of the form, each a fieldset of fields.
+    pub sections: Vec<SectionDef>,
+    /// Rules that span several fields or items, checked on the whole submission.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<RuleDef>,
+    /// Values the server assigns (never accepted from a submission), e.g. client credentials.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub issued: Vec<IssuedDef>,
+}
+
+/// Form metadata.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FormMeta {
+    /// Identifier (snake_case); names generated files and types.
+    pub id: Located<String>,
+    /// Human title.
+    pub title: String,
+    /// Longer description shown above the form.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Version of this spec (free text, e.g. `1.0.0`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+}
+
+/// A stage: a named point at which a submission is validated (a button in the UI).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StageDef {
+    /// Identifier (snake_case), e.g. `save`, `review`.
+    pub id: Located<String>,
+    /// Button label, e.g. `Send to review`.
+    pub label: String,
+    /// Record status after a successful submission at this stage, e.g. `in_review`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+}
+
+/// A named list of values (id + label), e.g. the 8 views an app action can appear in.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ValueListDef {
+    /// List identifier, referenced by `list:` in choice fields.
+    pub id: Located<String>,
+    /// The values, in display order.
+    pub values: Vec<ChoiceDef>,
+}
+
+/// One allowed value of a choice.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChoiceDef {
+    /// The value as submitted (e.g. `deals:read`).
+    pub id: Located<String>,
+    /// The label shown to people.
+    pub label: String,
+}
+
+/// A section: a fieldset with a legend and ordered fields.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SectionDef {
+    /// Identifier (snake_case).
+    pub id: Located<String>,
+    /// Legend of the fieldset.
+    pub title: String,
+    /// Text shown under the legend.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Fields, in order.
+    pub fields: Vec<FieldDef>,
+}
+
+/// Field kinds of the spec language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum KindName {
+    /// One line of text.
+    Text,
+    /// Several lines of text.
+    LongText,
+    /// An email address.
+    Email,
+    /// An absolute URL.
+    Url,
+    /// A secret (password, token): never echoed back.
+    Secret,
+    /// A JSON document given as text; must parse.
+    Json,
+    /// A number (`integer: true` for whole numbers).
+    Number,
+    /// A yes/no value (a checkbox or toggle).
+    Boolean,
+    /// One value (or several with `multiple: true`) from a value list.
+    Choice,
+    /// An uploaded file, described by its extracted metadata.
+    File,
+    /// An uploaded image: a file with dimensions.
+    Image,
+    /// A fixed set of sub-fields.
+    Object,
+    /// A repeated group: a list of items, each with the same sub-fields.
+    Group,
+}
+
+/// Stages at which a presence rule applies: `true` (every stage), `false` (none),
+/// a stage id (that stage and every later one), or a list of stage ids.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum StagesDef {
+    /// Every stage (`true`) or none (`false`).
+    All(bool),
+    /// From this stage on.
+    From(String),
+    /// Exactly these stages.
+    List(Vec<String>),
+}
+
+/// Severity of a check: errors make a submission invalid, warnings never do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    /// The submission is invalid.
+    #[default]
+    Error,
+    /// Reported, but the submission stays valid.
+    Warning,
+}
+
+/// A field of a section, an object or a group item.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FieldDef {
+    /// Identifier (snake_case): the key in submissions.
+    pub id: Located<String>,
+    /// The question/label shown to people.
+    pub label: String,
+    /// Hint text shown under the label.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub help: Option<String>,
+    /// An example value, shown as a hint/placeholder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub example: Option<String>,
+    /// What kind of value this field holds.
+    #[schemars(with = "KindName")]
+    pub kind: Located<String>,
+    /// Stages at which a value must be present (non-blank text, non-empty list).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub required: Option<Located<StagesDef>>,
+    /// Default value (must satisfy the field's own constraints).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<Located<serde_json::Value>>,
+
+    /// Minimum length of a text, in characters (Unicode scalar values).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_length: Option<Located<u32>>,
+    /// Maximum length of a text, in characters (Unicode scalar values).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_length: Option<Located<u32>>,
+    /// Regular expression (Rust `regex` syntax) a text must match, anchored unless you anchor it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pattern: Option<Located<String>>,
+    /// URL schemes allowed (default `http`, `https`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schemes: Option<Located<Vec<String>>>,
+    /// URL hosts allowed (exact host names); any host when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hosts: Option<Located<Vec<String>>>,
+    /// For `json`: the JSON type the document must have (`object`, `array`, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub json_type: Option<Located<String>>,
+
+    /// Minimum of a number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minimum: Option<Located<f64>>,
+    /// Maximum of a number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub maximum: Option<Located<f64>>,
+    /// Whole numbers only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub integer: Option<bool>,
+
+    /// For `choice`: the id of a value list declared under `lists`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub list: Option<Located<String>>,
+    /// For `choice`: values declared inline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub values: Option<Vec<ChoiceDef>>,
+    /// For `choice`, `file`, `image`: the value is a list of several.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub multiple: Option<bool>,
+    /// Minimum number of items (a presence rule: enforced where the field is required).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_items: Option<Located<u32>>,
+    /// Maximum number of items (enforced at every stage).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_items: Option<Located<u32>>,
+    /// Items must be distinct (default true for multiple choices).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub distinct: Option<bool>,
+
+    /// For `file`/`image`: allowed media types, read from the file's bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media_types: Option<Located<Vec<String>>>,
+    /// For `file`/`image`: maximum size in bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_bytes: Option<Located<u64>>,
+    /// For `image`: minimum width in pixels.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_width: Option<Located<u32>>,
+    /// For `image`: minimum height in pixels.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_height: Option<Located<u32>>,
+    /// For `image`: required aspect ratio, `W:H` (e.g. `16:10`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aspect_ratio: Option<Located<String>>,
+    /// For `image`: the only allowed sizes, `WxH` (e.g. `1280x800`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sizes: Option<Vec<Located<String>>>,
+
+    /// For `boolean`: stages at which the box must be checked (e.g. agreeing to terms).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub must_be_true: Option<Located<StagesDef>>,
+
+    /// For `object` and `group`: the sub-fields.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fields: Option<Vec<FieldDef>>,
+    /// For `group`: what one item is called (e.g. `app action`), for "Add another app action".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item_label: Option<String>,
+
+    /// Extra checks on this field's value, e.g. soft (warning) rules.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<CheckDef>,
+    /// Message overrides for this field, keyed by error code (e.g. `max_length`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub messages: BTreeMap<String, String>,
+}
+
+/// An extra check on one field's value. Exactly one test key is given.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CheckDef {
+    /// Text must be in sentence case: only the first letter of the first word is upper case
+    /// (words written entirely in capitals, like `API`, are allowed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sentence_case: Option<Located<bool>>,
+    /// URL must use one of these schemes (e.g. `[https]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheme: Option<Located<Vec<String>>>,
+    /// A CEL expression over `value` (this field's value) that must be true.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cel: Option<Located<String>>,
+    /// `error` (default) or `warning`.
+    #[serde(default)]
+    pub severity: Severity,
+    /// Message shown when the check fails.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// An aggregate over a repeated group's items: `of: GROUP[].FIELD`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AggregateDef {
+    /// `GROUP[].FIELD`: a choice field (one or multiple) of the items of a top-level group.
+    pub of: Located<String>,
+    /// The largest allowed count.
+    pub max: Located<u32>,
+}
+
+/// A cross-field rule. Exactly one test key (`max_per_value`, `max_total`, `cel`) is given.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RuleDef {
+    /// Identifier (snake_case), also the error code reported.
+    pub id: Located<String>,
+    /// What the rule means, for people reading the spec.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// No value appears in the field of more than `max` items
+    /// (e.g. at most 3 app actions per view).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_per_value: Option<AggregateDef>,
+    /// The field's values, counted over all items, total at most `max`
+    /// (e.g. at most 24 action placements).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_total: Option<AggregateDef>,
+    /// A CEL expression over `self` (the whole submission) that must be true.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cel: Option<Located<String>>,
+    /// For `cel`: the field the error is reported at (a field id or `GROUP[].FIELD`); the root when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<Located<String>>,
+    /// `error` (default) or `warning`.
+    #[serde(default)]
+    pub severity: Severity,
+    /// Message; may use `{value}`, `{label}`, `{count}`, `{max}`, `{item}` and `{items}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// How an issued value is generated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum GeneratorName {
+    /// A random identifier (128 bits, hex).
+    Id,
+    /// A random secret (256 bits from a CSPRNG, hex).
+    Secret,
+}
+
+/// A value the server assigns on the first successful submission.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IssuedDef {
+    /// Identifier, e.g. `client_id`.
+    pub id: Located<String>,
+    /// Label shown with the value.
+    pub label: String,
+    /// How the value is generated.
+    pub generate: GeneratorName,
+}
