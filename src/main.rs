@@ -1,7 +1,230 @@
-fn main() {
-    let p = std::env::args().nth(1).unwrap_or_default();
-    match formwork_schema::load_file(&p) {
-        Ok(f) => println!("{}", serde_json::to_string_pretty(&f).unwrap_or_default()),
-        Err(e) => { eprintln!("{e}"); std::process::exit(2) }
+//! The `formwork` command: generate artefacts from a spec, check specs, validate submissions.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use formwork_runtime::{Report, Validator};
+use formwork_schema::Form;
+
+/// formwork: one YAML form spec → Rust types, JSON Schema, HTML templates and a validator.
+#[derive(Parser)]
+#[command(name = "formwork", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Generate every artefact of a spec into a folder: FORM.rs, FORM.STAGE.schema.json, FORM.hbs and partials.
+    Generate {
+        /// The YAML spec.
+        spec: PathBuf,
+        /// Output folder (created if missing).
+        #[arg(long, default_value = "generated")]
+        out: PathBuf,
+        /// Write nothing; exit 1 and name the stale files when the folder is out of date.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Print one stage's JSON Schema (draft 2020-12) to stdout.
+    Schema {
+        /// The YAML spec.
+        spec: PathBuf,
+        /// Stage id (e.g. `save`, `review`).
+        #[arg(long)]
+        stage: String,
+    },
+    /// Check a spec and report every problem with its line and column (exit 2 when invalid).
+    Check {
+        /// The YAML spec(s).
+        #[arg(required = true)]
+        specs: Vec<PathBuf>,
+    },
+    /// Print the JSON Schema of the spec language itself (for YAML editors).
+    SpecSchema,
+    /// Validate a JSON submission at a stage; prints a report (exit 0 valid, 1 invalid, 2 unreadable input).
+    Validate {
+        /// The YAML spec.
+        spec: PathBuf,
+        /// Stage id (e.g. `save`, `review`).
+        #[arg(long)]
+        stage: String,
+        /// The submission (JSON); `-` or nothing reads stdin.
+        file: Option<PathBuf>,
+        /// Report format.
+        #[arg(long, value_enum, default_value_t = Format::Json)]
+        format: Format,
+    },
+}
+
+/// How `validate` prints its report.
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    /// The JSON report.
+    Json,
+    /// `path: message` lines grouped by section, for people.
+    Text,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli.command) {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("{message}");
+            ExitCode::from(2)
+        }
     }
+}
+
+fn load(spec: &Path) -> Result<Form, String> {
+    formwork_schema::load_file(spec).map_err(|e| e.to_string())
+}
+
+fn run(command: Command) -> Result<ExitCode, String> {
+    match command {
+        Command::Generate { spec, out, check } => generate(&spec, &out, check),
+        Command::Schema { spec, stage } => {
+            let form = load(&spec)?;
+            let index = form.stage_index(&stage).ok_or_else(|| unknown_stage(&form, &stage))?;
+            print!("{}", formwork_codegen::json_schema::emit_string(&form, index));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Check { specs } => {
+            let mut failed = false;
+            for spec in &specs {
+                match load(spec) {
+                    Ok(form) => {
+                        let n: usize = form.sections.iter().map(|s| s.fields.len()).sum();
+                        println!(
+                            "{}: ok — form `{}`, {} stages, {} sections, {n} fields, {} rules",
+                            spec.display(),
+                            form.id,
+                            form.stages.len(),
+                            form.sections.len(),
+                            form.rules.len()
+                        );
+                    }
+                    Err(e) => {
+                        eprintln!("{e}");
+                        failed = true;
+                    }
+                }
+            }
+            Ok(if failed { ExitCode::from(2) } else { ExitCode::SUCCESS })
+        }
+        Command::SpecSchema => {
+            let schema = formwork_schema::spec_language_schema();
+            println!("{}", serde_json::to_string_pretty(&schema).map_err(|e| e.to_string())?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Validate { spec, stage, file, format } => {
+            let form = load(&spec)?;
+            let validator = Validator::compile(&form).map_err(|e| e.to_string())?;
+            let stage_ref = validator.stage(&stage).map_err(|e| e.to_string())?;
+            let (name, text) = read_input(file.as_deref())?;
+            let value: serde_json::Value = serde_json::from_str(&text)
+                .map_err(|e| format!("{name}: not valid JSON: {e}"))?;
+            let report = validator.validate(&value, stage_ref);
+            match format {
+                Format::Json => println!("{}", report.to_json()),
+                Format::Text => print!("{}", text_report(&form, &report)),
+            }
+            Ok(if report.valid { ExitCode::SUCCESS } else { ExitCode::from(1) })
+        }
+    }
+}
+
+fn unknown_stage(form: &Form, stage: &str) -> String {
+    let known: Vec<&str> = form.stages.iter().map(|s| s.id.as_str()).collect();
+    format!("unknown stage `{stage}`; this form's stages are: {}", known.join(", "))
+}
+
+fn read_input(file: Option<&Path>) -> Result<(String, String), String> {
+    match file {
+        None => read_stdin(),
+        Some(p) if p == Path::new("-") => read_stdin(),
+        Some(p) => std::fs::read_to_string(p)
+            .map(|t| (p.display().to_string(), t))
+            .map_err(|e| format!("{}: cannot read submission: {e}", p.display())),
+    }
+}
+
+fn read_stdin() -> Result<(String, String), String> {
+    let mut text = String::new();
+    std::io::stdin().read_to_string(&mut text).map_err(|e| format!("stdin: cannot read submission: {e}"))?;
+    Ok(("stdin".to_string(), text))
+}
+
+/// The report for people: a verdict line, then `path: message` lines grouped by section title.
+fn text_report(form: &Form, report: &Report) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let verdict = if report.valid { "valid" } else { "invalid" };
+    let _ = writeln!(
+        out,
+        "{verdict} at stage {}: {} error(s), {} warning(s)",
+        report.stage,
+        report.errors.len(),
+        report.warnings.len()
+    );
+    for (kind, issues) in [("error", &report.errors), ("warning", &report.warnings)] {
+        let mut groups: Vec<(String, Vec<String>)> = Vec::new();
+        for issue in issues.iter() {
+            let top = issue.path.split('/').nth(1).unwrap_or("");
+            let title = form
+                .sections
+                .iter()
+                .find(|s| s.fields.iter().any(|f| f.id == top))
+                .map_or_else(|| "Form".to_string(), |s| s.title.clone());
+            let line = format!("  {}: {kind}: {}", if issue.path.is_empty() { "/" } else { &issue.path }, issue.message);
+            match groups.iter_mut().find(|(t, _)| *t == title) {
+                Some((_, lines)) => lines.push(line),
+                None => groups.push((title, vec![line])),
+            }
+        }
+        for (title, lines) in groups {
+            let _ = writeln!(out, "{title}");
+            for l in lines {
+                let _ = writeln!(out, "{l}");
+            }
+        }
+    }
+    out
+}
+
+/// Writes (or, with `check`, compares) every generated file.
+fn generate(spec: &Path, out: &Path, check: bool) -> Result<ExitCode, String> {
+    let form = load(spec)?;
+    let files = formwork_codegen::generate(&form);
+    if check {
+        let stale: Vec<&str> = files
+            .iter()
+            .filter(|f| std::fs::read_to_string(out.join(&f.name)).ok().as_deref() != Some(f.contents.as_str()))
+            .map(|f| f.name.as_str())
+            .collect();
+        if stale.is_empty() {
+            println!("{}: up to date ({} files)", out.display(), files.len());
+            return Ok(ExitCode::SUCCESS);
+        }
+        eprintln!("{}: out of date; regenerate with `formwork generate {} --out {}`:", out.display(), spec.display(), out.display());
+        for name in stale {
+            eprintln!("  stale: {name}");
+        }
+        return Ok(ExitCode::from(1));
+    }
+    for f in &files {
+        let path = out.join(&f.name);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| format!("{}: cannot create folder: {e}", dir.display()))?;
+        }
+        if std::fs::read_to_string(&path).ok().as_deref() != Some(f.contents.as_str()) {
+            std::fs::write(&path, &f.contents).map_err(|e| format!("{}: cannot write: {e}", path.display()))?;
+        }
+    }
+    println!("wrote {} files for form `{}` to {}", files.len(), form.id, out.display());
+    Ok(ExitCode::SUCCESS)
 }

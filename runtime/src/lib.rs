@@ -1,1 +1,19 @@
-//! placeholder
+//! formwork's runtime: compile a spec once, validate every submission.
+//!
+//! - [`Validator`]: compiled from a checked [`formwork_schema::Form`]; `validate` returns a [`Report`].
+//! - [`report`]: issues at JSON Pointers with codes, messages and parameters.
+//! - [`messages`]: the message catalogue (one place, ready for translation).
+//! - [`files`]: real media type and dimensions of uploads, from their bytes.
+//! - [`url`], [`text`]: format checks shared with other tools.
+
+mod cel_eval;
+mod compile;
+pub mod files;
+pub mod messages;
+pub mod report;
+pub mod text;
+pub mod url;
+mod validate;
+
+pub use report::{Issue, Param, Report};
+pub use validate::{StageRef, UnknownStage, Validator};

@@ -19,7 +19,11 @@ pub struct Diagnostic {
 impl Diagnostic {
     /// A diagnostic at `pos`.
     pub fn new(pos: Pos, message: impl Into<String>) -> Self {
-        Diagnostic { pos, message: message.into(), help: None }
+        Diagnostic {
+            pos,
+            message: message.into(),
+            help: None,
+        }
     }
 
     /// Adds a hint on how to fix the problem.

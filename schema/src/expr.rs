@@ -16,7 +16,9 @@ pub fn check(expr: &str, var: &str) -> Result<cel::Program, String> {
     let program = cel::Program::compile(expr).map_err(|e| e.to_string().replace('\n', " "))?;
     let refs = program.references();
     if !refs.has_variable(var) {
-        return Err(format!("it never uses `{var}`, so it can only ever be true or false"));
+        return Err(format!(
+            "it never uses `{var}`, so it can only ever be true or false"
+        ));
     }
     Ok(program)
 }

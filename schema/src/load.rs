@@ -43,7 +43,9 @@ pub fn parse_str(file: &str, text: &str) -> Result<SpecFile, SpecError> {
                 column: u32::try_from(l.column()).unwrap_or(u32::MAX),
             })
             .unwrap_or_default();
-        let message = serde_saphyr::DefaultMessageFormatter.format_message(&e).into_owned();
+        let message = serde_saphyr::DefaultMessageFormatter
+            .format_message(&e)
+            .into_owned();
         let help = shape_help(&message);
         let mut d = Diagnostic::new(pos, message);
         if let Some(h) = help {
@@ -59,7 +61,9 @@ pub fn parse_str(file: &str, text: &str) -> Result<SpecFile, SpecError> {
 
 fn shape_help(message: &str) -> Option<&'static str> {
     if message.contains("unknown field") {
-        Some("check the key's spelling; `formwork spec-schema` prints every key the spec language knows")
+        Some(
+            "check the key's spelling; `formwork spec-schema` prints every key the spec language knows",
+        )
     } else if message.contains("missing field") {
         Some("add the missing key")
     } else if message.contains("duplicate") {
@@ -95,8 +99,19 @@ fn is_ident(s: &str) -> bool {
 }
 
 const KINDS: &[&str] = &[
-    "text", "long_text", "email", "url", "secret", "json", "number", "boolean", "choice", "file",
-    "image", "object", "group",
+    "text",
+    "long_text",
+    "email",
+    "url",
+    "secret",
+    "json",
+    "number",
+    "boolean",
+    "choice",
+    "file",
+    "image",
+    "object",
+    "group",
 ];
 
 impl Checker {
@@ -114,12 +129,20 @@ impl Checker {
         }
     }
 
-    fn unique<'a>(&mut self, seen: &mut HashMap<&'a str, Pos>, id: &'a Located<String>, what: &str) {
+    fn unique<'a>(
+        &mut self,
+        seen: &mut HashMap<&'a str, Pos>,
+        id: &'a Located<String>,
+        what: &str,
+    ) {
         if let Some(first) = seen.get(id.as_str()) {
             let first = *first;
             self.err(
                 id.pos,
-                format!("duplicate {what} id `{}` (first declared at line {})", id.value, first.line),
+                format!(
+                    "duplicate {what} id `{}` (first declared at line {})",
+                    id.value, first.line
+                ),
                 format!("give each {what} a unique id"),
             );
         } else {
@@ -135,10 +158,18 @@ impl Checker {
             self.unique(&mut seen, &s.id, "stage");
         }
         if raw.stages.is_empty() {
-            self.err(Pos { line: 1, column: 1 }, "the spec declares no stages", "add `stages:` with at least one stage, e.g. `- {id: submit, label: Submit}`");
+            self.err(
+                Pos { line: 1, column: 1 },
+                "the spec declares no stages",
+                "add `stages:` with at least one stage, e.g. `- {id: submit, label: Submit}`",
+            );
         }
         if raw.stages.len() > 64 {
-            self.err(raw.stages[64].id.pos, "a spec may declare at most 64 stages", "merge stages");
+            self.err(
+                raw.stages[64].id.pos,
+                "a spec may declare at most 64 stages",
+                "merge stages",
+            );
         }
         self.stages = raw.stages.iter().map(|s| s.id.value.clone()).collect();
 
@@ -149,7 +180,11 @@ impl Checker {
             let values = self.choices(&l.values, l.id.pos, &l.id);
             self.lists.insert(
                 l.id.value.clone(),
-                ValueList { id: l.id.value.clone(), shared: true, values },
+                ValueList {
+                    id: l.id.value.clone(),
+                    shared: true,
+                    values,
+                },
             );
         }
 
@@ -163,7 +198,11 @@ impl Checker {
                 self.unique(&mut field_ids, &f.id, "field");
             }
             if s.fields.is_empty() {
-                self.err(s.id.pos, format!("section `{}` has no fields", s.id.value), "add fields or remove the section");
+                self.err(
+                    s.id.pos,
+                    format!("section `{}` has no fields", s.id.value),
+                    "add fields or remove the section",
+                );
             }
             let fields = s.fields.iter().map(|f| self.field(f)).collect();
             sections.push(Section {
@@ -182,7 +221,11 @@ impl Checker {
             if field_ids.contains_key(i.id.as_str()) {
                 self.err(i.id.pos, format!("issued value `{}` has the id of a field", i.id.value), "issued values are assigned by the server and never submitted: give it an id no field uses");
             }
-            issued.push(Issued { id: i.id.value.clone(), label: i.label.clone(), generate: i.generate });
+            issued.push(Issued {
+                id: i.id.value.clone(),
+                label: i.label.clone(),
+                generate: i.generate,
+            });
         }
 
         let mut form = Form {
@@ -193,7 +236,11 @@ impl Checker {
             stages: raw
                 .stages
                 .iter()
-                .map(|s| Stage { id: s.id.value.clone(), label: s.label.clone(), status: s.status.clone() })
+                .map(|s| Stage {
+                    id: s.id.value.clone(),
+                    label: s.label.clone(),
+                    status: s.status.clone(),
+                })
                 .collect(),
             sections,
             rules: Vec::new(),
@@ -212,16 +259,30 @@ impl Checker {
 
     fn choices(&mut self, values: &[ChoiceDef], pos: Pos, owner: &Located<String>) -> Vec<Choice> {
         if values.is_empty() {
-            self.err(pos, format!("value list `{}` is empty", owner.value), "list at least one value (`- {id: ..., label: ...}`)");
+            self.err(
+                pos,
+                format!("value list `{}` is empty", owner.value),
+                "list at least one value (`- {id: ..., label: ...}`)",
+            );
         }
         let mut seen = HashMap::new();
         for v in values {
             if v.id.trim().is_empty() {
-                self.err(v.id.pos, "a value id is blank", "give the value a non-blank id");
+                self.err(
+                    v.id.pos,
+                    "a value id is blank",
+                    "give the value a non-blank id",
+                );
             }
             self.unique(&mut seen, &v.id, "value");
         }
-        values.iter().map(|v| Choice { id: v.id.value.clone(), label: v.label.clone() }).collect()
+        values
+            .iter()
+            .map(|v| Choice {
+                id: v.id.value.clone(),
+                label: v.label.clone(),
+            })
+            .collect()
     }
 
     fn stage_set(&mut self, def: &Located<StagesDef>) -> StageSet {
@@ -230,7 +291,11 @@ impl Checker {
             let i = cx.stages.iter().position(|s| s == id);
             if i.is_none() {
                 let list = cx.stages.join(", ");
-                cx.err(def.pos, format!("unknown stage `{id}`"), format!("use one of the declared stages: {list}"));
+                cx.err(
+                    def.pos,
+                    format!("unknown stage `{id}`"),
+                    format!("use one of the declared stages: {list}"),
+                );
             }
             i
         };
@@ -263,7 +328,11 @@ impl Checker {
     fn not_for(&mut self, f: &FieldDef, kind: &str, keys: &[(&str, bool, Pos)]) {
         for (key, given, pos) in keys {
             if *given {
-                let pos = if *pos == Pos::default() { f.id.pos } else { *pos };
+                let pos = if *pos == Pos::default() {
+                    f.id.pos
+                } else {
+                    *pos
+                };
                 self.err(
                     pos,
                     format!("`{key}` does not apply to `{kind}` field `{}`", f.id.value),
@@ -285,7 +354,10 @@ impl Checker {
         {
             self.err(
                 hi.pos,
-                format!("field `{field}`: max {what} {} is less than min {what} {}", hi.value, lo.value),
+                format!(
+                    "field `{field}`: max {what} {} is less than min {what} {}",
+                    hi.value, lo.value
+                ),
                 format!("make max {what} at least min {what}"),
             );
         }
@@ -302,26 +374,61 @@ impl Checker {
                 format!("use one of: {}", KINDS.join(", ")),
             );
         }
-        let required = f.required.as_ref().map(|r| self.stage_set(r)).unwrap_or_default();
+        let required = f
+            .required
+            .as_ref()
+            .map(|r| self.stage_set(r))
+            .unwrap_or_default();
         let p = |o: &Option<Located<u32>>| o.as_ref().map(|l| l.pos).unwrap_or_default();
-        let is_text = matches!(kind_name, "text" | "long_text" | "email" | "url" | "secret" | "json");
+        let is_text = matches!(
+            kind_name,
+            "text" | "long_text" | "email" | "url" | "secret" | "json"
+        );
         let text_keys = [
             ("min_length", f.min_length.is_some(), p(&f.min_length)),
             ("max_length", f.max_length.is_some(), p(&f.max_length)),
-            ("pattern", f.pattern.is_some(), f.pattern.as_ref().map(|l| l.pos).unwrap_or_default()),
+            (
+                "pattern",
+                f.pattern.is_some(),
+                f.pattern.as_ref().map(|l| l.pos).unwrap_or_default(),
+            ),
         ];
         let url_keys = [
-            ("schemes", f.schemes.is_some(), f.schemes.as_ref().map(|l| l.pos).unwrap_or_default()),
-            ("hosts", f.hosts.is_some(), f.hosts.as_ref().map(|l| l.pos).unwrap_or_default()),
+            (
+                "schemes",
+                f.schemes.is_some(),
+                f.schemes.as_ref().map(|l| l.pos).unwrap_or_default(),
+            ),
+            (
+                "hosts",
+                f.hosts.is_some(),
+                f.hosts.as_ref().map(|l| l.pos).unwrap_or_default(),
+            ),
         ];
-        let json_keys = [("json_type", f.json_type.is_some(), f.json_type.as_ref().map(|l| l.pos).unwrap_or_default())];
+        let json_keys = [(
+            "json_type",
+            f.json_type.is_some(),
+            f.json_type.as_ref().map(|l| l.pos).unwrap_or_default(),
+        )];
         let number_keys = [
-            ("minimum", f.minimum.is_some(), f.minimum.as_ref().map(|l| l.pos).unwrap_or_default()),
-            ("maximum", f.maximum.is_some(), f.maximum.as_ref().map(|l| l.pos).unwrap_or_default()),
+            (
+                "minimum",
+                f.minimum.is_some(),
+                f.minimum.as_ref().map(|l| l.pos).unwrap_or_default(),
+            ),
+            (
+                "maximum",
+                f.maximum.is_some(),
+                f.maximum.as_ref().map(|l| l.pos).unwrap_or_default(),
+            ),
             ("integer", f.integer.is_some(), Pos::default()),
         ];
         let choice_keys = [
-            ("list", f.list.is_some(), f.list.as_ref().map(|l| l.pos).unwrap_or_default()),
+            (
+                "list",
+                f.list.is_some(),
+                f.list.as_ref().map(|l| l.pos).unwrap_or_default(),
+            ),
             ("values", f.values.is_some(), Pos::default()),
             ("distinct", f.distinct.is_some(), Pos::default()),
         ];
@@ -331,16 +438,32 @@ impl Checker {
         ];
         let multiple_keys = [("multiple", f.multiple.is_some(), Pos::default())];
         let file_keys = [
-            ("media_types", f.media_types.is_some(), f.media_types.as_ref().map(|l| l.pos).unwrap_or_default()),
-            ("max_bytes", f.max_bytes.is_some(), f.max_bytes.as_ref().map(|l| l.pos).unwrap_or_default()),
+            (
+                "media_types",
+                f.media_types.is_some(),
+                f.media_types.as_ref().map(|l| l.pos).unwrap_or_default(),
+            ),
+            (
+                "max_bytes",
+                f.max_bytes.is_some(),
+                f.max_bytes.as_ref().map(|l| l.pos).unwrap_or_default(),
+            ),
         ];
         let image_keys = [
             ("min_width", f.min_width.is_some(), p(&f.min_width)),
             ("min_height", f.min_height.is_some(), p(&f.min_height)),
-            ("aspect_ratio", f.aspect_ratio.is_some(), f.aspect_ratio.as_ref().map(|l| l.pos).unwrap_or_default()),
+            (
+                "aspect_ratio",
+                f.aspect_ratio.is_some(),
+                f.aspect_ratio.as_ref().map(|l| l.pos).unwrap_or_default(),
+            ),
             ("sizes", f.sizes.is_some(), Pos::default()),
         ];
-        let bool_keys = [("must_be_true", f.must_be_true.is_some(), f.must_be_true.as_ref().map(|l| l.pos).unwrap_or_default())];
+        let bool_keys = [(
+            "must_be_true",
+            f.must_be_true.is_some(),
+            f.must_be_true.as_ref().map(|l| l.pos).unwrap_or_default(),
+        )];
         let sub_keys = [("fields", f.fields.is_some(), Pos::default())];
         let group_keys = [("item_label", f.item_label.is_some(), Pos::default())];
 
@@ -364,7 +487,9 @@ impl Checker {
             if !matches!(kind_name, "choice" | "file" | "image") {
                 self.not_for(f, kind_name, &multiple_keys);
             }
-            if !(kind_name == "group" || (matches!(kind_name, "choice" | "file" | "image") && multi)) {
+            if !(kind_name == "group"
+                || (matches!(kind_name, "choice" | "file" | "image") && multi))
+            {
                 self.not_for(f, kind_name, &items_keys);
             }
             if !matches!(kind_name, "file" | "image") {
@@ -394,7 +519,11 @@ impl Checker {
                 maximum: f.maximum.as_ref().map(|l| l.value),
             }),
             "boolean" => Kind::Boolean(BooleanRules {
-                must_be_true: f.must_be_true.as_ref().map(|s| self.stage_set(s)).unwrap_or_default(),
+                must_be_true: f
+                    .must_be_true
+                    .as_ref()
+                    .map(|s| self.stage_set(s))
+                    .unwrap_or_default(),
             }),
             "choice" => Kind::Choice(self.choice(f)),
             "file" | "image" => Kind::File(self.file(f, kind_name == "image")),
@@ -402,7 +531,11 @@ impl Checker {
                 let subs = match &f.fields {
                     Some(subs) if !subs.is_empty() => subs,
                     _ => {
-                        self.err(f.kind.pos, format!("`{kind_name}` field `{}` has no sub-fields", f.id.value), "add `fields:` with at least one field");
+                        self.err(
+                            f.kind.pos,
+                            format!("`{kind_name}` field `{}` has no sub-fields", f.id.value),
+                            "add `fields:` with at least one field",
+                        );
                         &Vec::new()
                     }
                 };
@@ -425,7 +558,11 @@ impl Checker {
             _ => Kind::Text(self.text(f, kind_name)),
         };
 
-        let checks = f.checks.iter().filter_map(|c| self.check(c, f, kind_name)).collect();
+        let checks = f
+            .checks
+            .iter()
+            .filter_map(|c| self.check(c, f, kind_name))
+            .collect();
         let mut field = Field {
             id: f.id.value.clone(),
             label: f.label.clone(),
@@ -439,7 +576,11 @@ impl Checker {
         };
         if let Some(d) = &f.default {
             if let Err(why) = default_fits(&field, &d.value) {
-                self.err(d.pos, format!("default of field `{}`: {why}", f.id.value), "change the default to a value the field accepts, or remove it");
+                self.err(
+                    d.pos,
+                    format!("default of field `{}`: {why}", f.id.value),
+                    "change the default to a value the field accepts, or remove it",
+                );
             }
             field.default = Some(d.value.clone());
         }
@@ -454,9 +595,16 @@ impl Checker {
             "json" => {
                 let json_type = f.json_type.as_ref().map(|t| t.value.clone());
                 if let Some(t) = &f.json_type
-                    && !matches!(t.as_str(), "object" | "array" | "string" | "number" | "boolean")
+                    && !matches!(
+                        t.as_str(),
+                        "object" | "array" | "string" | "number" | "boolean"
+                    )
                 {
-                    self.err(t.pos, format!("unknown JSON type `{}`", t.value), "use one of: object, array, string, number, boolean");
+                    self.err(
+                        t.pos,
+                        format!("unknown JSON type `{}`", t.value),
+                        "use one of: object, array, string, number, boolean",
+                    );
                 }
                 TextFormat::Json { json_type }
             }
@@ -464,13 +612,21 @@ impl Checker {
                 let schemes = match &f.schemes {
                     Some(s) => {
                         if s.is_empty() {
-                            self.err(s.pos, "`schemes` is empty", "list at least one scheme, e.g. [https]");
+                            self.err(
+                                s.pos,
+                                "`schemes` is empty",
+                                "list at least one scheme, e.g. [https]",
+                            );
                         }
                         s.iter().map(|x| x.to_ascii_lowercase()).collect()
                     }
                     None => vec!["http".to_string(), "https".to_string()],
                 };
-                let hosts = f.hosts.as_ref().map(|h| h.iter().map(|x| x.to_ascii_lowercase()).collect()).unwrap_or_default();
+                let hosts = f
+                    .hosts
+                    .as_ref()
+                    .map(|h| h.iter().map(|x| x.to_ascii_lowercase()).collect())
+                    .unwrap_or_default();
                 TextFormat::Url { schemes, hosts }
             }
             _ => TextFormat::Plain,
@@ -478,8 +634,21 @@ impl Checker {
         if let Some(p) = &f.pattern
             && let Err(e) = regex::Regex::new(p)
         {
-            let first = e.to_string().lines().last().unwrap_or("").trim().to_string();
-            self.err(p.pos, format!("pattern of field `{}` is not a valid regular expression: {first}", f.id.value), "write the pattern in Rust regex syntax (https://docs.rs/regex)");
+            let first = e
+                .to_string()
+                .lines()
+                .last()
+                .unwrap_or("")
+                .trim()
+                .to_string();
+            self.err(
+                p.pos,
+                format!(
+                    "pattern of field `{}` is not a valid regular expression: {first}",
+                    f.id.value
+                ),
+                "write the pattern in Rust regex syntax (https://docs.rs/regex)",
+            );
         }
         TextRules {
             format,
@@ -502,7 +671,11 @@ impl Checker {
                         format!("use one of the declared lists: {}", known.join(", "))
                     };
                     self.err(id.pos, format!("unknown value list `{}`", id.value), help);
-                    ValueList { id: id.value.clone(), shared: true, values: Vec::new() }
+                    ValueList {
+                        id: id.value.clone(),
+                        shared: true,
+                        values: Vec::new(),
+                    }
                 }
             },
             (None, Some(values)) => ValueList {
@@ -511,12 +684,28 @@ impl Checker {
                 values: self.choices(values, f.id.pos, &f.id),
             },
             (Some(id), Some(_)) => {
-                self.err(id.pos, format!("choice field `{}` has both `list` and `values`", f.id.value), "keep one: `list: NAME` for a shared list, or inline `values:`");
-                ValueList { id: id.value.clone(), shared: true, values: Vec::new() }
+                self.err(
+                    id.pos,
+                    format!("choice field `{}` has both `list` and `values`", f.id.value),
+                    "keep one: `list: NAME` for a shared list, or inline `values:`",
+                );
+                ValueList {
+                    id: id.value.clone(),
+                    shared: true,
+                    values: Vec::new(),
+                }
             }
             (None, None) => {
-                self.err(f.kind.pos, format!("choice field `{}` has no values", f.id.value), "add `list: NAME` (a list under `lists:`) or inline `values:`");
-                ValueList { id: f.id.value.clone(), shared: false, values: Vec::new() }
+                self.err(
+                    f.kind.pos,
+                    format!("choice field `{}` has no values", f.id.value),
+                    "add `list: NAME` (a list under `lists:`) or inline `values:`",
+                );
+                ValueList {
+                    id: f.id.value.clone(),
+                    shared: false,
+                    values: Vec::new(),
+                }
             }
         };
         let multiple = f.multiple.unwrap_or(false);
@@ -535,9 +724,15 @@ impl Checker {
             .as_ref()
             .map(|m| {
                 for t in m.iter() {
-                    let ok = t.split_once('/').is_some_and(|(a, b)| !a.is_empty() && !b.is_empty() && !b.contains('/'));
+                    let ok = t
+                        .split_once('/')
+                        .is_some_and(|(a, b)| !a.is_empty() && !b.is_empty() && !b.contains('/'));
                     if !ok {
-                        self.err(m.pos, format!("`{t}` is not a media type"), "write media types as `type/subtype`, e.g. image/png");
+                        self.err(
+                            m.pos,
+                            format!("`{t}` is not a media type"),
+                            "write media types as `type/subtype`, e.g. image/png",
+                        );
                     }
                 }
                 m.iter().map(|t| t.to_ascii_lowercase()).collect()
@@ -546,7 +741,11 @@ impl Checker {
         let aspect_ratio = f.aspect_ratio.as_ref().and_then(|r| {
             let parsed = parse_pair(r, ':');
             if parsed.is_none() {
-                self.err(r.pos, format!("aspect ratio `{}` is not `W:H`", r.value), "write it as two positive whole numbers, e.g. 16:10");
+                self.err(
+                    r.pos,
+                    format!("aspect ratio `{}` is not `W:H`", r.value),
+                    "write it as two positive whole numbers, e.g. 16:10",
+                );
             }
             parsed.map(|(w, h)| {
                 let g = gcd(w, h);
@@ -560,14 +759,31 @@ impl Checker {
                     if let Some((rw, rh)) = aspect_ratio
                         && u64::from(width) * u64::from(rh) != u64::from(height) * u64::from(rw)
                     {
-                        self.err(s.pos, format!("size {} does not have the field's aspect ratio {rw}:{rh}", s.value), "fix the size or the aspect ratio");
+                        self.err(
+                            s.pos,
+                            format!(
+                                "size {} does not have the field's aspect ratio {rw}:{rh}",
+                                s.value
+                            ),
+                            "fix the size or the aspect ratio",
+                        );
                     }
-                    if f.min_width.as_ref().is_some_and(|m| width < m.value) || f.min_height.as_ref().is_some_and(|m| height < m.value) {
-                        self.err(s.pos, format!("size {} is below the field's minimum width/height", s.value), "fix the size or the minimum");
+                    if f.min_width.as_ref().is_some_and(|m| width < m.value)
+                        || f.min_height.as_ref().is_some_and(|m| height < m.value)
+                    {
+                        self.err(
+                            s.pos,
+                            format!("size {} is below the field's minimum width/height", s.value),
+                            "fix the size or the minimum",
+                        );
                     }
                     sizes.push(Size { width, height })
                 }
-                None => self.err(s.pos, format!("size `{}` is not `WxH`", s.value), "write sizes as width x height in pixels, e.g. 1280x800"),
+                None => self.err(
+                    s.pos,
+                    format!("size `{}` is not `WxH`", s.value),
+                    "write sizes as width x height in pixels, e.g. 1280x800",
+                ),
             }
         }
         FileRules {
@@ -585,22 +801,44 @@ impl Checker {
     }
 
     fn check(&mut self, c: &CheckDef, f: &FieldDef, kind_name: &str) -> Option<Check> {
-        let given = [c.sentence_case.is_some(), c.scheme.is_some(), c.cel.is_some()];
+        let given = [
+            c.sentence_case.is_some(),
+            c.scheme.is_some(),
+            c.cel.is_some(),
+        ];
         if given.iter().filter(|g| **g).count() != 1 {
             self.err(f.id.pos, format!("a check of field `{}` must have exactly one of `sentence_case`, `scheme`, `cel`", f.id.value), "split it into one check per test");
             return None;
         }
         let test = if let Some(sc) = &c.sentence_case {
             if !matches!(kind_name, "text" | "long_text") {
-                self.err(sc.pos, format!("`sentence_case` does not apply to `{kind_name}` field `{}`", f.id.value), "use it on text fields");
+                self.err(
+                    sc.pos,
+                    format!(
+                        "`sentence_case` does not apply to `{kind_name}` field `{}`",
+                        f.id.value
+                    ),
+                    "use it on text fields",
+                );
             }
             if !sc.value {
-                self.err(sc.pos, "`sentence_case: false` checks nothing", "remove the check");
+                self.err(
+                    sc.pos,
+                    "`sentence_case: false` checks nothing",
+                    "remove the check",
+                );
             }
             CheckTest::SentenceCase
         } else if let Some(s) = &c.scheme {
             if kind_name != "url" {
-                self.err(s.pos, format!("`scheme` does not apply to `{kind_name}` field `{}`", f.id.value), "use it on url fields");
+                self.err(
+                    s.pos,
+                    format!(
+                        "`scheme` does not apply to `{kind_name}` field `{}`",
+                        f.id.value
+                    ),
+                    "use it on url fields",
+                );
             }
             CheckTest::Scheme(s.iter().map(|x| x.to_ascii_lowercase()).collect())
         } else {
@@ -608,57 +846,109 @@ impl Checker {
             self.cel(expr, "value");
             CheckTest::Cel(expr.value.clone())
         };
-        Some(Check { test, severity: c.severity, message: c.message.clone() })
+        Some(Check {
+            test,
+            severity: c.severity,
+            message: c.message.clone(),
+        })
     }
 
     fn cel(&mut self, expr: &Located<String>, var: &str) {
         if let Err(why) = crate::expr::check(expr, var) {
-            self.err(expr.pos, format!("invalid CEL expression: {why}"), format!("write a CEL expression (https://cel.dev) over `{var}` that yields a bool"));
+            self.err(
+                expr.pos,
+                format!("invalid CEL expression: {why}"),
+                format!("write a CEL expression (https://cel.dev) over `{var}` that yields a bool"),
+            );
         }
     }
 
     fn item_field(&mut self, of: &Located<String>, form: &Form) -> Option<ItemField> {
         let Some((group, field)) = of.split_once("[].") else {
-            self.err(of.pos, format!("`{}` is not `GROUP[].FIELD`", of.value), "name a repeated group and one of its fields, e.g. app_actions[].locations");
+            self.err(
+                of.pos,
+                format!("`{}` is not `GROUP[].FIELD`", of.value),
+                "name a repeated group and one of its fields, e.g. app_actions[].locations",
+            );
             return None;
         };
         let Some(g) = form.field(group) else {
-            self.err(of.pos, format!("rule names field `{group}`, which does not exist"), "use the id of a top-level repeated group");
+            self.err(
+                of.pos,
+                format!("rule names field `{group}`, which does not exist"),
+                "use the id of a top-level repeated group",
+            );
             return None;
         };
         let Kind::Group(rules) = &g.kind else {
-            self.err(of.pos, format!("field `{group}` is not a repeated group"), "aggregate rules count over the items of a `group` field");
+            self.err(
+                of.pos,
+                format!("field `{group}` is not a repeated group"),
+                "aggregate rules count over the items of a `group` field",
+            );
             return None;
         };
         match rules.fields.iter().find(|s| s.id == field) {
             None => {
                 let known: Vec<&str> = rules.fields.iter().map(|s| s.id.as_str()).collect();
-                self.err(of.pos, format!("group `{group}` has no field `{field}`"), format!("use one of: {}", known.join(", ")));
+                self.err(
+                    of.pos,
+                    format!("group `{group}` has no field `{field}`"),
+                    format!("use one of: {}", known.join(", ")),
+                );
                 None
             }
             Some(s) if !matches!(s.kind, Kind::Choice(_)) => {
-                self.err(of.pos, format!("field `{group}[].{field}` is not a choice"), "aggregate rules count the values of a choice field");
+                self.err(
+                    of.pos,
+                    format!("field `{group}[].{field}` is not a choice"),
+                    "aggregate rules count the values of a choice field",
+                );
                 None
             }
-            Some(_) => Some(ItemField { group: group.to_string(), field: field.to_string() }),
+            Some(_) => Some(ItemField {
+                group: group.to_string(),
+                field: field.to_string(),
+            }),
         }
     }
 
     fn rule(&mut self, r: &RuleDef, form: &Form) -> Option<Rule> {
-        let given = [r.max_per_value.is_some(), r.max_total.is_some(), r.cel.is_some()];
+        let given = [
+            r.max_per_value.is_some(),
+            r.max_total.is_some(),
+            r.cel.is_some(),
+        ];
         if given.iter().filter(|g| **g).count() != 1 {
-            self.err(r.id.pos, format!("rule `{}` must have exactly one of `max_per_value`, `max_total`, `cel`", r.id.value), "split it into one rule per test");
+            self.err(
+                r.id.pos,
+                format!(
+                    "rule `{}` must have exactly one of `max_per_value`, `max_total`, `cel`",
+                    r.id.value
+                ),
+                "split it into one rule per test",
+            );
             return None;
         }
         if r.cel.is_none()
             && let Some(f) = &r.field
         {
-            self.err(f.pos, "`field` only applies to `cel` rules", "aggregate rules report at their group; remove `field`");
+            self.err(
+                f.pos,
+                "`field` only applies to `cel` rules",
+                "aggregate rules report at their group; remove `field`",
+            );
         }
         let test = if let Some(a) = &r.max_per_value {
-            RuleTest::MaxPerValue { of: self.item_field(&a.of, form)?, max: a.max.value }
+            RuleTest::MaxPerValue {
+                of: self.item_field(&a.of, form)?,
+                max: a.max.value,
+            }
         } else if let Some(a) = &r.max_total {
-            RuleTest::MaxTotal { of: self.item_field(&a.of, form)?, max: a.max.value }
+            RuleTest::MaxTotal {
+                of: self.item_field(&a.of, form)?,
+                max: a.max.value,
+            }
         } else {
             let expr = r.cel.as_ref()?;
             self.cel(expr, "self");
@@ -668,12 +958,19 @@ impl Checker {
                     Some(_) => format!("/{}", self.item_field(f, form)?.group),
                     None if form.field(f).is_some() => format!("/{}", f.value),
                     None => {
-                        self.err(f.pos, format!("rule names field `{}`, which does not exist", f.value), "use the id of a top-level field");
+                        self.err(
+                            f.pos,
+                            format!("rule names field `{}`, which does not exist", f.value),
+                            "use the id of a top-level field",
+                        );
                         return None;
                     }
                 },
             };
-            RuleTest::Cel { expr: expr.value.clone(), path }
+            RuleTest::Cel {
+                expr: expr.value.clone(),
+                path,
+            }
         };
         Some(Rule {
             id: r.id.value.clone(),
@@ -703,7 +1000,10 @@ fn default_fits(field: &Field, v: &serde_json::Value) -> Result<(), String> {
         (Kind::Text(t), Value::String(s)) => {
             let n = s.chars().count() as u64;
             if t.max_length.is_some_and(|m| n > u64::from(m)) {
-                return Err(format!("it is longer than max_length {}", t.max_length.unwrap_or(0)));
+                return Err(format!(
+                    "it is longer than max_length {}",
+                    t.max_length.unwrap_or(0)
+                ));
             }
             if matches!(t.format, TextFormat::Secret) {
                 return Err("secrets cannot have defaults".into());
@@ -715,7 +1015,10 @@ fn default_fits(field: &Field, v: &serde_json::Value) -> Result<(), String> {
             if c.list.values.is_empty() || c.list.get(s).is_some() {
                 Ok(())
             } else {
-                Err(format!("`{s}` is not one of the field's choices ({})", ids(&c.list)))
+                Err(format!(
+                    "`{s}` is not one of the field's choices ({})",
+                    ids(&c.list)
+                ))
             }
         }
         (Kind::Choice(c), Value::Array(items)) if c.multiple => {
@@ -723,7 +1026,10 @@ fn default_fits(field: &Field, v: &serde_json::Value) -> Result<(), String> {
                 match item {
                     Value::String(s) if c.list.values.is_empty() || c.list.get(s).is_some() => {}
                     Value::String(s) => {
-                        return Err(format!("`{s}` is not one of the field's choices ({})", ids(&c.list)));
+                        return Err(format!(
+                            "`{s}` is not one of the field's choices ({})",
+                            ids(&c.list)
+                        ));
                     }
                     _ => return Err("it holds a non-string item".into()),
                 }
@@ -736,7 +1042,10 @@ fn default_fits(field: &Field, v: &serde_json::Value) -> Result<(), String> {
         (Kind::File(_), _) | (Kind::Object(_), _) | (Kind::Group(_), _) => {
             Err("files, objects and groups cannot have defaults".into())
         }
-        _ => Err(format!("it has the wrong type for a {} field", kind_label(&field.kind))),
+        _ => Err(format!(
+            "it has the wrong type for a {} field",
+            kind_label(&field.kind)
+        )),
     }
 }
 
@@ -756,4 +1065,3 @@ fn kind_label(k: &Kind) -> &'static str {
         Kind::Group(_) => "group",
     }
 }
-

@@ -31,7 +31,10 @@ pub struct Located<T> {
 impl<T> Located<T> {
     /// A value with no known source position.
     pub fn new(value: T) -> Self {
-        Located { value, pos: Pos::default() }
+        Located {
+            value,
+            pos: Pos::default(),
+        }
     }
 }
 
@@ -61,7 +64,10 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Located<T> {
             line: u32::try_from(s.referenced.line()).unwrap_or(u32::MAX),
             column: u32::try_from(s.referenced.column()).unwrap_or(u32::MAX),
         };
-        Ok(Located { value: s.value, pos })
+        Ok(Located {
+            value: s.value,
+            pos,
+        })
     }
 }
 

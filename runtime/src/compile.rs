@@ -1,0 +1,335 @@
+//! Compiling a [`Form`] into the validator's plan: regexes, value indexes, CEL programs, rule plans.
+//!
+//! Everything that does not depend on a submission is done here, once.
+
+use std::collections::{BTreeMap, HashMap};
+
+use formwork_schema::model::*;
+use formwork_schema::{Diagnostic, Pos, SpecError};
+use regex::Regex;
+
+/// A compiled field.
+pub(crate) struct CField {
+    pub key: Box<str>,
+    pub label: Box<str>,
+    pub required: StageSet,
+    pub kind: CKind,
+    pub checks: Vec<CCheck>,
+    pub messages: BTreeMap<String, String>,
+}
+
+pub(crate) enum CKind {
+    Text(CText),
+    Number(NumberRules),
+    Boolean(StageSet),
+    Choice(CChoice),
+    File(CFile),
+    Object(CObject),
+    Group(CGroup),
+}
+
+pub(crate) struct CText {
+    pub format: CFormat,
+    pub min_length: Option<u32>,
+    pub max_length: Option<u32>,
+    pub pattern: Option<Regex>,
+}
+
+/// JSON types a JSON-document field may be required to have.
+#[derive(Clone, Copy)]
+pub(crate) enum JsonType {
+    Object,
+    Array,
+    String,
+    Number,
+    Boolean,
+}
+
+impl JsonType {
+    pub fn name(self) -> &'static str {
+        match self {
+            JsonType::Object => "object",
+            JsonType::Array => "array",
+            JsonType::String => "string",
+            JsonType::Number => "number",
+            JsonType::Boolean => "boolean",
+        }
+    }
+}
+
+pub(crate) enum CFormat {
+    Plain,
+    Email,
+    Url {
+        schemes: Vec<Box<str>>,
+        hosts: Vec<Box<str>>,
+    },
+    Json {
+        json_type: Option<JsonType>,
+    },
+}
+
+pub(crate) struct CChoice {
+    /// Value id → index in the list.
+    pub index: HashMap<Box<str>, u32>,
+    pub len: usize,
+    pub multiple: bool,
+    pub min_items: Option<u32>,
+    pub max_items: Option<u32>,
+    pub distinct: bool,
+}
+
+pub(crate) struct CFile {
+    pub rules: FileRules,
+    pub allowed_types: String,
+    pub allowed_sizes: String,
+}
+
+pub(crate) struct CObject {
+    pub fields: Vec<CField>,
+    pub index: HashMap<Box<str>, usize>,
+}
+
+pub(crate) struct CGroup {
+    pub object: CObject,
+    pub min_items: Option<u32>,
+    pub max_items: Option<u32>,
+}
+
+pub(crate) struct CCheck {
+    pub test: CCheckTest,
+    pub severity: Severity,
+    pub message: Option<String>,
+}
+
+pub(crate) enum CCheckTest {
+    SentenceCase,
+    Scheme(Vec<Box<str>>),
+    Cel(Box<cel::Program>, Box<str>),
+}
+
+pub(crate) struct CRule {
+    pub id: Box<str>,
+    pub severity: Severity,
+    pub message: Option<String>,
+    pub test: CRuleTest,
+}
+
+pub(crate) enum CRuleTest {
+    /// Count per value of `sub` over the items of top-level group `group`.
+    MaxPerValue { agg: Aggregate, max: u32 },
+    /// Count all values of `sub` over the items.
+    MaxTotal { agg: Aggregate, max: u32 },
+    Cel {
+        program: Box<cel::Program>,
+        expr: Box<str>,
+        path: Box<str>,
+    },
+}
+
+pub(crate) struct Aggregate {
+    pub group: Box<str>,
+    pub sub: Box<str>,
+    /// Value id → index, and ids by index.
+    pub index: HashMap<Box<str>, u32>,
+    pub ids: Vec<Box<str>>,
+    pub labels: Vec<Box<str>>,
+    pub item_label: Box<str>,
+}
+
+pub(crate) struct Plan {
+    pub root: CObject,
+    pub rules: Vec<CRule>,
+}
+
+fn fail(form: &Form, message: String) -> SpecError {
+    SpecError::Invalid {
+        file: form.id.clone(),
+        source_text: String::new(),
+        diagnostics: vec![Diagnostic::new(Pos::default(), message)],
+    }
+}
+
+pub(crate) fn plan(form: &Form) -> Result<Plan, SpecError> {
+    let fields: Vec<&Field> = form.fields().collect();
+    let root = object(form, fields.into_iter())?;
+    let mut rules = Vec::new();
+    for r in &form.rules {
+        let test = match &r.test {
+            RuleTest::MaxPerValue { of, max } => CRuleTest::MaxPerValue {
+                agg: aggregate(form, of)?,
+                max: *max,
+            },
+            RuleTest::MaxTotal { of, max } => CRuleTest::MaxTotal {
+                agg: aggregate(form, of)?,
+                max: *max,
+            },
+            RuleTest::Cel { expr, path } => CRuleTest::Cel {
+                program: Box::new(
+                    formwork_schema::expr::check(expr, "self")
+                        .map_err(|e| fail(form, format!("rule `{}`: {e}", r.id)))?,
+                ),
+                expr: expr.as_str().into(),
+                path: path.as_str().into(),
+            },
+        };
+        rules.push(CRule {
+            id: r.id.as_str().into(),
+            severity: r.severity,
+            message: r.message.clone(),
+            test,
+        });
+    }
+    Ok(Plan { root, rules })
+}
+
+fn aggregate(form: &Form, of: &ItemField) -> Result<Aggregate, SpecError> {
+    let missing = || {
+        fail(
+            form,
+            format!(
+                "rule counts `{}[].{}`, which is not a choice of a group",
+                of.group, of.field
+            ),
+        )
+    };
+    let group = form.field(&of.group).ok_or_else(missing)?;
+    let Kind::Group(g) = &group.kind else {
+        return Err(missing());
+    };
+    let sub = g
+        .fields
+        .iter()
+        .find(|f| f.id == of.field)
+        .ok_or_else(missing)?;
+    let Kind::Choice(c) = &sub.kind else {
+        return Err(missing());
+    };
+    Ok(Aggregate {
+        group: of.group.as_str().into(),
+        sub: of.field.as_str().into(),
+        index: value_index(&c.list),
+        ids: c.list.values.iter().map(|v| v.id.as_str().into()).collect(),
+        labels: c
+            .list
+            .values
+            .iter()
+            .map(|v| v.label.as_str().into())
+            .collect(),
+        item_label: g.item_label.as_str().into(),
+    })
+}
+
+fn value_index(list: &ValueList) -> HashMap<Box<str>, u32> {
+    list.values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| (v.id.as_str().into(), i as u32))
+        .collect()
+}
+
+fn object<'a>(form: &Form, fields: impl Iterator<Item = &'a Field>) -> Result<CObject, SpecError> {
+    let mut out = Vec::new();
+    for f in fields {
+        out.push(field(form, f)?);
+    }
+    let index = out
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (f.key.clone(), i))
+        .collect();
+    Ok(CObject { fields: out, index })
+}
+
+fn field(form: &Form, f: &Field) -> Result<CField, SpecError> {
+    let kind = match &f.kind {
+        Kind::Text(t) => {
+            let pattern =
+                match &t.pattern {
+                    Some(p) => Some(Regex::new(&format!("^(?:{p})$")).map_err(|e| {
+                        fail(form, format!("field `{}`: invalid pattern: {e}", f.id))
+                    })?),
+                    None => None,
+                };
+            let format = match &t.format {
+                TextFormat::Plain | TextFormat::Long | TextFormat::Secret => CFormat::Plain,
+                TextFormat::Email => CFormat::Email,
+                TextFormat::Url { schemes, hosts } => CFormat::Url {
+                    schemes: schemes.iter().map(|s| s.as_str().into()).collect(),
+                    hosts: hosts.iter().map(|s| s.as_str().into()).collect(),
+                },
+                TextFormat::Json { json_type } => CFormat::Json {
+                    json_type: match json_type.as_deref() {
+                        Some("object") => Some(JsonType::Object),
+                        Some("array") => Some(JsonType::Array),
+                        Some("string") => Some(JsonType::String),
+                        Some("number") => Some(JsonType::Number),
+                        Some("boolean") => Some(JsonType::Boolean),
+                        _ => None,
+                    },
+                },
+            };
+            CKind::Text(CText {
+                format,
+                min_length: t.min_length,
+                max_length: t.max_length,
+                pattern,
+            })
+        }
+        Kind::Number(n) => CKind::Number(n.clone()),
+        Kind::Boolean(b) => CKind::Boolean(b.must_be_true),
+        Kind::Choice(c) => CKind::Choice(CChoice {
+            index: value_index(&c.list),
+            len: c.list.values.len(),
+            multiple: c.multiple,
+            min_items: c.min_items,
+            max_items: c.max_items,
+            distinct: c.distinct,
+        }),
+        Kind::File(r) => CKind::File(CFile {
+            allowed_types: r.media_types.join(", "),
+            allowed_sizes: r
+                .sizes
+                .iter()
+                .map(|s| format!("{}x{}", s.width, s.height))
+                .collect::<Vec<_>>()
+                .join(", "),
+            rules: r.clone(),
+        }),
+        Kind::Object(o) => CKind::Object(object(form, o.fields.iter())?),
+        Kind::Group(g) => CKind::Group(CGroup {
+            object: object(form, g.fields.iter())?,
+            min_items: g.min_items,
+            max_items: g.max_items,
+        }),
+    };
+    let mut checks = Vec::new();
+    for c in &f.checks {
+        let test = match &c.test {
+            CheckTest::SentenceCase => CCheckTest::SentenceCase,
+            CheckTest::Scheme(s) => {
+                CCheckTest::Scheme(s.iter().map(|x| x.as_str().into()).collect())
+            }
+            CheckTest::Cel(expr) => CCheckTest::Cel(
+                Box::new(
+                    formwork_schema::expr::check(expr, "value")
+                        .map_err(|e| fail(form, format!("field `{}`: {e}", f.id)))?,
+                ),
+                expr.as_str().into(),
+            ),
+        };
+        checks.push(CCheck {
+            test,
+            severity: c.severity,
+            message: c.message.clone(),
+        });
+    }
+    Ok(CField {
+        key: f.id.as_str().into(),
+        label: f.label.as_str().into(),
+        required: f.required,
+        kind,
+        checks,
+        messages: f.messages.clone(),
+    })
+}

@@ -1,0 +1,543 @@
+//! Each Pipedrive rule at its boundary, at each stage, plus the general behaviours of the validator.
+
+mod common;
+use common::*;
+use serde_json::{Value, json};
+
+const VIEWS: [&str; 8] = [
+    "activities_list",
+    "deal_details",
+    "deals_list",
+    "person_details",
+    "people_list",
+    "organization_details",
+    "organizations_list",
+    "product_details",
+];
+
+fn with(mut base: Value, key: &str, value: Value) -> Value {
+    base[key] = value;
+    base
+}
+
+fn minimal() -> Value {
+    json!({"app_name": "Random", "callback_url": "https://example.com/cb"})
+}
+
+fn action(name: &str, locations: &[&str]) -> Value {
+    json!({"name": name, "url": "https://example.com/a", "locations": locations})
+}
+
+#[test]
+fn action_name_30_chars_is_fine_31_is_not_at_every_stage() {
+    let v = validator();
+    for stage in ["save", "review"] {
+        let base = if stage == "save" { minimal() } else { full() };
+        let ok = with(
+            base.clone(),
+            "app_actions",
+            json!([action(&"A".repeat(30), &["deals_list"])]),
+        );
+        assert!(check(&v, &ok, stage).valid, "{stage}: 30 chars");
+        let bad = with(
+            base,
+            "app_actions",
+            json!([action(&"A".repeat(31), &["deals_list"])]),
+        );
+        let r = check(&v, &bad, stage);
+        assert_eq!(error_paths(&r), ["/app_actions/0/name"], "{stage}");
+        assert_eq!(codes(&r), ["max_length"]);
+        assert!(
+            r.errors[0]
+                .message
+                .contains("30 characters or fewer (it has 31)"),
+            "{}",
+            r.errors[0].message
+        );
+    }
+}
+
+#[test]
+fn lengths_count_unicode_scalar_values_not_bytes() {
+    let v = validator();
+    // 30 × "é" is 60 bytes but 30 characters.
+    let ok = with(
+        minimal(),
+        "app_actions",
+        json!([action(&"é".repeat(30), &["deals_list"])]),
+    );
+    assert!(check(&v, &ok, "save").valid);
+    let bad = with(
+        minimal(),
+        "app_actions",
+        json!([action(&"é".repeat(31), &["deals_list"])]),
+    );
+    assert_eq!(codes(&check(&v, &bad, "save")), ["max_length"]);
+    let instructions = with(
+        minimal(),
+        "installation_instructions",
+        json!("ü".repeat(1500)),
+    );
+    assert!(check(&v, &instructions, "save").valid);
+    let instructions = with(
+        minimal(),
+        "installation_instructions",
+        json!("ü".repeat(1501)),
+    );
+    assert_eq!(
+        error_paths(&check(&v, &instructions, "save")),
+        ["/installation_instructions"]
+    );
+}
+
+#[test]
+fn three_actions_per_view_pass_four_fail_naming_view_and_count() {
+    let v = validator();
+    let three: Vec<Value> = (0..3)
+        .map(|i| action(&format!("Action {i}"), &["deal_details"]))
+        .collect();
+    assert!(check(&v, &with(full(), "app_actions", json!(three)), "review").valid);
+    let four: Vec<Value> = (0..4)
+        .map(|i| action(&format!("Action {i}"), &["deal_details", "deals_list"]))
+        .collect();
+    for stage in ["save", "review"] {
+        let base = if stage == "save" { minimal() } else { full() };
+        let r = check(&v, &with(base, "app_actions", json!(four.clone())), stage);
+        assert!(!r.valid);
+        let msgs: Vec<&str> = r.errors.iter().map(|e| e.message.as_str()).collect();
+        assert_eq!(
+            error_paths(&r),
+            ["/app_actions", "/app_actions"],
+            "{stage}: {msgs:?}"
+        );
+        assert!(
+            msgs.contains(&"view deal_details is used by 4 app actions; at most 3 are allowed"),
+            "{msgs:?}"
+        );
+        assert!(
+            msgs.contains(&"view deals_list is used by 4 app actions; at most 3 are allowed"),
+            "{msgs:?}"
+        );
+        assert_eq!(codes(&r), ["actions_per_view", "actions_per_view"]);
+    }
+}
+
+#[test]
+fn a_view_listed_twice_in_one_action_counts_once_but_is_a_duplicate() {
+    let v = validator();
+    let acts: Vec<Value> = (0..3)
+        .map(|i| action(&format!("Action {i}"), &["deal_details", "deal_details"]))
+        .collect();
+    let r = check(&v, &with(minimal(), "app_actions", json!(acts)), "save");
+    assert_eq!(codes(&r), ["distinct", "distinct", "distinct"]);
+    assert_eq!(
+        error_paths(&r),
+        [
+            "/app_actions/0/locations/1",
+            "/app_actions/1/locations/1",
+            "/app_actions/2/locations/1"
+        ]
+    );
+}
+
+#[test]
+fn twenty_four_placements_pass_twenty_five_fail() {
+    let v = validator();
+    // 8 actions × 3 views, each view used exactly 3 times: 24 placements.
+    let acts: Vec<Value> = (0..8)
+        .map(|i| {
+            action(
+                &format!("Action {i}"),
+                &[VIEWS[i], VIEWS[(i + 1) % 8], VIEWS[(i + 2) % 8]],
+            )
+        })
+        .collect();
+    let r = check(
+        &v,
+        &with(full(), "app_actions", json!(acts.clone())),
+        "review",
+    );
+    assert!(r.valid, "{:?}", r.errors);
+    let mut more = acts;
+    more.push(action("Action 8", &["deal_details"]));
+    let r = check(&v, &with(full(), "app_actions", json!(more)), "review");
+    assert!(codes(&r).contains(&"action_placements"), "{:?}", r.errors);
+    let total = r
+        .errors
+        .iter()
+        .find(|e| e.code == "action_placements")
+        .expect("total error");
+    assert_eq!(total.path, "/app_actions");
+    assert!(
+        total.message.contains("25 times in total; at most 24"),
+        "{}",
+        total.message
+    );
+}
+
+#[test]
+fn one_panel_per_location() {
+    let v = validator();
+    let panel = full()["app_panels"][0].clone();
+    let mut second = panel.clone();
+    second["name"] = json!("Second panel");
+    let r = check(
+        &v,
+        &with(full(), "app_panels", json!([panel.clone(), second.clone()])),
+        "review",
+    );
+    assert_eq!(codes(&r), ["panels_per_location"]);
+    assert!(
+        r.errors[0]
+            .message
+            .contains("location deal_details has 2 app panels"),
+        "{}",
+        r.errors[0].message
+    );
+    second["location"] = json!("person_details");
+    assert!(
+        check(
+            &v,
+            &with(full(), "app_panels", json!([panel, second])),
+            "review"
+        )
+        .valid
+    );
+}
+
+#[test]
+fn presence_depends_on_stage_but_limits_hold_everywhere() {
+    let v = validator();
+    assert!(check(&v, &minimal(), "save").valid);
+    let r = check(&v, &minimal(), "review");
+    let paths = error_paths(&r);
+    for p in [
+        "/short_summary",
+        "/description",
+        "/categories",
+        "/app_icon",
+        "/listing_images",
+        "/access_scopes",
+        "/website_url",
+        "/terms_of_service_url",
+        "/privacy_policy_url",
+        "/main_contact_email",
+        "/installation_scenarios",
+        "/partner_agreement",
+    ] {
+        assert!(
+            paths.contains(&p),
+            "review without {p} must fail: {paths:?}"
+        );
+    }
+    assert!(
+        !paths.contains(&"/company") && !paths.contains(&"/support_url"),
+        "{paths:?}"
+    );
+    // Empty lists are fine in a draft, upper bounds are not.
+    let draft = with(
+        with(minimal(), "categories", json!([])),
+        "listing_images",
+        json!([]),
+    );
+    assert!(check(&v, &draft, "save").valid);
+    let three = with(
+        minimal(),
+        "categories",
+        json!(["scheduling", "calling_sms", "lead_generation"]),
+    );
+    assert_eq!(codes(&check(&v, &three, "save")), ["max_items"]);
+}
+
+#[test]
+fn required_text_is_non_blank() {
+    let v = validator();
+    let r = check(&v, &with(minimal(), "app_name", json!("   \t")), "save");
+    assert_eq!(
+        (error_paths(&r), codes(&r)),
+        (vec!["/app_name"], vec!["required"])
+    );
+    assert_eq!(r.errors[0].message, "Enter App name");
+    // Blank optional text is fine.
+    assert!(check(&v, &with(minimal(), "company", json!("")), "save").valid);
+}
+
+#[test]
+fn unknown_fields_and_wrong_types_are_reported_at_their_paths_all_at_once() {
+    let v = validator();
+    let mut s = minimal();
+    s["foo"] = json!(1);
+    s["review_notifications"] = json!("yes");
+    s["categories"] = json!("scheduling");
+    s["app_actions"] =
+        json!([{"name": 5, "url": "https://x.io", "locations": ["deals_list"], "extra": true}]);
+    s["installation_scenarios"] = json!({"no_account": 1});
+    let r = check(&v, &s, "save");
+    let mut paths = error_paths(&r);
+    paths.sort_unstable();
+    assert_eq!(
+        paths,
+        [
+            "/app_actions/0/extra",
+            "/app_actions/0/name",
+            "/categories",
+            "/foo",
+            "/installation_scenarios/no_account",
+            "/review_notifications"
+        ]
+    );
+    let r = check(&v, &json!([1, 2]), "save");
+    assert_eq!(error_paths(&r), [""]);
+}
+
+#[test]
+fn pointer_segments_are_escaped() {
+    let v = validator();
+    let r = check(&v, &with(minimal(), "a/b~c", json!(1)), "save");
+    assert_eq!(error_paths(&r), ["/a~1b~0c"]);
+}
+
+#[test]
+fn urls_must_be_absolute_http_and_youtube_only_where_asked() {
+    let v = validator();
+    for bad in [
+        "not a url",
+        "ftp://example.com",
+        "example.com/cb",
+        "https://",
+    ] {
+        let r = check(&v, &with(minimal(), "callback_url", json!(bad)), "save");
+        assert_eq!(error_paths(&r), ["/callback_url"], "{bad}");
+    }
+    for ok in [
+        "https://youtu.be/x",
+        "https://m.youtube.com/watch?v=1",
+        "http://youtube.com/watch?v=1",
+    ] {
+        assert!(
+            check(&v, &with(minimal(), "youtube_video_url", json!(ok)), "save").valid,
+            "{ok}"
+        );
+    }
+    let r = check(
+        &v,
+        &with(minimal(), "youtube_video_url", json!("https://vimeo.com/1")),
+        "save",
+    );
+    assert_eq!(codes(&r), ["host"]);
+    assert_eq!(
+        r.errors[0].message, "Enter a YouTube link (youtube.com or youtu.be).",
+        "the spec's override"
+    );
+}
+
+#[test]
+fn json_document_errors_carry_line_and_column() {
+    let v = validator();
+    let mut panel = full()["app_panels"][0].clone();
+    panel["json_data_structure"] = json!("{\n  \"a\": 1,\n  oops\n}");
+    let r = check(
+        &v,
+        &with(full(), "app_panels", json!([panel.clone()])),
+        "review",
+    );
+    assert_eq!(codes(&r), ["json"]);
+    let params: std::collections::HashMap<&str, String> = r.errors[0]
+        .params
+        .iter()
+        .map(|(k, v)| (*k, v.to_string()))
+        .collect();
+    assert_eq!(
+        (params["line"].as_str(), params["column"].as_str()),
+        ("3", "3")
+    );
+    panel["json_data_structure"] = json!("[1, 2]");
+    let r = check(&v, &with(full(), "app_panels", json!([panel])), "review");
+    assert_eq!(codes(&r), ["json_type"]);
+}
+
+#[test]
+fn images_are_checked_on_type_size_dimensions_ratio_and_allowed_sizes() {
+    let v = validator();
+    let icon = |mt: &str, size: u64, w: u32, h: u32| json!({"name": "i", "media_type": mt, "size": size, "width": w, "height": h});
+    let cases = [
+        (icon("image/png", 10_485_760, 256, 256), vec![]),
+        (icon("image/jpeg", 1, 4096, 4096), vec![]),
+        (icon("image/png", 10_485_761, 512, 512), vec!["max_bytes"]),
+        (icon("image/gif", 1, 512, 512), vec!["media_type"]),
+        (
+            icon("image/png", 1, 255, 255),
+            vec!["min_width", "min_height"],
+        ),
+        (icon("image/png", 1, 512, 511), vec!["aspect_ratio"]),
+    ];
+    for (i, want) in cases {
+        let r = check(&v, &with(minimal(), "app_icon", i.clone()), "save");
+        assert_eq!(codes(&r), want, "{i}");
+    }
+    let r = check(
+        &v,
+        &with(
+            minimal(),
+            "app_icon",
+            json!({"name": "i", "media_type": "image/png", "size": 1}),
+        ),
+        "save",
+    );
+    assert_eq!(error_paths(&r), ["/app_icon/width", "/app_icon/height"]);
+    let img = |w: u32, h: u32| json!({"name": "l", "media_type": "image/png", "size": 1, "width": w, "height": h});
+    let r = check(
+        &v,
+        &with(
+            minimal(),
+            "listing_images",
+            json!([img(1440, 900), img(1600, 1000)]),
+        ),
+        "save",
+    );
+    assert_eq!(
+        (error_paths(&r), codes(&r)),
+        (vec!["/listing_images/1"], vec!["size"])
+    );
+    let six: Vec<Value> = (0..6).map(|_| img(1280, 800)).collect();
+    assert_eq!(
+        codes(&check(
+            &v,
+            &with(minimal(), "listing_images", json!(six)),
+            "save"
+        )),
+        ["max_items"]
+    );
+}
+
+#[test]
+fn checkboxes_must_be_checked_only_at_review() {
+    let v = validator();
+    let unchecked =
+        json!({"no_account": false, "account_logged_out": false, "account_logged_in": false});
+    let s = with(
+        with(minimal(), "installation_scenarios", unchecked.clone()),
+        "partner_agreement",
+        json!(false),
+    );
+    assert!(check(&v, &s, "save").valid);
+    let r = check(
+        &v,
+        &with(
+            with(full(), "installation_scenarios", unchecked),
+            "partner_agreement",
+            json!(false),
+        ),
+        "review",
+    );
+    assert_eq!(codes(&r), ["must_be_true"; 4]);
+    let mut missing = full();
+    missing["installation_scenarios"] = json!({"no_account": true});
+    let r = check(&v, &missing, "review");
+    assert_eq!(
+        error_paths(&r),
+        [
+            "/installation_scenarios/account_logged_out",
+            "/installation_scenarios/account_logged_in"
+        ]
+    );
+}
+
+#[test]
+fn warnings_never_invalidate() {
+    let v = validator();
+    let mut s = with(
+        full(),
+        "app_actions",
+        json!([action("Add To Email List", &["deals_list"])]),
+    );
+    s["app_panels"][0]["api_endpoint"] = json!("http://example.com/panel");
+    let r = check(&v, &s, "review");
+    assert!(r.valid && r.errors.is_empty());
+    let w: Vec<(&str, &str)> = r
+        .warnings
+        .iter()
+        .map(|w| (w.path.as_str(), w.code.as_str()))
+        .collect();
+    assert_eq!(
+        w,
+        [
+            ("/app_actions/0/name", "sentence_case"),
+            ("/app_panels/0/api_endpoint", "scheme")
+        ]
+    );
+    assert_eq!(
+        r.warnings[1].message,
+        "We strongly recommend using authenticated HTTPS requests."
+    );
+}
+
+#[test]
+fn unknown_choice_values_are_errors_at_the_item() {
+    let v = validator();
+    let r = check(
+        &v,
+        &with(minimal(), "access_scopes", json!(["base", "deals:write"])),
+        "save",
+    );
+    assert_eq!(
+        (error_paths(&r), codes(&r)),
+        (vec!["/access_scopes/1"], vec!["choice"])
+    );
+}
+
+#[test]
+fn cel_rules_and_checks_from_a_spec() {
+    let spec = r#"
+form: {id: t, title: T}
+stages: [{id: s, label: S}]
+sections:
+  - id: a
+    title: A
+    fields:
+      - {id: low, label: Low, kind: number}
+      - {id: high, label: High, kind: number}
+      - id: code
+        label: Code
+        kind: text
+        checks:
+          - cel: "value.startsWith('X-')"
+            message: "{label} must start with X-"
+rules:
+  - id: ordered
+    cel: "!has(self.low) || !has(self.high) || self.low <= self.high"
+    field: high
+    message: High must not be below low
+"#;
+    let form = formwork_schema::load_str("t.yaml", spec).expect("spec loads");
+    let v = formwork_runtime::Validator::compile(&form).expect("compiles");
+    let ok = check(&v, &json!({"low": 1, "high": 2, "code": "X-1"}), "s");
+    assert!(ok.valid, "{:?}", ok.errors);
+    let r = check(&v, &json!({"low": 3, "high": 2, "code": "Y"}), "s");
+    let got: Vec<(&str, &str, &str)> = r
+        .errors
+        .iter()
+        .map(|e| (e.path.as_str(), e.code.as_str(), e.message.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("/code", "check", "Code must start with X-"),
+            ("/high", "ordered", "High must not be below low")
+        ]
+    );
+}
+
+#[test]
+fn validator_is_shared_across_threads() {
+    let v = validator();
+    let handles: Vec<_> = (0..4)
+        .map(|_| {
+            let v = v.clone();
+            std::thread::spawn(move || check(&v, &full(), "review").valid)
+        })
+        .collect();
+    for h in handles {
+        assert!(h.join().expect("thread"));
+    }
+}
