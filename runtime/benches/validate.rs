@@ -1,1 +1,87 @@
-fn main() {}
+//! Validation cost vs. the unavoidable cost of parsing the same submission with serde_json.
+//!
+//! `cargo bench -p formwork-runtime` — groups `full` (the valid acceptance submission) and
+//! `large` (24 app actions, 3 panels, 5 images, 1,500-character texts), each at both stages,
+//! next to `parse` of the same JSON text.
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use formwork_runtime::Validator;
+use serde_json::{Value, json};
+use std::hint::black_box;
+use std::path::PathBuf;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn full() -> Value {
+    let text =
+        std::fs::read_to_string(root().join("../shared/acceptance/pipedrive/review-full.json"))
+            .expect("acceptance case review-full.json");
+    serde_json::from_str::<Value>(&text).expect("json")["submission"].clone()
+}
+
+fn large() -> Value {
+    const VIEWS: [&str; 8] = [
+        "activities_list",
+        "deal_details",
+        "deals_list",
+        "person_details",
+        "people_list",
+        "organization_details",
+        "organizations_list",
+        "product_details",
+    ];
+    let mut s = full();
+    let text = "Lorem ipsum dolor sit amet, consectetur adipiscing elit. ".repeat(27);
+    let text: String = text.chars().take(1500).collect();
+    s["description"] = json!(text);
+    s["installation_instructions"] = json!(text);
+    s["app_actions"] = json!(
+        (0..24)
+            .map(|i| json!({
+                "name": format!("Open record {i}"),
+                "url": format!("https://www.randomawesomeapp.com/action/{i}"),
+                "locations": [VIEWS[i % 8]],
+            }))
+            .collect::<Vec<_>>()
+    );
+    let panel = s["app_panels"][0].clone();
+    s["app_panels"] = json!(
+        ["deal_details", "person_details", "organization_details"]
+            .iter()
+            .map(|l| {
+                let mut p = panel.clone();
+                p["location"] = json!(l);
+                p
+            })
+            .collect::<Vec<_>>()
+    );
+    let img = s["listing_images"][0].clone();
+    s["listing_images"] = json!(vec![img; 5]);
+    s
+}
+
+fn bench(c: &mut Criterion) {
+    let form = formwork_schema::load_file(root().join("specs/pipedrive-app.yaml")).expect("spec");
+    let v = Validator::compile(&form).expect("compile");
+    for (name, sub) in [("full", full()), ("large", large())] {
+        let text = serde_json::to_string(&sub).expect("serialize");
+        let mut g = c.benchmark_group(name);
+        g.bench_function("parse", |b| {
+            b.iter(|| serde_json::from_str::<Value>(black_box(&text)).expect("parse"))
+        });
+        for stage in ["save", "review"] {
+            let st = v.stage(stage).expect("stage");
+            let report = v.validate(&sub, st);
+            assert!(report.valid, "{name} at {stage}: {:?}", report.errors);
+            g.bench_function(format!("validate_{stage}"), |b| {
+                b.iter(|| v.validate(black_box(&sub), st))
+            });
+        }
+        g.finish();
+    }
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
