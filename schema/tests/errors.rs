@@ -1,0 +1,135 @@
+//! Every kind of spec error is reported at its exact line and column, all in one run.
+
+use formwork_schema::{Pos, SpecError, load_str};
+
+const HEAD: &str = "form: {id: t, title: T}\nstages: [{id: draft, label: Draft}, {id: final, label: Final}]\nlists:\n  - id: colours\n    values: [{id: red, label: Red}, {id: blue, label: Blue}]\nsections:\n  - id: s\n    title: S\n    fields:\n";
+// HEAD is 9 lines; the first field line below is line 10.
+
+fn errors(body: &str) -> Vec<(u32, u32, String)> {
+    let text = format!("{HEAD}{body}");
+    match load_str("t.yaml", &text) {
+        Ok(_) => panic!("spec should be invalid:\n{text}"),
+        Err(e) => {
+            let rendered = e.to_string();
+            assert!(rendered.starts_with("t.yaml:"), "{rendered}");
+            e.diagnostics().iter().map(|d| (d.pos.line, d.pos.column, d.message.clone())).collect()
+        }
+    }
+}
+
+fn one(body: &str) -> (u32, u32, String) {
+    let mut all = errors(body);
+    assert_eq!(all.len(), 1, "{all:?}");
+    all.remove(0)
+}
+
+#[test]
+fn unknown_kind() {
+    let (l, c, m) = one("      - {id: a, label: A, kind: txt}\n");
+    assert_eq!((l, c), (10, 33));
+    assert!(m.contains("unknown field kind `txt`"), "{m}");
+}
+
+#[test]
+fn duplicate_id() {
+    let (l, c, m) = one("      - {id: a, label: A, kind: text}\n      - {id: a, label: B, kind: text}\n");
+    assert_eq!((l, c), (11, 14));
+    assert!(m.contains("duplicate field id `a` (first declared at line 10)"), "{m}");
+}
+
+#[test]
+fn rule_naming_a_missing_field() {
+    let body = "      - {id: a, label: A, kind: text}\nrules:\n  - id: r\n    max_total: {of: \"nope[].x\", max: 3}\n";
+    let (l, c, m) = one(body);
+    assert_eq!((l, c), (13, 21));
+    assert!(m.contains("rule names field `nope`, which does not exist"), "{m}");
+}
+
+#[test]
+fn min_greater_than_max() {
+    let (l, c, m) = one("      - id: a\n        label: A\n        kind: text\n        min_length: 10\n        max_length: 5\n");
+    assert_eq!((l, c), (14, 21));
+    assert!(m.contains("max length 5 is less than min length 10"), "{m}");
+}
+
+#[test]
+fn unknown_value_list() {
+    let (l, c, m) = one("      - {id: a, label: A, kind: choice, list: colors}\n");
+    assert_eq!((l, c), (10, 47));
+    assert!(m.contains("unknown value list `colors`"), "{m}");
+}
+
+#[test]
+fn default_outside_its_choices() {
+    let (l, c, m) = one("      - {id: a, label: A, kind: choice, list: colours, default: green}\n");
+    assert_eq!((l, c), (10, 65));
+    assert!(m.contains("`green` is not one of the field's choices (red, blue)"), "{m}");
+}
+
+#[test]
+fn unknown_stage() {
+    let (l, c, m) = one("      - {id: a, label: A, kind: text, required: later}\n");
+    assert_eq!((l, c), (10, 49));
+    assert!(m.contains("unknown stage `later`"), "{m}");
+}
+
+#[test]
+fn constraint_that_does_not_apply_to_the_kind() {
+    let (l, c, m) = one("      - {id: a, label: A, kind: boolean, max_length: 3}\n");
+    assert_eq!((l, c), (10, 54));
+    assert!(m.contains("`max_length` does not apply to `boolean` field `a`"), "{m}");
+}
+
+#[test]
+fn invalid_pattern_and_cel() {
+    let all = errors("      - {id: a, label: A, kind: text, pattern: \"(\"}\n      - id: b\n        label: B\n        kind: text\n        checks:\n          - cel: \"value.size( > 1\"\n");
+    let at: Vec<(u32, u32)> = all.iter().map(|(l, c, _)| (*l, *c)).collect();
+    assert_eq!(at, [(10, 48), (15, 18)], "{all:?}");
+    assert!(all[0].2.contains("not a valid regular expression"));
+    assert!(all[1].2.contains("invalid CEL expression"));
+}
+
+#[test]
+fn unknown_key_is_a_located_shape_error() {
+    let (l, c, m) = one("      - id: a\n        label: A\n        kind: text\n        maxlength: 3\n");
+    assert_eq!((l, c), (13, 9));
+    assert!(m.contains("unknown field `maxlength`"), "{m}");
+}
+
+#[test]
+fn yaml_syntax_error_is_located() {
+    let text = "form: {id: t\n  : [";
+    let err = load_str("bad.yaml", text).expect_err("invalid YAML");
+    let d = &err.diagnostics()[0];
+    assert_eq!(d.pos, Pos { line: 2, column: 3 });
+    assert!(err.to_string().starts_with("bad.yaml:2:3: "), "{err}");
+}
+
+#[test]
+fn every_semantic_error_is_reported_in_one_run_in_source_order() {
+    let body = "      - {id: a, label: A, kind: txt}\n      - {id: a, label: A, kind: choice, list: nope}\n      - {id: Bad, label: B, kind: text, min_length: 3, max_length: 1}\n";
+    let all = errors(body);
+    let lines: Vec<u32> = all.iter().map(|(l, _, _)| *l).collect();
+    assert_eq!(lines, [10, 11, 11, 12, 12], "{all:?}");
+}
+
+#[test]
+fn rendered_error_has_snippet_and_help() {
+    let text = format!("{HEAD}      - {{id: a, label: A, kind: txt}}\n");
+    let err = load_str("t.yaml", &text).expect_err("invalid");
+    let s = err.to_string();
+    assert!(s.contains("t.yaml:10:33: unknown field kind `txt`"), "{s}");
+    assert!(s.contains("10 |       - {id: a, label: A, kind: txt}"), "{s}");
+    assert!(s.contains("= help: use one of: text, long_text"), "{s}");
+    assert!(matches!(err, SpecError::Invalid { .. }));
+}
+
+#[test]
+fn bundled_specs_are_valid() {
+    for spec in ["pipedrive-app.yaml", "contact.yaml"] {
+        let path = format!("{}/../specs/{spec}", env!("CARGO_MANIFEST_DIR"));
+        if let Err(e) = formwork_schema::load_file(&path) {
+            panic!("{e}");
+        }
+    }
+}
