@@ -89,8 +89,10 @@ fn run(command: Command) -> Result<ExitCode, String> {
         Command::Generate { spec, out, check } => generate(&spec, &out, check),
         Command::Schema { spec, stage } => {
             let form = load(&spec)?;
-            let index = form.stage_index(&stage).ok_or_else(|| unknown_stage(&form, &stage))?;
-            print!("{}", formwork_codegen::json_schema::emit_string(&form, index));
+            let index = form
+                .stage_index(&stage)
+                .ok_or_else(|| unknown_stage(&form, &stage))?;
+            out(&formwork_codegen::json_schema::emit_string(&form, index));
             Ok(ExitCode::SUCCESS)
         }
         Command::Check { specs } => {
@@ -99,14 +101,14 @@ fn run(command: Command) -> Result<ExitCode, String> {
                 match load(spec) {
                     Ok(form) => {
                         let n: usize = form.sections.iter().map(|s| s.fields.len()).sum();
-                        println!(
-                            "{}: ok — form `{}`, {} stages, {} sections, {n} fields, {} rules",
+                        out(&format!(
+                            "{}: ok — form `{}`, {} stages, {} sections, {n} fields, {} rules\n",
                             spec.display(),
                             form.id,
                             form.stages.len(),
                             form.sections.len(),
                             form.rules.len()
-                        );
+                        ));
                     }
                     Err(e) => {
                         eprintln!("{e}");
@@ -114,33 +116,65 @@ fn run(command: Command) -> Result<ExitCode, String> {
                     }
                 }
             }
-            Ok(if failed { ExitCode::from(2) } else { ExitCode::SUCCESS })
+            Ok(if failed {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            })
         }
         Command::SpecSchema => {
             let schema = formwork_schema::spec_language_schema();
-            println!("{}", serde_json::to_string_pretty(&schema).map_err(|e| e.to_string())?);
+            out(&format!(
+                "{}\n",
+                serde_json::to_string_pretty(&schema).map_err(|e| e.to_string())?
+            ));
             Ok(ExitCode::SUCCESS)
         }
-        Command::Validate { spec, stage, file, format } => {
+        Command::Validate {
+            spec,
+            stage,
+            file,
+            format,
+        } => {
             let form = load(&spec)?;
             let validator = Validator::compile(&form).map_err(|e| e.to_string())?;
             let stage_ref = validator.stage(&stage).map_err(|e| e.to_string())?;
             let (name, text) = read_input(file.as_deref())?;
-            let value: serde_json::Value = serde_json::from_str(&text)
-                .map_err(|e| format!("{name}: not valid JSON: {e}"))?;
+            let value: serde_json::Value =
+                serde_json::from_str(&text).map_err(|e| format!("{name}: not valid JSON: {e}"))?;
             let report = validator.validate(&value, stage_ref);
             match format {
-                Format::Json => println!("{}", report.to_json()),
-                Format::Text => print!("{}", text_report(&form, &report)),
+                Format::Json => out(&format!("{}\n", report.to_json())),
+                Format::Text => out(&text_report(&form, &report)),
             }
-            Ok(if report.valid { ExitCode::SUCCESS } else { ExitCode::from(1) })
+            Ok(if report.valid {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
         }
     }
 }
 
+/// Writes to stdout; a closed pipe (e.g. `| head`) is not an error worth a panic.
+fn out(text: &str) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush());
+}
+
+fn out_line(text: &str) {
+    out(&format!("{text}\n"));
+}
+
 fn unknown_stage(form: &Form, stage: &str) -> String {
     let known: Vec<&str> = form.stages.iter().map(|s| s.id.as_str()).collect();
-    format!("unknown stage `{stage}`; this form's stages are: {}", known.join(", "))
+    format!(
+        "unknown stage `{stage}`; this form's stages are: {}",
+        known.join(", ")
+    )
 }
 
 fn read_input(file: Option<&Path>) -> Result<(String, String), String> {
@@ -155,7 +189,9 @@ fn read_input(file: Option<&Path>) -> Result<(String, String), String> {
 
 fn read_stdin() -> Result<(String, String), String> {
     let mut text = String::new();
-    std::io::stdin().read_to_string(&mut text).map_err(|e| format!("stdin: cannot read submission: {e}"))?;
+    std::io::stdin()
+        .read_to_string(&mut text)
+        .map_err(|e| format!("stdin: cannot read submission: {e}"))?;
     Ok(("stdin".to_string(), text))
 }
 
@@ -180,7 +216,15 @@ fn text_report(form: &Form, report: &Report) -> String {
                 .iter()
                 .find(|s| s.fields.iter().any(|f| f.id == top))
                 .map_or_else(|| "Form".to_string(), |s| s.title.clone());
-            let line = format!("  {}: {kind}: {}", if issue.path.is_empty() { "/" } else { &issue.path }, issue.message);
+            let line = format!(
+                "  {}: {kind}: {}",
+                if issue.path.is_empty() {
+                    "/"
+                } else {
+                    &issue.path
+                },
+                issue.message
+            );
             match groups.iter_mut().find(|(t, _)| *t == title) {
                 Some((_, lines)) => lines.push(line),
                 None => groups.push((title, vec![line])),
@@ -203,14 +247,26 @@ fn generate(spec: &Path, out: &Path, check: bool) -> Result<ExitCode, String> {
     if check {
         let stale: Vec<&str> = files
             .iter()
-            .filter(|f| std::fs::read_to_string(out.join(&f.name)).ok().as_deref() != Some(f.contents.as_str()))
+            .filter(|f| {
+                std::fs::read_to_string(out.join(&f.name)).ok().as_deref()
+                    != Some(f.contents.as_str())
+            })
             .map(|f| f.name.as_str())
             .collect();
         if stale.is_empty() {
-            println!("{}: up to date ({} files)", out.display(), files.len());
+            out_line(&format!(
+                "{}: up to date ({} files)",
+                out.display(),
+                files.len()
+            ));
             return Ok(ExitCode::SUCCESS);
         }
-        eprintln!("{}: out of date; regenerate with `formwork generate {} --out {}`:", out.display(), spec.display(), out.display());
+        eprintln!(
+            "{}: out of date; regenerate with `formwork generate {} --out {}`:",
+            out.display(),
+            spec.display(),
+            out.display()
+        );
         for name in stale {
             eprintln!("  stale: {name}");
         }
@@ -219,12 +275,19 @@ fn generate(spec: &Path, out: &Path, check: bool) -> Result<ExitCode, String> {
     for f in &files {
         let path = out.join(&f.name);
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| format!("{}: cannot create folder: {e}", dir.display()))?;
+            std::fs::create_dir_all(dir)
+                .map_err(|e| format!("{}: cannot create folder: {e}", dir.display()))?;
         }
         if std::fs::read_to_string(&path).ok().as_deref() != Some(f.contents.as_str()) {
-            std::fs::write(&path, &f.contents).map_err(|e| format!("{}: cannot write: {e}", path.display()))?;
+            std::fs::write(&path, &f.contents)
+                .map_err(|e| format!("{}: cannot write: {e}", path.display()))?;
         }
     }
-    println!("wrote {} files for form `{}` to {}", files.len(), form.id, out.display());
+    out_line(&format!(
+        "wrote {} files for form `{}` to {}",
+        files.len(),
+        form.id,
+        out.display()
+    ));
     Ok(ExitCode::SUCCESS)
 }
