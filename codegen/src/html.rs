@@ -1,1 +1,1060 @@
-//! HTML template emitter (owned by the HTML work).
+//! HTML emitter and renderer: a handlebars template of the whole form, its partials, and a [`Renderer`].
+//!
+//! The emitted `<form id>.hbs` is generated from the spec: one `<fieldset>` + `<legend>` per section,
+//! one partial call per field (`{{> text f.app_name}}`), objects as partial blocks and groups as
+//! partial blocks with an inline `item_fields` partial that renders one item's sub-fields.
+//! Labels, hints, values, errors and ids come from the render context (the *view model*) that
+//! [`Renderer`] builds from the [`Form`] and a [`RenderInput`]; see [`Renderer::view_model`].
+//!
+//! Naming contract (what the web server reads back):
+//! - input `name` = JSON path joined with `.` (`app_name`, `app_actions.0.name`,
+//!   `installation_scenarios.no_account`); a multiple choice repeats its name once per checkbox;
+//! - element `id` = `f-` + path segments joined with `-` (`f-app_actions-0-name`); the first
+//!   radio/checkbox of a choice carries the field id, later ones `f-…-2`, `f-…-3`, …; objects,
+//!   groups and group items carry their id on their wrapper; hints are `…-hint`, inline errors
+//!   `…-error`, inline warnings `…-warning`;
+//! - booleans post `value="true"` when checked and nothing when not;
+//! - `_stage=<stage id>`: the submit button pressed (one per stage; a hidden copy of the first
+//!   stage's button comes first so that pressing Enter saves rather than removes an item);
+//! - `_action=add:<group name>` / `_action=remove:<group name>:<index>`: add or remove a group item;
+//! - `<file field name>._keep=<token>`: keep a stored file (a hidden input for single files, a checked
+//!   checkbox per stored file for multiple files); secrets are never echoed, a blank secret means "keep";
+//! - `_csrf`, `_version`: hidden tokens copied from [`RenderInput`].
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use formwork_schema::Form;
+use formwork_schema::model::{Field, FileRules, Kind, StageSet, TextFormat};
+use handlebars::Handlebars;
+use serde_json::{Map, Value, json};
+
+use crate::generate::GeneratedFile;
+
+macro_rules! builtin {
+    ($name:literal) => {
+        (
+            $name,
+            include_str!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../templates/",
+                $name,
+                ".hbs"
+            )),
+        )
+    };
+}
+
+/// The built-in partials, by name (file `templates/<name>.hbs`).
+const BUILTIN_PARTIALS: [(&str, &str); 10] = [
+    builtin!("checkbox"),
+    builtin!("choice"),
+    builtin!("error_summary"),
+    builtin!("file"),
+    builtin!("group"),
+    builtin!("layout"),
+    builtin!("long_text"),
+    builtin!("messages"),
+    builtin!("object"),
+    builtin!("text"),
+];
+
+/// The built-in stylesheet (`templates/form.css`).
+const BUILTIN_CSS: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../templates/form.css"
+));
+
+/// Partials every generated form uses, whatever its fields.
+const ALWAYS_USED: [&str; 3] = ["error_summary", "layout", "messages"];
+
+/// Name of the generated main template inside a [`Renderer`]'s registry (never clashes with a partial).
+const MAIN: &str = "formwork:main";
+
+/// Single choices with more values than this render as a `<select>`.
+const SELECT_ABOVE: usize = 10;
+
+/// Radios/checkboxes with more options than this render in two columns on wide screens.
+const COLUMNS_ABOVE: usize = 6;
+
+/// Handlebars partials (by name) and the stylesheet the generated forms use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Partials {
+    templates: BTreeMap<String, String>,
+    css: String,
+}
+
+/// Why [`Partials::from_dir`] failed.
+#[derive(Debug, thiserror::Error)]
+pub enum PartialsError {
+    /// The folder or a file in it cannot be read.
+    #[error("cannot read {}: {source}", path.display())]
+    Io {
+        /// The folder or file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// A `.hbs` file is not a valid handlebars template.
+    #[error("{}: {source}", path.display())]
+    Template {
+        /// The file.
+        path: PathBuf,
+        /// The parse error.
+        source: Box<handlebars::TemplateError>,
+    },
+}
+
+impl Partials {
+    /// The built-in partials and stylesheet (from `templates/`, embedded at compile time).
+    pub fn builtin() -> Partials {
+        Partials {
+            templates: BUILTIN_PARTIALS
+                .iter()
+                .map(|(n, s)| (n.to_string(), s.to_string()))
+                .collect(),
+            css: BUILTIN_CSS.to_string(),
+        }
+    }
+
+    /// The built-ins overridden by the `*.hbs` files (and `form.css`) of `dir`; extra names are kept too.
+    pub fn from_dir(dir: impl AsRef<Path>) -> Result<Partials, PartialsError> {
+        let dir = dir.as_ref();
+        let io = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| PartialsError::Io { path, source }
+        };
+        let mut partials = Partials::builtin();
+        let mut paths = Vec::new();
+        for entry in std::fs::read_dir(dir).map_err(io(dir))? {
+            paths.push(entry.map_err(io(dir))?.path());
+        }
+        paths.sort();
+        for path in paths {
+            let Some(file_name) = path.file_name().and_then(|n| n.to_str()) else {
+                continue;
+            };
+            if file_name == "form.css" {
+                partials.css = std::fs::read_to_string(&path).map_err(io(&path))?;
+            } else if let Some(name) = file_name.strip_suffix(".hbs")
+                && !name.is_empty()
+                && path.is_file()
+            {
+                let source = std::fs::read_to_string(&path).map_err(io(&path))?;
+                handlebars::Template::compile(&source).map_err(|e| PartialsError::Template {
+                    path: path.clone(),
+                    source: Box::new(e),
+                })?;
+                partials.templates.insert(name.to_string(), source);
+            }
+        }
+        Ok(partials)
+    }
+
+    /// The source of the partial called `name`.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.templates.get(name).map(String::as_str)
+    }
+
+    /// Every partial name, sorted.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.templates.keys().map(String::as_str)
+    }
+
+    /// The stylesheet (`form.css`).
+    pub fn css(&self) -> &str {
+        &self.css
+    }
+
+    /// Adds or replaces the partial called `name`.
+    pub fn insert(&mut self, name: impl Into<String>, source: impl Into<String>) {
+        self.templates.insert(name.into(), source.into());
+    }
+
+    /// Replaces the stylesheet.
+    pub fn set_css(&mut self, css: impl Into<String>) {
+        self.css = css.into();
+    }
+}
+
+/// `<form id>.hbs` (the generated main template), `partials/<name>.hbs` for each partial it uses, and `form.css`.
+pub fn emit(form: &Form, partials: &Partials) -> Vec<GeneratedFile> {
+    let mut used: BTreeSet<&str> = ALWAYS_USED.into_iter().collect();
+    let template = main_template_using(form, &mut used);
+    // Partials that are not built-in names may be used by overriding partials: ship them too.
+    used.extend(
+        partials
+            .names()
+            .filter(|n| !BUILTIN_PARTIALS.iter().any(|(b, _)| b == n)),
+    );
+    let mut files = vec![GeneratedFile {
+        name: format!("{}.hbs", form.id),
+        contents: template,
+    }];
+    for name in used {
+        if let Some(source) = partials.get(name) {
+            files.push(GeneratedFile {
+                name: format!("partials/{name}.hbs"),
+                contents: source.to_string(),
+            });
+        }
+    }
+    files.push(GeneratedFile {
+        name: "form.css".to_string(),
+        contents: partials.css().to_string(),
+    });
+    files
+}
+
+/// The generated main template of `form` (what [`emit`] writes to `<form id>.hbs`).
+pub fn main_template(form: &Form) -> String {
+    main_template_using(form, &mut BTreeSet::new())
+}
+
+fn main_template_using(form: &Form, used: &mut BTreeSet<&str>) -> String {
+    let mut t = String::new();
+    let version = form
+        .version
+        .as_deref()
+        .map(|v| format!(" (version {})", comment_text(v)))
+        .unwrap_or_default();
+    let _ = writeln!(
+        t,
+        "{{{{!-- Generated by formwork from the spec of form `{}`{version}. Edit the spec, not this file. --}}}}",
+        comment_text(&form.id)
+    );
+    t.push_str("{{#> layout}}\n{{> error_summary}}\n");
+    t.push_str("{{#if notice}}\n<div class=\"fw-notice\" role=\"status\">\n<p>{{notice}}</p>\n</div>\n{{/if}}\n");
+    t.push_str("<h1 class=\"fw-heading\">{{heading}}</h1>\n");
+    t.push_str("{{#if status}}\n<p class=\"fw-status\">Status: <strong class=\"fw-tag\">{{status}}</strong></p>\n{{/if}}\n");
+    if let Some(d) = &form.description {
+        let _ = writeln!(t, "<p class=\"fw-lead\">{}</p>", text(d));
+    }
+    t.push_str(concat!(
+        "{{#if issued}}\n",
+        "<div class=\"fw-issued\" role=\"region\" aria-labelledby=\"fw-issued-title\">\n",
+        "<h2 class=\"fw-issued__title\" id=\"fw-issued-title\">Your credentials</h2>\n",
+        "<dl class=\"fw-issued__list\">\n",
+        "{{#each issued}}\n",
+        "<div class=\"fw-issued__row\"><dt>{{label}}</dt><dd><code>{{value}}</code></dd></div>\n",
+        "{{/each}}\n",
+        "</dl>\n",
+        "</div>\n",
+        "{{/if}}\n",
+    ));
+    let _ = writeln!(
+        t,
+        "<form class=\"fw-form\" id=\"form-{}\" action=\"{{{{action}}}}\" method=\"post\" enctype=\"multipart/form-data\" novalidate>",
+        text(&form.id)
+    );
+    if let Some(first) = form.stages.first() {
+        let _ = writeln!(
+            t,
+            "<button class=\"fw-default-button\" type=\"submit\" name=\"_stage\" value=\"{}\" tabindex=\"-1\" aria-hidden=\"true\">{}</button>",
+            text(&first.id),
+            text(&first.label)
+        );
+    }
+    t.push_str("<input type=\"hidden\" name=\"_csrf\" value=\"{{csrf}}\">\n");
+    t.push_str("<input type=\"hidden\" name=\"_version\" value=\"{{version}}\">\n");
+    for section in &form.sections {
+        let _ = writeln!(
+            t,
+            "<fieldset class=\"fw-section\" id=\"section-{}\">",
+            text(&section.id)
+        );
+        let _ = writeln!(
+            t,
+            "<legend class=\"fw-section__legend\"><h2>{}</h2></legend>",
+            text(&section.title)
+        );
+        if let Some(d) = &section.description {
+            let _ = writeln!(t, "<p class=\"fw-section__description\">{}</p>", text(d));
+        }
+        emit_fields(&mut t, &section.fields, used);
+        t.push_str("</fieldset>\n");
+    }
+    t.push_str("<div class=\"fw-buttons\">\n");
+    let last = form.stages.len().saturating_sub(1);
+    for (i, stage) in form.stages.iter().enumerate() {
+        let class = if i == last {
+            "fw-button"
+        } else {
+            "fw-button fw-button--secondary"
+        };
+        let _ = writeln!(
+            t,
+            "<button class=\"{class}\" type=\"submit\" name=\"_stage\" value=\"{}\">{}</button>",
+            text(&stage.id),
+            text(&stage.label)
+        );
+    }
+    if form.stages.is_empty() {
+        t.push_str("<button class=\"fw-button\" type=\"submit\">Submit</button>\n");
+    }
+    t.push_str("</div>\n</form>\n{{/layout}}\n");
+    t
+}
+
+/// One partial call (or partial block) per field.
+fn emit_fields(t: &mut String, fields: &[Field], used: &mut BTreeSet<&str>) {
+    for field in fields {
+        let partial = partial_name(field);
+        used.insert(partial);
+        let path = context_path(&field.id);
+        match &field.kind {
+            Kind::Object(o) => {
+                let _ = writeln!(t, "{{{{#> object {path}}}}}");
+                emit_fields(t, &o.fields, used);
+                t.push_str("{{/object}}\n");
+            }
+            Kind::Group(g) => {
+                let _ = writeln!(
+                    t,
+                    "{{{{#> group {path}}}}}\n{{{{#*inline \"item_fields\"}}}}"
+                );
+                emit_fields(t, &g.fields, used);
+                t.push_str("{{/inline}}\n{{/group}}\n");
+            }
+            _ => {
+                let _ = writeln!(t, "{{{{> {partial} {path}}}}}");
+            }
+        }
+    }
+}
+
+/// The partial that renders a field.
+fn partial_name(field: &Field) -> &'static str {
+    match &field.kind {
+        Kind::Text(t) => match t.format {
+            TextFormat::Long | TextFormat::Json { .. } => "long_text",
+            _ => "text",
+        },
+        Kind::Number(_) => "text",
+        Kind::Boolean(_) => "checkbox",
+        Kind::Choice(_) => "choice",
+        Kind::File(_) => "file",
+        Kind::Object(_) => "object",
+        Kind::Group(_) => "group",
+    }
+}
+
+/// The handlebars path of a field's view inside its parent's `f` map.
+fn context_path(id: &str) -> String {
+    if !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        format!("f.{id}")
+    } else {
+        format!("f.[{}]", id.replace([']', '}', '{'], "_"))
+    }
+}
+
+/// Text baked into the template: HTML-escaped, and braces as entities so handlebars leaves them alone.
+fn text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            '{' => out.push_str("&#123;"),
+            '}' => out.push_str("&#125;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Text inside a handlebars comment: no `--}}`.
+fn comment_text(s: &str) -> String {
+    s.replace(['{', '}'], "").replace("--", "-")
+}
+
+/// Why building or using a [`Renderer`] failed.
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    /// A template (the generated one or a partial) does not compile.
+    #[error("template `{name}` does not compile: {source}")]
+    Template {
+        /// The template or partial name.
+        name: String,
+        /// The parse error.
+        source: Box<handlebars::TemplateError>,
+    },
+    /// Rendering failed (e.g. an overriding partial uses a name the view model lacks: strict mode).
+    #[error("rendering failed: {0}")]
+    Render(Box<handlebars::RenderError>),
+}
+
+/// What to render: the submission so far, its problems, and the page furniture.
+#[derive(Debug, Clone, Copy)]
+pub struct RenderInput<'a> {
+    /// The submission so far (same JSON shape as a submission; files as metadata, optionally with `token`/`url`).
+    pub values: &'a Value,
+    /// Errors as `(JSON Pointer, message)`.
+    pub errors: &'a [(String, String)],
+    /// Warnings as `(JSON Pointer, message)`.
+    pub warnings: &'a [(String, String)],
+    /// Page `<title>` (default: the form title; prefixed with "Error: " when there are errors).
+    pub title: Option<&'a str>,
+    /// Page `<h1>` (default: the form title).
+    pub heading: Option<&'a str>,
+    /// CSRF token, posted back as `_csrf`.
+    pub csrf: &'a str,
+    /// Record version, posted back as `_version` (empty when `None`).
+    pub version: Option<i64>,
+    /// The form's POST URL.
+    pub action: &'a str,
+    /// Record status shown under the heading (e.g. `hidden`, `in_review`).
+    pub status: Option<&'a str>,
+    /// A notice shown at the top (e.g. "Your app was saved").
+    pub notice: Option<&'a str>,
+    /// Server-assigned values to show, as `(label, value)`.
+    pub issued: &'a [(String, String)],
+}
+
+static NULL: Value = Value::Null;
+
+impl<'a> RenderInput<'a> {
+    /// An input with these values, no problems, empty tokens and an empty action.
+    pub fn new(values: &'a Value) -> RenderInput<'a> {
+        RenderInput {
+            values,
+            errors: &[],
+            warnings: &[],
+            title: None,
+            heading: None,
+            csrf: "",
+            version: None,
+            action: "",
+            status: None,
+            notice: None,
+            issued: &[],
+        }
+    }
+}
+
+impl Default for RenderInput<'_> {
+    fn default() -> Self {
+        RenderInput::new(&NULL)
+    }
+}
+
+/// Renders a form to HTML: the generated template and the partials, registered once.
+#[derive(Debug)]
+pub struct Renderer {
+    form: Form,
+    registry: Handlebars<'static>,
+}
+
+impl Renderer {
+    /// Registers `form`'s generated template and `partials` (strict mode, HTML escaping).
+    pub fn new(form: &Form, partials: &Partials) -> Result<Renderer, RenderError> {
+        let mut registry = Handlebars::new();
+        registry.set_strict_mode(true);
+        registry.set_prevent_indent(true);
+        for (name, source) in &partials.templates {
+            registry
+                .register_partial(name, source)
+                .map_err(|e| RenderError::Template {
+                    name: name.clone(),
+                    source: Box::new(e),
+                })?;
+        }
+        registry
+            .register_template_string(MAIN, main_template(form))
+            .map_err(|e| RenderError::Template {
+                name: format!("{}.hbs", form.id),
+                source: Box::new(e),
+            })?;
+        Ok(Renderer {
+            form: form.clone(),
+            registry,
+        })
+    }
+
+    /// The form this renderer renders.
+    pub fn form(&self) -> &Form {
+        &self.form
+    }
+
+    /// The whole HTML page for `input`.
+    pub fn render(&self, input: &RenderInput<'_>) -> Result<String, RenderError> {
+        let view = self.view_model(input);
+        self.registry
+            .render(MAIN, &view)
+            .map_err(|e| RenderError::Render(Box::new(e)))
+    }
+
+    /// The render context the templates see.
+    ///
+    /// Root: `title`, `heading`, `action`, `csrf`, `version`, `status`, `notice`, `issued` (`[{label, value}]`),
+    /// `errors`/`warnings` (`[{message, href}]`, `href` null when the pointer matches no field) and `f`
+    /// (field views by id). Every field view has `kind`, `id`, `name`, `label`, `hint`, `example`,
+    /// `has_hint`, `hint_id`, `errors`, `has_error`, `error_id`, `warnings`, `has_warning`, `warning_id`,
+    /// `required`, `aria_required`, `required_text`, `describedby`, plus kind-specific keys
+    /// (`value`, `options`, `checked`, `stored`, `items`, `f`, …).
+    pub fn view_model(&self, input: &RenderInput<'_>) -> Value {
+        let form = &self.form;
+        let empty = Map::new();
+        let root = input.values.as_object().unwrap_or(&empty);
+        let mut cx = Cx {
+            form,
+            inline: HashMap::new(),
+        };
+        let errors = cx.place(input.errors, input.values, true);
+        let warnings = cx.place(input.warnings, input.values, false);
+        let blank = root.is_empty();
+        let mut f = Map::new();
+        for field in form.fields() {
+            let value = child(Some(root), field, blank);
+            let path = vec![field.id.clone()];
+            f.insert(
+                field.id.clone(),
+                cx.field(field, value, &path, StageSet::NONE),
+            );
+        }
+        let base_title = input.title.unwrap_or(&form.title);
+        let title = if errors.is_empty() {
+            base_title.to_string()
+        } else {
+            format!("Error: {base_title}")
+        };
+        let issued: Vec<Value> = input
+            .issued
+            .iter()
+            .map(|(l, v)| json!({"label": l, "value": v}))
+            .collect();
+        json!({
+            "title": title,
+            "heading": input.heading.unwrap_or(&form.title),
+            "action": input.action,
+            "csrf": input.csrf,
+            "version": input.version.map(|v| v.to_string()).unwrap_or_default(),
+            "status": input.status,
+            "notice": input.notice,
+            "issued": issued,
+            "errors": errors,
+            "warnings": warnings,
+            "f": f,
+        })
+    }
+}
+
+/// The value of `field` inside `parent`, or its default when `parent` is blank.
+fn child<'a>(
+    parent: Option<&'a Map<String, Value>>,
+    field: &'a Field,
+    blank: bool,
+) -> Option<&'a Value> {
+    match parent.and_then(|p| p.get(&field.id)) {
+        Some(v) => Some(v),
+        None if blank => field.default.as_ref(),
+        None => None,
+    }
+}
+
+/// How many items a group shows: the array's length, or one blank item when there is no array yet.
+fn item_count(value: Option<&Value>) -> usize {
+    match value {
+        Some(Value::Array(items)) => items.len(),
+        _ => 1,
+    }
+}
+
+/// The segments of a JSON Pointer (dotted input names are accepted too).
+fn pointer_segments(pointer: &str) -> Vec<String> {
+    if pointer.is_empty() {
+        Vec::new()
+    } else if let Some(rest) = pointer.strip_prefix('/') {
+        rest.split('/')
+            .map(|s| s.replace("~1", "/").replace("~0", "~"))
+            .collect()
+    } else {
+        pointer.split('.').map(str::to_string).collect()
+    }
+}
+
+/// The deepest rendered element a pointer lands on (field, object, group or group item), as path segments.
+fn anchor<'f>(
+    mut fields: impl Iterator<Item = &'f Field>,
+    value: Option<&Value>,
+    segs: &[String],
+) -> Option<Vec<String>> {
+    let (first, rest) = segs.split_first()?;
+    let field = fields.find(|f| &f.id == first)?;
+    let mut path = vec![field.id.clone()];
+    let value = value.and_then(|v| v.get(first.as_str()));
+    match &field.kind {
+        Kind::Object(o) => path.extend(anchor(o.fields.iter(), value, rest).unwrap_or_default()),
+        Kind::Group(g) => {
+            if let Some((index, rest)) = rest.split_first()
+                && let Ok(i) = index.parse::<usize>()
+                && i < item_count(value)
+            {
+                path.push(i.to_string());
+                let item = value.and_then(|v| v.get(i));
+                path.extend(anchor(g.fields.iter(), item, rest).unwrap_or_default());
+            }
+        }
+        _ => {}
+    }
+    Some(path)
+}
+
+/// The element id of a path.
+fn dom_id(path: &[String]) -> String {
+    format!("f-{}", path.join("-"))
+}
+
+/// View-model building state: inline messages by anchor path.
+struct Cx<'a> {
+    form: &'a Form,
+    inline: HashMap<String, (Vec<String>, Vec<String>)>,
+}
+
+impl Cx<'_> {
+    /// Files problems under their anchors; returns the summary entries (`{message, href}`).
+    fn place(&mut self, problems: &[(String, String)], values: &Value, errors: bool) -> Vec<Value> {
+        let mut summary: Vec<Value> = Vec::new();
+        for (pointer, message) in problems {
+            let segs = pointer_segments(pointer);
+            let anchor = anchor(self.form.fields(), Some(values), &segs);
+            let href = anchor.as_ref().map(|a| format!("#{}", dom_id(a)));
+            if let Some(a) = &anchor {
+                let slot = self.inline.entry(a.join("/")).or_default();
+                let list = if errors { &mut slot.0 } else { &mut slot.1 };
+                if !list.contains(message) {
+                    list.push(message.clone());
+                }
+            }
+            let entry = json!({"message": message, "href": href});
+            if !summary.contains(&entry) {
+                summary.push(entry);
+            }
+        }
+        summary
+    }
+
+    /// The view of one field at `path` holding `value`.
+    fn field(
+        &mut self,
+        field: &Field,
+        value: Option<&Value>,
+        path: &[String],
+        inherited: StageSet,
+    ) -> Value {
+        let id = dom_id(path);
+        let name = path.join(".");
+        let (errors, warnings) = self.inline.remove(&path.join("/")).unwrap_or_default();
+        let must = match &field.kind {
+            Kind::Boolean(b) => StageSet(field.required.0 | b.must_be_true.0),
+            _ => field.required,
+        };
+        let n = self.form.stages.len();
+        let required = !must.is_empty() && must.is_all(n);
+        let required_text = if must == inherited {
+            None
+        } else {
+            required_text(self.form, must)
+        };
+        let has_hint = field.help.is_some() || field.example.is_some();
+        let mut v = Map::new();
+        v.insert("kind".into(), json!(partial_name(field)));
+        v.insert("id".into(), json!(id));
+        v.insert("name".into(), json!(name));
+        v.insert("label".into(), json!(field.label));
+        v.insert("hint".into(), json!(field.help));
+        v.insert("example".into(), json!(field.example));
+        v.insert("has_hint".into(), json!(has_hint));
+        v.insert("hint_id".into(), json!(format!("{id}-hint")));
+        v.insert("has_error".into(), json!(!errors.is_empty()));
+        v.insert("errors".into(), json!(errors));
+        v.insert("error_id".into(), json!(format!("{id}-error")));
+        v.insert("has_warning".into(), json!(!warnings.is_empty()));
+        v.insert("warnings".into(), json!(warnings));
+        v.insert("warning_id".into(), json!(format!("{id}-warning")));
+        v.insert("required".into(), json!(required));
+        v.insert("aria_required".into(), json!(required));
+        v.insert("required_text".into(), json!(required_text));
+        v.insert("stored".into(), Value::Null);
+        v.insert("stored_id".into(), json!(format!("{id}-stored")));
+        let mut stored = false;
+        match &field.kind {
+            Kind::Text(t) => {
+                let (input_type, no_spellcheck, autocomplete) = match &t.format {
+                    TextFormat::Email => ("email", true, None),
+                    TextFormat::Url { .. } => ("url", true, None),
+                    TextFormat::Secret => ("password", true, Some("new-password")),
+                    _ => ("text", false, None),
+                };
+                v.insert("input_type".into(), json!(input_type));
+                v.insert(
+                    "maxlength".into(),
+                    json!(t.max_length.map(|m| m.to_string())),
+                );
+                v.insert(
+                    "minlength".into(),
+                    json!(t.min_length.map(|m| m.to_string())),
+                );
+                match &t.format {
+                    TextFormat::Secret => {
+                        // Never echo a secret: only say whether one is stored.
+                        stored = value.is_some_and(is_present);
+                        v.insert("value".into(), Value::Null);
+                        v.insert("stored".into(), json!(stored));
+                    }
+                    TextFormat::Long | TextFormat::Json { .. } => {
+                        let code = matches!(t.format, TextFormat::Json { .. });
+                        v.insert(
+                            "value".into(),
+                            json!(value.and_then(|x| value_text(x, code))),
+                        );
+                        v.insert("code".into(), json!(code));
+                        v.insert("rows".into(), json!(if code { "10" } else { "5" }));
+                        let max_text = match (&t.format, t.max_length) {
+                            (TextFormat::Long, Some(m)) => {
+                                Some(format!("You can enter up to {m} characters."))
+                            }
+                            _ => None,
+                        };
+                        v.insert("max_text".into(), json!(max_text));
+                    }
+                    _ => {
+                        v.insert(
+                            "value".into(),
+                            json!(value.and_then(|x| value_text(x, false))),
+                        );
+                    }
+                }
+                v.insert("min".into(), Value::Null);
+                v.insert("max".into(), Value::Null);
+                v.insert("step".into(), Value::Null);
+                v.insert("inputmode".into(), Value::Null);
+                v.insert("autocomplete".into(), json!(autocomplete));
+                v.insert("no_spellcheck".into(), json!(no_spellcheck));
+            }
+            Kind::Number(num) => {
+                v.insert("input_type".into(), json!("number"));
+                v.insert(
+                    "value".into(),
+                    json!(value.and_then(|x| value_text(x, false))),
+                );
+                v.insert("maxlength".into(), Value::Null);
+                v.insert("minlength".into(), Value::Null);
+                v.insert("min".into(), json!(num.minimum.map(number_text)));
+                v.insert("max".into(), json!(num.maximum.map(number_text)));
+                v.insert("step".into(), json!(if num.integer { "1" } else { "any" }));
+                v.insert(
+                    "inputmode".into(),
+                    json!(if num.integer { "numeric" } else { "decimal" }),
+                );
+                v.insert("autocomplete".into(), Value::Null);
+                v.insert("no_spellcheck".into(), json!(false));
+            }
+            Kind::Boolean(_) => {
+                let checked = matches!(value, Some(Value::Bool(true)))
+                    || matches!(value, Some(Value::String(s)) if s == "true" || s == "on");
+                v.insert("checked".into(), json!(checked));
+            }
+            Kind::Choice(c) => {
+                let selected = |id: &str| match value {
+                    Some(Value::String(s)) => s == id,
+                    Some(Value::Array(items)) => items.iter().any(|x| x.as_str() == Some(id)),
+                    _ => false,
+                };
+                let select = !c.multiple && c.list.values.len() > SELECT_ABOVE;
+                let input_type = if c.multiple { "checkbox" } else { "radio" };
+                let options: Vec<Value> = c
+                    .list
+                    .values
+                    .iter()
+                    .enumerate()
+                    .map(|(i, choice)| {
+                        let option_id = if i == 0 {
+                            id.clone()
+                        } else {
+                            format!("{id}-{}", i + 1)
+                        };
+                        json!({
+                            "id": option_id,
+                            "name": name,
+                            "input_type": input_type,
+                            "value": choice.id,
+                            "label": choice.label,
+                            "checked": selected(&choice.id),
+                        })
+                    })
+                    .collect();
+                v.insert("select".into(), json!(select));
+                v.insert("multiple".into(), json!(c.multiple));
+                v.insert(
+                    "columns".into(),
+                    json!(!select && options.len() > COLUMNS_ABOVE),
+                );
+                v.insert("options".into(), json!(options));
+            }
+            Kind::File(rules) => {
+                let files = stored_files(rules, value, &id, &name);
+                stored = !files.is_empty();
+                let any_token = files.iter().any(|f| !f["token"].is_null());
+                let keep_note = match (any_token, rules.multiple) {
+                    (false, _) => None,
+                    (true, false) => {
+                        Some("Choose a new file only if you want to replace this one.")
+                    }
+                    (true, true) => {
+                        Some("Untick “Keep” to remove a file. Choose more files to add them.")
+                    }
+                };
+                let accept = if !rules.media_types.is_empty() {
+                    Some(rules.media_types.join(","))
+                } else if rules.image {
+                    Some("image/*".to_string())
+                } else {
+                    None
+                };
+                v.insert("accept".into(), json!(accept));
+                v.insert("multiple".into(), json!(rules.multiple));
+                v.insert("has_stored".into(), json!(stored));
+                v.insert("stored".into(), json!(files));
+                v.insert("keep_note".into(), json!(keep_note));
+            }
+            Kind::Object(o) => {
+                let obj = value.and_then(Value::as_object);
+                let blank = obj.is_none_or(|m| m.is_empty());
+                let mut f = Map::new();
+                for sub in &o.fields {
+                    let mut sub_path = path.to_vec();
+                    sub_path.push(sub.id.clone());
+                    let sub_value = child(obj, sub, blank);
+                    f.insert(sub.id.clone(), self.field(sub, sub_value, &sub_path, must));
+                }
+                v.insert("f".into(), Value::Object(f));
+            }
+            Kind::Group(g) => {
+                let count = item_count(value);
+                let mut items = Vec::with_capacity(count);
+                for i in 0..count {
+                    let item_value = value.and_then(|x| x.get(i)).and_then(Value::as_object);
+                    let blank = item_value.is_none_or(|m| m.is_empty());
+                    let mut item_path = path.to_vec();
+                    item_path.push(i.to_string());
+                    let item_id = dom_id(&item_path);
+                    let (item_errors, item_warnings) =
+                        self.inline.remove(&item_path.join("/")).unwrap_or_default();
+                    let mut f = Map::new();
+                    for sub in &g.fields {
+                        let mut sub_path = item_path.clone();
+                        sub_path.push(sub.id.clone());
+                        let sub_value = child(item_value, sub, blank);
+                        f.insert(
+                            sub.id.clone(),
+                            self.field(sub, sub_value, &sub_path, StageSet::NONE),
+                        );
+                    }
+                    let legend = format!("{} {}", capitalise(&g.item_label), i + 1);
+                    let describedby = describedby(&[
+                        (!item_errors.is_empty(), format!("{item_id}-error")),
+                        (!item_warnings.is_empty(), format!("{item_id}-warning")),
+                    ]);
+                    items.push(json!({
+                        "id": item_id,
+                        "index": i,
+                        "number": i + 1,
+                        "legend": legend,
+                        "remove_action": format!("remove:{name}:{i}"),
+                        "remove_label": legend,
+                        "has_error": !item_errors.is_empty(),
+                        "errors": item_errors,
+                        "error_id": format!("{item_id}-error"),
+                        "has_warning": !item_warnings.is_empty(),
+                        "warnings": item_warnings,
+                        "warning_id": format!("{item_id}-warning"),
+                        "describedby": describedby,
+                        "f": f,
+                    }));
+                }
+                let add_label = if count == 0 {
+                    format!("Add {} {}", article(&g.item_label), g.item_label)
+                } else {
+                    format!("Add another {}", g.item_label)
+                };
+                v.insert("item_label".into(), json!(g.item_label));
+                v.insert("count".into(), json!(count));
+                v.insert(
+                    "can_add".into(),
+                    json!(g.max_items.is_none_or(|m| count < m as usize)),
+                );
+                v.insert("add_action".into(), json!(format!("add:{name}")));
+                v.insert("add_label".into(), json!(add_label));
+                v.insert("items".into(), json!(items));
+            }
+        }
+        let d = describedby(&[
+            (has_hint, format!("{id}-hint")),
+            (stored, format!("{id}-stored")),
+            (v["has_error"] == json!(true), format!("{id}-error")),
+            (v["has_warning"] == json!(true), format!("{id}-warning")),
+            (
+                v.get("max_text").is_some_and(|m| !m.is_null()),
+                format!("{id}-count"),
+            ),
+        ]);
+        v.insert("describedby".into(), json!(d));
+        Value::Object(v)
+    }
+}
+
+/// `aria-describedby` from the ids whose flag is set (None when empty).
+fn describedby(ids: &[(bool, String)]) -> Option<String> {
+    let ids: Vec<&str> = ids
+        .iter()
+        .filter(|(on, _)| *on)
+        .map(|(_, id)| id.as_str())
+        .collect();
+    if ids.is_empty() {
+        None
+    } else {
+        Some(ids.join(" "))
+    }
+}
+
+/// Whether a stored secret is present (a non-empty string, `true`, or any object/array/number).
+fn is_present(v: &Value) -> bool {
+    match v {
+        Value::Null | Value::Bool(false) => false,
+        Value::String(s) => !s.is_empty(),
+        _ => true,
+    }
+}
+
+/// The text of a value in an input (`None` for null); JSON documents are pretty-printed when `pretty`.
+fn value_text(v: &Value, pretty: bool) -> Option<String> {
+    match v {
+        Value::Null => None,
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        other if pretty => serde_json::to_string_pretty(other).ok(),
+        other => serde_json::to_string(other).ok(),
+    }
+}
+
+/// A spec number as an attribute value (`16`, not `16.0`).
+fn number_text(x: f64) -> String {
+    if x.fract() == 0.0 && x.abs() < 1e15 {
+        format!("{}", x as i64)
+    } else {
+        x.to_string()
+    }
+}
+
+/// "(required)" or "(required to send to review)" for the stages in `set`.
+fn required_text(form: &Form, set: StageSet) -> Option<String> {
+    if set.is_empty() {
+        return None;
+    }
+    if set.is_all(form.stages.len()) {
+        return Some("(required)".to_string());
+    }
+    let labels: Vec<String> = form
+        .stages
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| set.contains(*i))
+        .map(|(_, s)| lower_first(&s.label))
+        .collect();
+    if labels.is_empty() {
+        None
+    } else {
+        Some(format!("(required to {})", labels.join(" and ")))
+    }
+}
+
+/// `Send to review` → `send to review` (acronyms such as `OK` are kept).
+fn lower_first(s: &str) -> String {
+    let mut chars = s.chars();
+    match (chars.next(), chars.next()) {
+        (Some(a), Some(b)) if a.is_uppercase() && b.is_uppercase() => s.to_string(),
+        (Some(a), _) => a.to_lowercase().chain(s.chars().skip(1)).collect(),
+        _ => String::new(),
+    }
+}
+
+/// `app action` → `App action`.
+fn capitalise(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(a) => a.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// `a` or `an`.
+fn article(s: &str) -> &'static str {
+    if s.chars().next().is_some_and(|c| "aeiouAEIOU".contains(c)) {
+        "an"
+    } else {
+        "a"
+    }
+}
+
+/// Views of the stored files of a file field (`[{name, detail, url, token, keep_id, keep_name, keep_checkbox}]`).
+fn stored_files(rules: &FileRules, value: Option<&Value>, id: &str, name: &str) -> Vec<Value> {
+    let files: Vec<&Map<String, Value>> = match value {
+        Some(Value::Array(items)) => items.iter().filter_map(Value::as_object).collect(),
+        Some(Value::Object(o)) => vec![o],
+        _ => Vec::new(),
+    };
+    files
+        .into_iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let str_of = |k: &str| f.get(k).and_then(Value::as_str).filter(|s| !s.is_empty());
+            let mut detail = Vec::new();
+            if let (Some(w), Some(h)) = (
+                f.get("width").and_then(Value::as_u64),
+                f.get("height").and_then(Value::as_u64),
+            ) {
+                detail.push(format!("{w} × {h} px"));
+            }
+            if let Some(size) = f.get("size").and_then(Value::as_u64) {
+                detail.push(size_text(size));
+            }
+            json!({
+                "name": str_of("name").unwrap_or("file"),
+                "detail": if detail.is_empty() { None } else { Some(detail.join(", ")) },
+                "url": str_of("url").filter(|u| safe_url(u)),
+                "token": str_of("token"),
+                "keep_id": format!("{id}-keep-{i}"),
+                "keep_name": format!("{name}._keep"),
+                "keep_checkbox": rules.multiple,
+            })
+        })
+        .collect()
+}
+
+/// Whether a preview URL is safe to put in `src` (same-origin path, http(s), or an inline image).
+fn safe_url(u: &str) -> bool {
+    let lower = u.to_ascii_lowercase();
+    (u.starts_with('/') && !u.starts_with("//"))
+        || lower.starts_with("https://")
+        || lower.starts_with("http://")
+        || lower.starts_with("data:image/")
+}
+
+/// `123456` → `121 KB`.
+fn size_text(bytes: u64) -> String {
+    const KIB: u64 = 1024;
+    const MIB: u64 = 1024 * 1024;
+    if bytes < KIB {
+        format!("{bytes} bytes")
+    } else if bytes < MIB {
+        format!("{} KB", bytes.div_ceil(KIB))
+    } else {
+        format!("{:.1} MB", bytes as f64 / MIB as f64)
+    }
+}
