@@ -1,0 +1,544 @@
+//! The JSON Schema emitter: meta-schema validity, the Pipedrive acceptance cases, determinism,
+//! stage-dependent presence, the rules left to the runtime, and a snapshot of the contact form.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use formwork_codegen::json_schema::{emit, emit_string};
+use formwork_schema::Form;
+use serde_json::{Value, json};
+
+fn pipedrive() -> Form {
+    formwork_schema::load_file(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../specs/pipedrive-app.yaml"
+    ))
+    .expect("specs/pipedrive-app.yaml loads")
+}
+
+fn contact() -> Form {
+    formwork_schema::load_file(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../specs/contact.yaml"
+    ))
+    .expect("specs/contact.yaml loads")
+}
+
+fn stage(form: &Form, id: &str) -> usize {
+    form.stage_index(id)
+        .unwrap_or_else(|| panic!("form {} has no stage {id}", form.id))
+}
+
+/// A validator of the schema, with `format` asserted (as the acceptance script's external check does).
+fn validator(schema: &Value) -> jsonschema::Validator {
+    jsonschema::draft202012::options()
+        .should_validate_formats(true)
+        .build(schema)
+        .unwrap_or_else(|e| panic!("schema does not compile: {e}"))
+}
+
+/// Every error the validator reports, as `POINTER: message` lines.
+fn errors(v: &jsonschema::Validator, instance: &Value) -> Vec<String> {
+    v.iter_errors(instance)
+        .map(|e| format!("{}: {e}", e.instance_path()))
+        .collect()
+}
+
+struct Case {
+    name: String,
+    stage: String,
+    submission: Value,
+    valid: bool,
+    expressible: bool,
+}
+
+/// The Pipedrive acceptance cases; panics when the folder is missing or empty.
+fn cases() -> Vec<Case> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/acceptance/pipedrive");
+    let entries = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("acceptance cases not found at {}: {e}", dir.display()));
+    let mut paths: Vec<PathBuf> = entries
+        .map(|e| e.expect("readable directory entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    paths.sort();
+    assert!(
+        !paths.is_empty(),
+        "no acceptance cases in {}",
+        dir.display()
+    );
+    paths
+        .iter()
+        .map(|p| {
+            let text =
+                std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+            let c: Value =
+                serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+            Case {
+                name: c["name"]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("{}: no name", p.display()))
+                    .to_string(),
+                stage: c["stage"]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("{}: no stage", p.display()))
+                    .to_string(),
+                submission: c["submission"].clone(),
+                valid: c["expect"]["valid"]
+                    .as_bool()
+                    .unwrap_or_else(|| panic!("{}: no expect.valid", p.display())),
+                expressible: c["schema_expressible"].as_bool().unwrap_or(false),
+            }
+        })
+        .collect()
+}
+
+/// `review-full`'s submission, a valid review submission to mutate.
+fn full_submission() -> Value {
+    cases()
+        .into_iter()
+        .find(|c| c.name == "review-full")
+        .expect("case review-full exists")
+        .submission
+}
+
+#[test]
+fn schemas_are_valid_draft_2020_12() {
+    for form in [pipedrive(), contact()] {
+        for (i, s) in form.stages.iter().enumerate() {
+            let schema = emit(&form, i);
+            assert_eq!(
+                schema["$schema"],
+                "https://json-schema.org/draft/2020-12/schema"
+            );
+            assert_eq!(schema["$id"], format!("urn:formwork:{}:{}", form.id, s.id));
+            if let Err(e) = jsonschema::draft202012::meta::validate(&schema) {
+                panic!(
+                    "{} stage {}: not a valid 2020-12 schema: {e} at {}",
+                    form.id,
+                    s.id,
+                    e.instance_path()
+                );
+            }
+            validator(&schema);
+        }
+    }
+}
+
+#[test]
+fn acceptance_cases_agree() {
+    let form = pipedrive();
+    let mut validators = BTreeMap::new();
+    let mut failures = Vec::new();
+    let cases = cases();
+    for c in &cases {
+        let v = validators
+            .entry(c.stage.clone())
+            .or_insert_with(|| validator(&emit(&form, stage(&form, &c.stage))));
+        let errs = errors(v, &c.submission);
+        if c.valid && !errs.is_empty() {
+            failures.push(format!(
+                "{} [{}]: valid case rejected: {errs:?}",
+                c.name, c.stage
+            ));
+        } else if !c.valid && c.expressible && errs.is_empty() {
+            failures.push(format!(
+                "{} [{}]: invalid case (schema_expressible) accepted",
+                c.name, c.stage
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases disagree:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
+    assert!(
+        validators.contains_key("save") && validators.contains_key("review"),
+        "cases cover both stages"
+    );
+}
+
+#[test]
+fn output_is_deterministic() {
+    for form in [pipedrive(), contact()] {
+        for i in 0..form.stages.len() {
+            let a = emit_string(&form, i);
+            assert_eq!(a, emit_string(&form, i));
+            assert_eq!(a, emit_string(&form.clone(), i));
+            assert!(a.ends_with("}\n") && !a.ends_with("\n\n"));
+            let parsed: Value = serde_json::from_str(&a).expect("emit_string is JSON");
+            assert_eq!(parsed, emit(&form, i));
+        }
+    }
+}
+
+#[test]
+fn contact_snapshot() {
+    let form = contact();
+    insta::assert_snapshot!("contact_submit", emit_string(&form, stage(&form, "submit")));
+}
+
+#[test]
+fn presence_depends_on_the_stage() {
+    let form = pipedrive();
+    let save = emit(&form, stage(&form, "save"));
+    let review = emit(&form, stage(&form, "review"));
+    assert_eq!(save["required"], json!(["app_name", "callback_url"]));
+    let required: Vec<&str> = review["required"]
+        .as_array()
+        .expect("required")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    for id in [
+        "app_name",
+        "short_summary",
+        "description",
+        "categories",
+        "app_icon",
+        "listing_images",
+        "callback_url",
+        "access_scopes",
+        "website_url",
+        "terms_of_service_url",
+        "privacy_policy_url",
+        "main_contact_email",
+        "installation_scenarios",
+        "partner_agreement",
+    ] {
+        assert!(required.contains(&id), "{id} is required at review");
+    }
+    for id in [
+        "company",
+        "youtube_video_url",
+        "app_actions",
+        "app_panels",
+        "support_email",
+        "review_notifications",
+    ] {
+        assert!(!required.contains(&id), "{id} is optional at review");
+    }
+
+    // Upper bounds everywhere, lower bounds (presence) only where required.
+    let cat = |s: &Value| s["properties"]["categories"].clone();
+    assert_eq!(cat(&save)["maxItems"], 2);
+    assert_eq!(cat(&save).get("minItems"), None);
+    assert_eq!(cat(&review)["minItems"], 1);
+    assert_eq!(cat(&review)["uniqueItems"], true);
+    assert_eq!(
+        cat(&review)["items"],
+        json!({ "$ref": "#/$defs/categories" })
+    );
+
+    // Must-be-checked boxes.
+    assert_eq!(save["properties"]["partner_agreement"].get("const"), None);
+    assert_eq!(review["properties"]["partner_agreement"]["const"], true);
+    let scenarios = &review["properties"]["installation_scenarios"];
+    assert_eq!(
+        scenarios["required"],
+        json!(["no_account", "account_logged_out", "account_logged_in"])
+    );
+    assert_eq!(scenarios["properties"]["no_account"]["const"], true);
+    assert_eq!(
+        save["properties"]["installation_scenarios"].get("required"),
+        None
+    );
+
+    // Non-blank text where required.
+    let summary = &review["properties"]["short_summary"];
+    assert_eq!(summary["minLength"], 1);
+    assert_eq!(summary["pattern"], r"\S");
+    assert_eq!(save["properties"]["short_summary"].get("minLength"), None);
+
+    let s = validator(&review);
+    let mut blank = full_submission();
+    blank["short_summary"] = json!("   ");
+    assert!(
+        !errors(&s, &blank).is_empty(),
+        "a blank required text is rejected"
+    );
+    let v = validator(&save);
+    assert!(errors(&v, &json!({"app_name": "Random", "callback_url": "https://x.example", "short_summary": "  "})).is_empty());
+    assert!(
+        !errors(
+            &v,
+            &json!({"app_name": " \t", "callback_url": "https://x.example"})
+        )
+        .is_empty()
+    );
+}
+
+#[test]
+fn lengths_count_code_points() {
+    let form = pipedrive();
+    for st in ["save", "review"] {
+        let v = validator(&emit(&form, stage(&form, st)));
+        let mut sub = full_submission();
+        sub["app_actions"][0]["name"] = json!("é".repeat(30));
+        assert!(
+            errors(&v, &sub).is_empty(),
+            "[{st}] 30 two-byte characters fit max_length 30"
+        );
+        sub["app_actions"][0]["name"] = json!("🙂".repeat(30));
+        assert!(
+            errors(&v, &sub).is_empty(),
+            "[{st}] 30 astral characters fit max_length 30"
+        );
+        sub["app_actions"][0]["name"] = json!("🙂".repeat(31));
+        assert!(
+            !errors(&v, &sub).is_empty(),
+            "[{st}] 31 characters exceed max_length 30"
+        );
+    }
+}
+
+#[test]
+fn per_value_limits_hold_at_every_stage() {
+    let form = pipedrive();
+    let action =
+        |views: Value| json!({"name": "Open", "url": "https://a.example/x", "locations": views});
+    let panel = |location: &str| {
+        json!({"name": "P", "api_endpoint": "https://a.example/p", "http_auth_username": "u",
+               "http_auth_password": "p", "json_data_structure": "{}", "location": location})
+    };
+    for st in ["save", "review"] {
+        let v = validator(&emit(&form, stage(&form, st)));
+        let mut sub = full_submission();
+        sub["app_actions"] = json!([
+            action(json!(["deal_details", "deals_list"])),
+            action(json!(["deal_details"])),
+            action(json!(["deal_details", "people_list"])),
+        ]);
+        assert!(
+            errors(&v, &sub).is_empty(),
+            "[{st}] 3 actions in one view are fine"
+        );
+        sub["app_actions"]
+            .as_array_mut()
+            .expect("array")
+            .push(action(json!(["people_list", "deal_details"])));
+        assert!(
+            !errors(&v, &sub).is_empty(),
+            "[{st}] 4 actions in one view are rejected"
+        );
+        sub["app_actions"][3] = action(json!(["people_list", "deals_list"]));
+        assert!(
+            errors(&v, &sub).is_empty(),
+            "[{st}] 4 actions spread over views are fine"
+        );
+
+        sub["app_panels"] = json!([panel("deal_details"), panel("person_details")]);
+        assert!(
+            errors(&v, &sub).is_empty(),
+            "[{st}] panels in distinct locations are fine"
+        );
+        sub["app_panels"][1] = panel("deal_details");
+        assert!(
+            !errors(&v, &sub).is_empty(),
+            "[{st}] two panels in one location are rejected"
+        );
+    }
+}
+
+#[test]
+fn urls_files_and_types() {
+    let form = pipedrive();
+    let v = validator(&emit(&form, stage(&form, "review")));
+    let check = |edit: &dyn Fn(&mut Value), ok: bool, what: &str| {
+        let mut sub = full_submission();
+        edit(&mut sub);
+        let errs = errors(&v, &sub);
+        assert_eq!(errs.is_empty(), ok, "{what}: {errs:?}");
+    };
+    check(
+        &|s| s["youtube_video_url"] = json!("https://m.youtube.com/watch?v=x"),
+        true,
+        "mobile YouTube",
+    );
+    check(
+        &|s| s["youtube_video_url"] = json!("https://youtube.com"),
+        true,
+        "bare YouTube host",
+    );
+    check(
+        &|s| s["youtube_video_url"] = json!("https://youtube.com.evil.example/x"),
+        false,
+        "look-alike host",
+    );
+    check(
+        &|s| s["youtube_video_url"] = json!("HTTPS://WWW.YouTube.com/watch?v=x"),
+        true,
+        "scheme and host in any case",
+    );
+    check(
+        &|s| s["youtube_video_url"] = json!("https://me@youtu.be:443/x"),
+        true,
+        "user info and port",
+    );
+    check(
+        &|s| s["website_url"] = json!("https:///path"),
+        false,
+        "URL without a host",
+    );
+    check(
+        &|s| s["youtube_video_url"] = json!("https://vimeo.com/1"),
+        false,
+        "other host",
+    );
+    check(
+        &|s| s["website_url"] = json!("ftp://example.com/"),
+        false,
+        "ftp scheme",
+    );
+    check(
+        &|s| s["website_url"] = json!("example.com"),
+        false,
+        "relative URL",
+    );
+    check(
+        &|s| s["support_email"] = json!("nobody"),
+        false,
+        "email without @",
+    );
+    check(
+        &|s| s["app_icon"]["media_type"] = json!("image/gif"),
+        false,
+        "GIF icon",
+    );
+    check(
+        &|s| s["app_icon"]["size"] = json!(10_485_761),
+        false,
+        "icon over 10 MiB",
+    );
+    check(
+        &|s| s["app_icon"]["size"] = json!(10_485_760),
+        true,
+        "icon of exactly 10 MiB",
+    );
+    check(
+        &|s| s["app_icon"]["width"] = json!(255),
+        false,
+        "icon too narrow",
+    );
+    check(
+        &|s| s["app_icon"]["extra"] = json!(1),
+        false,
+        "unknown file metadata",
+    );
+    check(
+        &|s| s["listing_images"][0]["height"] = json!(900),
+        false,
+        "listing image size not allowed",
+    );
+    check(
+        &|s| s["listing_images"][0]["width"] = json!(1440),
+        false,
+        "1440x800 not allowed",
+    );
+    check(
+        &|s| s["listing_images"][1] = s["listing_images"][0].clone(),
+        true,
+        "duplicate images are fine",
+    );
+    check(
+        &|s| s["access_scopes"] = json!(["base", "base"]),
+        false,
+        "duplicate scopes",
+    );
+    check(
+        &|s| s["review_notifications"] = json!("true"),
+        false,
+        "string for boolean",
+    );
+    check(
+        &|s| s["client_id"] = json!("abc"),
+        false,
+        "issued values are not accepted",
+    );
+    check(
+        &|s| s["app_panels"][0]["json_data_structure"] = json!({"a": 1}),
+        false,
+        "JSON object instead of text",
+    );
+    check(
+        &|s| s["app_panels"][0]["api_endpoint"] = json!("http://insecure.example/p"),
+        true,
+        "http is only a warning",
+    );
+}
+
+#[test]
+fn unexpressible_rules_are_listed() {
+    let form = pipedrive();
+    for st in ["save", "review"] {
+        let schema = emit(&form, stage(&form, st));
+        let rules = schema["x-formwork-rules"]
+            .as_array()
+            .expect("x-formwork-rules is an array");
+        let has = |id: &str, path: &str, severity: &str| {
+            rules.iter().any(|r| {
+                r["id"] == id
+                    && r["path"] == path
+                    && r["severity"] == severity
+                    && r["description"].is_string()
+            })
+        };
+        assert!(has("aspect_ratio", "/app_icon", "error"), "{rules:#?}");
+        assert!(has("aspect_ratio", "/listing_images/*", "error"));
+        assert!(has("json", "/app_panels/*/json_data_structure", "error"));
+        assert!(has("sentence_case", "/app_actions/*/name", "warning"));
+        assert!(has("scheme", "/app_panels/*/api_endpoint", "warning"));
+        assert!(has("action_placements", "/app_actions", "error"));
+        assert!(
+            !rules
+                .iter()
+                .any(|r| r["id"] == "actions_per_view" || r["id"] == "panels_per_location")
+        );
+    }
+}
+
+#[test]
+fn contact_form_at_its_stage() {
+    let form = contact();
+    let v = validator(&emit(&form, 0));
+    let ok = json!({
+        "full_name": "Ada Lovelace", "email": "ada@example.com", "topic": "support",
+        "body": "Hello there, a question.", "consent": true,
+        "links": [{"url": "https://example.com/a", "note": "First"}],
+    });
+    assert!(errors(&v, &ok).is_empty(), "{:?}", errors(&v, &ok));
+    let bad = |edit: &dyn Fn(&mut Value), what: &str| {
+        let mut sub = ok.clone();
+        edit(&mut sub);
+        assert!(!errors(&v, &sub).is_empty(), "{what} is rejected");
+    };
+    bad(&|s| s["consent"] = json!(false), "unchecked consent");
+    bad(&|s| s["topic"] = json!("jobs"), "unknown topic");
+    bad(&|s| s["age"] = json!(15), "age below minimum");
+    bad(&|s| s["age"] = json!(20.5), "fractional age");
+    bad(
+        &|s| s["body"] = json!("too short"),
+        "body under 10 characters",
+    );
+    bad(
+        &|s| s["links"][0]["url"] = json!("http://example.com/a"),
+        "http link when only https is allowed",
+    );
+    bad(
+        &|s| s["links"] = json!([{"note": "x"}, {"url": "https://a.example"}]),
+        "link without url",
+    );
+    bad(
+        &|s| s["links"] = Value::Array(vec![json!({"url": "https://a.example"}); 4]),
+        "4 links",
+    );
+    bad(
+        &|s| {
+            s.as_object_mut().expect("object").remove("full_name");
+        },
+        "missing name",
+    );
+}
