@@ -16,7 +16,10 @@ pub struct GeneratedFile {
 /// Every artefact of `form`: `F.rs`, `F.STAGE.schema.json` per stage, `F.hbs` and its partials.
 pub fn generate(form: &Form) -> Vec<GeneratedFile> {
     let mut files = Vec::new();
-    files.push(GeneratedFile { name: format!("{}.rs", form.id), contents: crate::rust::emit(form) });
+    files.push(GeneratedFile {
+        name: format!("{}.rs", form.id),
+        contents: crate::rust::emit(form),
+    });
     for (i, stage) in form.stages.iter().enumerate() {
         files.push(GeneratedFile {
             name: format!("{}.{}.schema.json", form.id, stage.id),
@@ -38,6 +41,7 @@ pub fn generate(form: &Form) -> Vec<GeneratedFile> {
 pub struct Builder {
     spec: PathBuf,
     out_dir: Option<PathBuf>,
+    options: crate::rust::RustOptions,
 }
 
 /// Why [`Builder::compile`] failed.
@@ -62,7 +66,18 @@ pub enum BuildError {
 impl Builder {
     /// A builder for the spec at `spec`.
     pub fn new(spec: impl AsRef<Path>) -> Self {
-        Builder { spec: spec.as_ref().to_path_buf(), out_dir: None }
+        Builder {
+            spec: spec.as_ref().to_path_buf(),
+            out_dir: None,
+            options: Default::default(),
+        }
+    }
+
+    /// Whether to emit `validate(&self, stage)` backed by `formwork-runtime` (default: yes).
+    /// Without it, the generated code needs only `serde` and `schemars`.
+    pub fn validation(mut self, on: bool) -> Self {
+        self.options.validation = on;
+        self
     }
 
     /// Writes into `dir` instead of `$OUT_DIR`.
@@ -77,12 +92,17 @@ impl Builder {
         let form = formwork_schema::load_file(&self.spec)?;
         let dir = match self.out_dir {
             Some(d) => d,
-            None => std::env::var_os("OUT_DIR").map(PathBuf::from).ok_or(BuildError::NoOutDir)?,
+            None => std::env::var_os("OUT_DIR")
+                .map(PathBuf::from)
+                .ok_or(BuildError::NoOutDir)?,
         };
         let path = dir.join(format!("{}.rs", form.id));
-        let contents = crate::rust::emit(&form);
+        let contents = crate::rust::emit_with(&form, &self.options);
         if std::fs::read_to_string(&path).ok().as_deref() != Some(contents.as_str()) {
-            std::fs::write(&path, contents).map_err(|source| BuildError::Write { path: path.clone(), source })?;
+            std::fs::write(&path, contents).map_err(|source| BuildError::Write {
+                path: path.clone(),
+                source,
+            })?;
         }
         Ok(path)
     }

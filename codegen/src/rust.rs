@@ -21,9 +21,31 @@ use heck::{ToSnakeCase, ToUpperCamelCase};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote};
 
-/// The Rust source of `form`'s types, formatted by prettyplease and stamped `@generated`.
+/// Options of the Rust emitter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RustOptions {
+    /// Emit a `Stage` enum, the form's embedded IR, a lazily compiled validator and
+    /// `validate(&self, stage)` on every stage's root (the generated code then depends on
+    /// `formwork-runtime`). Without it, the code needs only `serde` and `schemars`.
+    pub validation: bool,
+}
+
+impl Default for RustOptions {
+    fn default() -> Self {
+        RustOptions { validation: true }
+    }
+}
+
+/// The Rust source of `form`'s types (with validation), formatted by prettyplease and stamped `@generated`.
 pub fn emit(form: &Form) -> String {
-    let tokens = Emitter::new(form).file();
+    emit_with(form, &RustOptions::default())
+}
+
+/// The Rust source of `form`'s types with explicit options.
+pub fn emit_with(form: &Form, options: &RustOptions) -> String {
+    let mut emitter = Emitter::new(form);
+    emitter.validation = options.validation;
+    let tokens = emitter.file();
     let body = match syn::parse2::<syn::File>(tokens) {
         Ok(file) => prettyplease::unparse(&file),
         // Only an emitter bug gets here; fail at compile time with the reason, not in build.rs.
@@ -88,6 +110,7 @@ const FILE_UPLOAD: &str = "FileUpload";
 const IMAGE_UPLOAD: &str = "ImageUpload";
 const SECRET: &str = "Secret";
 const MISSING_FIELDS: &str = "MissingFields";
+const STAGE: &str = "Stage";
 
 /// Rust keywords (strict and reserved, 2024 edition).
 const KEYWORDS: &[&str] = &[
@@ -377,6 +400,8 @@ struct Emitter<'a> {
     uses_image: bool,
     /// Some field is a secret (emit `Secret`).
     uses_secret: bool,
+    /// Emit the `Stage` enum, embedded IR, validator and `validate` methods.
+    validation: bool,
 }
 
 /// Every field under `fields` in pre-order, with its path key (`/a/b`; group items add no index).
@@ -398,7 +423,7 @@ impl<'a> Emitter<'a> {
             .extend(RESERVED_TYPE_NAMES.iter().map(|s| s.to_string()));
         names
             .used
-            .extend([FILE_UPLOAD, IMAGE_UPLOAD, SECRET, MISSING_FIELDS].map(String::from));
+            .extend([FILE_UPLOAD, IMAGE_UPLOAD, SECRET, MISSING_FIELDS, STAGE].map(String::from));
         let root_base = type_name(&form.id, "Form");
         let root = names.claim(&[root_base.clone(), format!("{root_base}Form")]);
 
@@ -416,6 +441,7 @@ impl<'a> Emitter<'a> {
             uses_file: false,
             uses_image: false,
             uses_secret: false,
+            validation: false,
         };
 
         // Value lists first, so that they get the plain names.
@@ -521,11 +547,91 @@ impl<'a> Emitter<'a> {
         let uploads = self.upload_types();
         let stages = (0..self.form.stages.len()).map(|i| self.stage_module(i));
         let conversions = self.conversions();
+        let validation = if self.validation {
+            self.validation_items()
+        } else {
+            TokenStream::new()
+        };
         quote! {
             #(#enums)*
             #uploads
             #(#stages)*
             #conversions
+            #validation
+        }
+    }
+
+    /// `Stage`, the embedded IR, `validator()` and `validate(&self, stage)` on each stage's root.
+    fn validation_items(&self) -> TokenStream {
+        let root = type_ident(&self.structs[0].name);
+        let stage_list = ValueList {
+            id: STAGE.to_string(),
+            shared: true,
+            values: self
+                .form
+                .stages
+                .iter()
+                .map(|s| formwork_schema::model::Choice {
+                    id: s.id.clone(),
+                    label: s.label.clone(),
+                })
+                .collect(),
+        };
+        let variants: Vec<Ident> = variant_names(&stage_list)
+            .iter()
+            .map(|v| type_ident(v))
+            .collect();
+        let ids: Vec<&str> = self.form.stages.iter().map(|s| s.id.as_str()).collect();
+        let stage_docs = self.form.stages.iter().map(|s| docs(&s.label, None));
+        let ir = serde_json::to_string(self.form).unwrap_or_default();
+        let methods = self.stage_mods.iter().map(|m| {
+            let module = &m.ident;
+            quote! {
+                impl #module::#root {
+                    /// Validates this value at `stage` with the form's compiled validator: every
+                    /// constraint and cross-field rule of the spec, reported at JSON Pointers.
+                    pub fn validate(&self, stage: Stage) -> ::formwork_runtime::Report {
+                        let value = ::formwork_runtime::serde_json::to_value(self)
+                            .unwrap_or(::formwork_runtime::serde_json::Value::Null);
+                        validator().validate(&value, stage.stage_ref())
+                    }
+                }
+            }
+        });
+        quote! {
+            /// The stages of this form, in order.
+            #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+            pub enum Stage {
+                #( #stage_docs #variants, )*
+            }
+
+            impl Stage {
+                /// The stage's id in the spec.
+                pub const fn id(self) -> &'static str {
+                    match self { #( Stage::#variants => #ids, )* }
+                }
+
+                fn stage_ref(self) -> ::formwork_runtime::StageRef {
+                    match validator().stage(self.id()) {
+                        Ok(stage) => stage,
+                        Err(e) => unreachable!("formwork: generated stage missing from its own spec: {e}"),
+                    }
+                }
+            }
+
+            /// The checked spec this file was generated from (formwork IR, JSON).
+            pub const SPEC_IR: &str = #ir;
+
+            /// The form's validator, compiled once on first use and shared.
+            pub fn validator() -> &'static ::formwork_runtime::Validator {
+                static VALIDATOR: ::std::sync::OnceLock<::formwork_runtime::Validator> = ::std::sync::OnceLock::new();
+                VALIDATOR.get_or_init(|| match ::formwork_runtime::Validator::from_ir(SPEC_IR) {
+                    Ok(v) => v,
+                    Err(e) => unreachable!("formwork: the embedded spec does not compile: {e}"),
+                })
+            }
+
+            #(#methods)*
         }
     }
 

@@ -15,5 +15,8 @@ pub mod text;
 pub mod url;
 mod validate;
 
+pub use formwork_schema::Form;
 pub use report::{Issue, Param, Report};
+/// Re-exported for generated code, which converts its values to JSON to validate them.
+pub use serde_json;
 pub use validate::{StageRef, UnknownStage, Validator};

@@ -56,6 +56,16 @@ impl Validator {
         })
     }
 
+    /// Compiles a form from its IR as JSON (what generated code embeds; see `formwork-codegen`).
+    pub fn from_ir(ir: &str) -> Result<Validator, SpecError> {
+        let form: Form = serde_json::from_str(ir).map_err(|e| SpecError::Invalid {
+            file: "<embedded spec>".to_string(),
+            source_text: String::new(),
+            diagnostics: vec![formwork_schema::Diagnostic::new(formwork_schema::Pos::default(), e.to_string())],
+        })?;
+        Validator::compile(&form)
+    }
+
     /// The form this validator checks.
     pub fn form(&self) -> &Form {
         &self.inner.form

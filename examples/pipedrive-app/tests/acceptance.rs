@@ -258,3 +258,20 @@ fn secrets_are_serialized_but_never_debug_printed() {
     let json = serde_json::to_value(panel).expect("serializes");
     assert_eq!(json["http_auth_password"], "s3cret-Pa55");
 }
+
+/// The generated `validate(&self, stage)` runs the spec's compiled validator, rules included.
+#[test]
+fn generated_types_validate_with_the_runtime() {
+    use pipedrive_app::pipedrive_app::Stage;
+    let full = case("review-full").submission;
+    let record: review::PipedriveApp = serde_json::from_value(full).expect("review-full parses");
+    let report = record.validate(Stage::Review);
+    assert!(report.valid, "{:?}", report.errors);
+    let four = case("review-four-actions-one-view").submission;
+    let draft: save::PipedriveApp = serde_json::from_value(four).expect("parses as a draft");
+    let report = draft.validate(Stage::Save);
+    assert!(!report.valid);
+    assert_eq!(report.errors[0].path, "/app_actions");
+    assert_eq!(report.errors[0].code, "actions_per_view");
+    assert_eq!(Stage::Review.id(), "review");
+}
