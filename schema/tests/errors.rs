@@ -12,7 +12,10 @@ fn errors(body: &str) -> Vec<(u32, u32, String)> {
         Err(e) => {
             let rendered = e.to_string();
             assert!(rendered.starts_with("t.yaml:"), "{rendered}");
-            e.diagnostics().iter().map(|d| (d.pos.line, d.pos.column, d.message.clone())).collect()
+            e.diagnostics()
+                .iter()
+                .map(|d| (d.pos.line, d.pos.column, d.message.clone()))
+                .collect()
         }
     }
 }
@@ -32,9 +35,13 @@ fn unknown_kind() {
 
 #[test]
 fn duplicate_id() {
-    let (l, c, m) = one("      - {id: a, label: A, kind: text}\n      - {id: a, label: B, kind: text}\n");
+    let (l, c, m) =
+        one("      - {id: a, label: A, kind: text}\n      - {id: a, label: B, kind: text}\n");
     assert_eq!((l, c), (11, 14));
-    assert!(m.contains("duplicate field id `a` (first declared at line 10)"), "{m}");
+    assert!(
+        m.contains("duplicate field id `a` (first declared at line 10)"),
+        "{m}"
+    );
 }
 
 #[test]
@@ -42,12 +49,17 @@ fn rule_naming_a_missing_field() {
     let body = "      - {id: a, label: A, kind: text}\nrules:\n  - id: r\n    max_total: {of: \"nope[].x\", max: 3}\n";
     let (l, c, m) = one(body);
     assert_eq!((l, c), (13, 21));
-    assert!(m.contains("rule names field `nope`, which does not exist"), "{m}");
+    assert!(
+        m.contains("rule names field `nope`, which does not exist"),
+        "{m}"
+    );
 }
 
 #[test]
 fn min_greater_than_max() {
-    let (l, c, m) = one("      - id: a\n        label: A\n        kind: text\n        min_length: 10\n        max_length: 5\n");
+    let (l, c, m) = one(
+        "      - id: a\n        label: A\n        kind: text\n        min_length: 10\n        max_length: 5\n",
+    );
     assert_eq!((l, c), (14, 21));
     assert!(m.contains("max length 5 is less than min length 10"), "{m}");
 }
@@ -63,7 +75,10 @@ fn unknown_value_list() {
 fn default_outside_its_choices() {
     let (l, c, m) = one("      - {id: a, label: A, kind: choice, list: colours, default: green}\n");
     assert_eq!((l, c), (10, 65));
-    assert!(m.contains("`green` is not one of the field's choices (red, blue)"), "{m}");
+    assert!(
+        m.contains("`green` is not one of the field's choices (red, blue)"),
+        "{m}"
+    );
 }
 
 #[test]
@@ -77,12 +92,17 @@ fn unknown_stage() {
 fn constraint_that_does_not_apply_to_the_kind() {
     let (l, c, m) = one("      - {id: a, label: A, kind: boolean, max_length: 3}\n");
     assert_eq!((l, c), (10, 54));
-    assert!(m.contains("`max_length` does not apply to `boolean` field `a`"), "{m}");
+    assert!(
+        m.contains("`max_length` does not apply to `boolean` field `a`"),
+        "{m}"
+    );
 }
 
 #[test]
 fn invalid_pattern_and_cel() {
-    let all = errors("      - {id: a, label: A, kind: text, pattern: \"(\"}\n      - id: b\n        label: B\n        kind: text\n        checks:\n          - cel: \"value.size( > 1\"\n");
+    let all = errors(
+        "      - {id: a, label: A, kind: text, pattern: \"(\"}\n      - id: b\n        label: B\n        kind: text\n        checks:\n          - cel: \"value.size( > 1\"\n",
+    );
     let at: Vec<(u32, u32)> = all.iter().map(|(l, c, _)| (*l, *c)).collect();
     assert_eq!(at, [(10, 48), (15, 18)], "{all:?}");
     assert!(all[0].2.contains("not a valid regular expression"));
@@ -91,7 +111,8 @@ fn invalid_pattern_and_cel() {
 
 #[test]
 fn unknown_key_is_a_located_shape_error() {
-    let (l, c, m) = one("      - id: a\n        label: A\n        kind: text\n        maxlength: 3\n");
+    let (l, c, m) =
+        one("      - id: a\n        label: A\n        kind: text\n        maxlength: 3\n");
     assert_eq!((l, c), (13, 9));
     assert!(m.contains("unknown field `maxlength`"), "{m}");
 }
@@ -119,7 +140,10 @@ fn rendered_error_has_snippet_and_help() {
     let err = load_str("t.yaml", &text).expect_err("invalid");
     let s = err.to_string();
     assert!(s.contains("t.yaml:10:33: unknown field kind `txt`"), "{s}");
-    assert!(s.contains("10 |       - {id: a, label: A, kind: txt}"), "{s}");
+    assert!(
+        s.contains("10 |       - {id: a, label: A, kind: txt}"),
+        "{s}"
+    );
     assert!(s.contains("= help: use one of: text, long_text"), "{s}");
     assert!(matches!(err, SpecError::Invalid { .. }));
 }
