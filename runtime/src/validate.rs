@@ -61,7 +61,10 @@ impl Validator {
         let form: Form = serde_json::from_str(ir).map_err(|e| SpecError::Invalid {
             file: "<embedded spec>".to_string(),
             source_text: String::new(),
-            diagnostics: vec![formwork_schema::Diagnostic::new(formwork_schema::Pos::default(), e.to_string())],
+            diagnostics: vec![formwork_schema::Diagnostic::new(
+                formwork_schema::Pos::default(),
+                e.to_string(),
+            )],
         })?;
         Validator::compile(&form)
     }
