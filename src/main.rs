@@ -58,6 +58,20 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Json)]
         format: Format,
     },
+    /// Serve the form as a web app: list, fill in, validate and store submissions (SQLite).
+    Serve {
+        /// The YAML spec.
+        spec: PathBuf,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: std::net::SocketAddr,
+        /// SQLite database file (created on first start).
+        #[arg(long, default_value = "formwork.db")]
+        db: PathBuf,
+        /// Folder of partials (`*.hbs`, `form.css`) overriding the built-in ones.
+        #[arg(long)]
+        templates: Option<PathBuf>,
+    },
 }
 
 /// How `validate` prints its report.
@@ -152,6 +166,20 @@ fn run(command: Command) -> Result<ExitCode, String> {
             } else {
                 ExitCode::from(1)
             })
+        }
+        Command::Serve {
+            spec,
+            addr,
+            db,
+            templates,
+        } => {
+            let config = formwork_runtime::server::Config {
+                addr,
+                db,
+                templates,
+            };
+            formwork_runtime::server::run_blocking(&spec, config).map_err(|e| e.to_string())?;
+            Ok(ExitCode::SUCCESS)
         }
     }
 }

@@ -11,6 +11,8 @@ mod compile;
 pub mod files;
 pub mod messages;
 pub mod report;
+#[cfg(feature = "server")]
+pub mod server;
 pub mod text;
 pub mod url;
 mod validate;

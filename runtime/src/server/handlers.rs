@@ -1,0 +1,747 @@
+//! Request handlers: pages, form submissions, files and the JSON API.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Multipart, Path, RawQuery, Request, State};
+use axum::http::header::{
+    CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_LENGTH, CONTENT_TYPE, COOKIE, HeaderValue,
+    SET_COOKIE,
+};
+use axum::http::{HeaderMap, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use formwork_codegen::html::RenderInput;
+use formwork_schema::model::{GeneratorName, Kind};
+use serde_json::{Map, Value, json};
+
+use super::form::{self, BodyError, Context, PartValue, Posted};
+use super::store::{NewFile, Record, Store, StoreError, StoredFile, Update};
+use super::{App, BODY_LIMIT, is_hex, pages, random_hex};
+use crate::files::sniff;
+
+/// Name of the CSRF cookie (double-submit: its value must come back as `_csrf`).
+const CSRF_COOKIE: &str = "fw_csrf";
+/// The Content-Security-Policy of every response.
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'";
+/// Bytes of a file the sniffer looks at.
+const SNIFF_BYTES: usize = 64 * 1024;
+
+type Result<T> = std::result::Result<T, Response>;
+
+/// Adds the security headers to every response (and `no-store` unless the handler set caching).
+pub(crate) async fn security_headers(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let h = response.headers_mut();
+    h.insert("content-security-policy", HeaderValue::from_static(CSP));
+    h.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
+    if !h.contains_key(CACHE_CONTROL) {
+        h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
+}
+
+/// 404 for every unknown path.
+pub(crate) async fn not_found() -> Response {
+    pages::message(
+        StatusCode::NOT_FOUND,
+        "Page not found",
+        "There is no page at this address.",
+    )
+}
+
+fn record_not_found() -> Response {
+    pages::message(
+        StatusCode::NOT_FOUND,
+        "Record not found",
+        "There is no record at this address. It may have been mistyped.",
+    )
+}
+
+fn server_error(e: impl std::fmt::Display) -> Response {
+    eprintln!("formwork: internal error: {e}");
+    pages::message(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "Something went wrong",
+        "The server could not complete this request. Nothing was changed; try again later.",
+    )
+}
+
+/// Runs a store operation on the blocking pool.
+async fn db<T: Send + 'static>(
+    app: &App,
+    f: impl FnOnce(&Store) -> std::result::Result<T, StoreError> + Send + 'static,
+) -> Result<T> {
+    let store = Arc::clone(&app.inner.store);
+    match tokio::task::spawn_blocking(move || f(&store)).await {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(server_error(e)),
+        Err(e) => Err(server_error(e)),
+    }
+}
+
+/// The CSRF token of a page, and the cookie to set when the browser has none yet.
+struct Csrf {
+    token: String,
+    set_cookie: Option<String>,
+}
+
+fn cookie_token(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(k, v)| *k == CSRF_COOKIE && is_hex(v, 64))
+        .map(|(_, v)| v.to_string())
+}
+
+fn csrf_for(headers: &HeaderMap) -> Csrf {
+    match cookie_token(headers) {
+        Some(token) => Csrf {
+            token,
+            set_cookie: None,
+        },
+        None => {
+            let token = random_hex(32);
+            let cookie = format!("{CSRF_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict");
+            Csrf {
+                token,
+                set_cookie: Some(cookie),
+            }
+        }
+    }
+}
+
+/// Compares two strings in time independent of where they differ.
+fn constant_time_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+fn with_cookie(mut response: Response, csrf: &Csrf) -> Response {
+    if let Some(c) = &csrf.set_cookie
+        && let Ok(v) = HeaderValue::from_str(c)
+    {
+        response.headers_mut().append(SET_COOKIE, v);
+    }
+    response
+}
+
+/// What a form page shows besides the form.
+struct View<'a> {
+    values: &'a Value,
+    errors: &'a [(String, String)],
+    warnings: &'a [(String, String)],
+    version: Option<i64>,
+    action: &'a str,
+    record: Option<&'a Record>,
+    notice: Option<&'a str>,
+}
+
+fn issued_pairs(app: &App, record: Option<&Record>) -> Vec<(String, String)> {
+    let Some(r) = record else { return Vec::new() };
+    app.inner
+        .form
+        .issued
+        .iter()
+        .filter_map(|i| {
+            r.issued
+                .get(&i.id)
+                .and_then(Value::as_str)
+                .map(|v| (i.label.clone(), v.to_string()))
+        })
+        .collect()
+}
+
+fn record_name<'a>(app: &App, data: &'a Value) -> Option<&'a str> {
+    app.inner
+        .name_field
+        .as_deref()
+        .and_then(|f| data.get(f))
+        .and_then(Value::as_str)
+        .filter(|s| !s.trim().is_empty())
+}
+
+fn render(app: &App, status: StatusCode, csrf: &Csrf, view: View<'_>) -> Response {
+    let values = form::with_urls(&app.inner.fields, view.values);
+    let issued = issued_pairs(app, view.record);
+    let heading = view.record.and_then(|r| record_name(app, &r.data));
+    let input = RenderInput {
+        values: &values,
+        errors: view.errors,
+        warnings: view.warnings,
+        title: heading,
+        heading,
+        csrf: &csrf.token,
+        version: view.version,
+        action: view.action,
+        status: view.record.map(|r| r.status.as_str()),
+        notice: view.notice,
+        issued: &issued,
+    };
+    match app.inner.renderer.render(&input) {
+        Ok(page) => with_cookie(pages::html(status, page), csrf),
+        Err(e) => server_error(e),
+    }
+}
+
+/// `GET /`: the records.
+pub(crate) async fn list(State(app): State<App>) -> Result<Response> {
+    let records = db(&app, |s| s.list()).await?;
+    let page = pages::list(
+        &app.inner.form.title,
+        app.inner.name_field.as_deref(),
+        &records,
+    );
+    Ok(pages::html(StatusCode::OK, page))
+}
+
+/// `GET /new`: a blank form.
+pub(crate) async fn new_form(State(app): State<App>, headers: HeaderMap) -> Response {
+    let csrf = csrf_for(&headers);
+    let blank = Value::Object(Map::new());
+    render(
+        &app,
+        StatusCode::OK,
+        &csrf,
+        View {
+            values: &blank,
+            errors: &[],
+            warnings: &[],
+            version: None,
+            action: "/new",
+            record: None,
+            notice: None,
+        },
+    )
+}
+
+async fn load_record(app: &App, id: &str) -> Result<Record> {
+    if !is_hex(id, 32) {
+        return Err(record_not_found());
+    }
+    let id = id.to_string();
+    db(app, move |s| s.get(&id))
+        .await?
+        .ok_or_else(record_not_found)
+}
+
+/// `GET /records/{id}`: the record, its status and issued values, as an editable form.
+pub(crate) async fn show(
+    State(app): State<App>,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response> {
+    let record = load_record(&app, &id).await?;
+    let csrf = csrf_for(&headers);
+    let saved = query
+        .as_deref()
+        .is_some_and(|q| form_urlencoded::parse(q.as_bytes()).any(|(k, _)| k == "saved"));
+    let notice = saved.then(|| format!("Saved. Status: {}.", record.status));
+    let action = format!("/records/{}", record.id);
+    Ok(render(
+        &app,
+        StatusCode::OK,
+        &csrf,
+        View {
+            values: &record.data,
+            errors: &[],
+            warnings: &[],
+            version: Some(record.version),
+            action: &action,
+            record: Some(&record),
+            notice: notice.as_deref(),
+        },
+    ))
+}
+
+/// `POST /new`: validate at the pressed stage; create the record on success.
+pub(crate) async fn submit_new(State(app): State<App>, request: Request) -> Result<Response> {
+    submit(app, None, request).await
+}
+
+/// `POST /records/{id}`: validate at the pressed stage; update the record if its version still matches.
+pub(crate) async fn submit_record(
+    State(app): State<App>,
+    Path(id): Path<String>,
+    request: Request,
+) -> Result<Response> {
+    submit(app, Some(id), request).await
+}
+
+fn body_error(e: BodyError) -> Response {
+    match e {
+        BodyError::TooLarge => pages::message(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "The form is too large",
+            &format!(
+                "The files and text sent together must be at most {} MB. Go back, remove or shrink some files, and try again.",
+                BODY_LIMIT / (1024 * 1024)
+            ),
+        ),
+        BodyError::TooManyParts => pages::message(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "The form has too many inputs",
+            &e.to_string(),
+        ),
+        BodyError::Malformed(_) => pages::message(
+            StatusCode::BAD_REQUEST,
+            "The form could not be read",
+            &e.to_string(),
+        ),
+    }
+}
+
+/// Reads a posted form body (multipart or urlencoded) within the limits.
+async fn read_body(app: &App, request: Request) -> Result<Posted> {
+    let declared = request
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > BODY_LIMIT as u64) {
+        return Err(body_error(BodyError::TooLarge));
+    }
+    let content_type = request
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    if content_type.starts_with("multipart/form-data") {
+        let multipart = Multipart::from_request(request, &()).await.map_err(|e| {
+            pages::message(
+                StatusCode::BAD_REQUEST,
+                "The form could not be read",
+                &e.body_text(),
+            )
+        })?;
+        form::read_multipart(&app.inner.form, multipart)
+            .await
+            .map_err(body_error)
+    } else if content_type.starts_with("application/x-www-form-urlencoded") {
+        let bytes = axum::body::to_bytes(request.into_body(), BODY_LIMIT)
+            .await
+            .map_err(|_| body_error(BodyError::TooLarge))?;
+        form::read_urlencoded(&bytes).map_err(body_error)
+    } else {
+        Err(pages::message(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "The form could not be read",
+            "Send the form as multipart/form-data or application/x-www-form-urlencoded.",
+        ))
+    }
+}
+
+/// Stores the uploads of file fields and looks up the `._keep` tokens.
+async fn prepare_files(
+    app: &App,
+    posted: Arc<Posted>,
+) -> Result<(HashMap<usize, StoredFile>, HashMap<String, StoredFile>)> {
+    let form_app = app.clone();
+    db(app, move |store| {
+        let form = &form_app.inner.form;
+        let mut indexes = Vec::new();
+        let mut metas = Vec::new();
+        let mut keep_tokens = Vec::new();
+        for (i, part) in posted.parts.iter().enumerate() {
+            let is_file_field = matches!(
+                form::leaf_field(form, &part.name).map(|f| &f.kind),
+                Some(Kind::File(_))
+            );
+            if !is_file_field {
+                continue;
+            }
+            match &part.value {
+                PartValue::File { file_name, bytes } if !part.name.ends_with("._keep") => {
+                    let head = &bytes[..bytes.len().min(SNIFF_BYTES)];
+                    indexes.push(i);
+                    metas.push(sniff(file_name, head, bytes.len() as u64));
+                }
+                PartValue::Text(token) if part.name.ends_with("._keep") && is_hex(token, 32) => {
+                    keep_tokens.push(token.clone());
+                }
+                _ => {}
+            }
+        }
+        let new_files: Vec<NewFile<'_>> = indexes
+            .iter()
+            .zip(&metas)
+            .filter_map(|(&i, meta)| {
+                let part = &posted.parts[i];
+                match &part.value {
+                    PartValue::File { bytes, .. } => Some(NewFile {
+                        field: &part.name,
+                        meta,
+                        bytes,
+                    }),
+                    _ => None,
+                }
+            })
+            .collect();
+        let tokens = store.put_files(&new_files)?;
+        let uploads = indexes
+            .into_iter()
+            .zip(metas)
+            .zip(tokens)
+            .map(|((i, meta), token)| (i, StoredFile { token, meta }))
+            .collect();
+        let kept = store.files_meta(&keep_tokens)?;
+        Ok((uploads, kept))
+    })
+    .await
+}
+
+/// The values issued on a record's first save.
+fn issue(app: &App) -> Value {
+    let mut m = Map::new();
+    for i in &app.inner.form.issued {
+        let v = match i.generate {
+            GeneratorName::Id => random_hex(16),
+            GeneratorName::Secret => random_hex(32),
+        };
+        m.insert(i.id.clone(), Value::String(v));
+    }
+    Value::Object(m)
+}
+
+fn pairs(issues: &[crate::Issue]) -> impl Iterator<Item = (String, String)> + '_ {
+    issues.iter().map(|i| (i.path.clone(), i.message.clone()))
+}
+
+async fn submit(app: App, id: Option<String>, request: Request) -> Result<Response> {
+    let cookie = cookie_token(request.headers());
+    let record = match &id {
+        Some(id) => Some(load_record(&app, id).await?),
+        None => None,
+    };
+    let posted = read_body(&app, request).await?;
+    let token = match (cookie, posted.text("_csrf")) {
+        (Some(c), Some(t)) if constant_time_eq(&c, t) => c,
+        _ => {
+            return Err(pages::message(
+                StatusCode::FORBIDDEN,
+                "The form has expired",
+                "This form was not sent from this site, or its security token is missing or out of date. Reload the form and try again.",
+            ));
+        }
+    };
+    let csrf = Csrf {
+        token,
+        set_cookie: None,
+    };
+    let posted_version = posted
+        .text("_version")
+        .and_then(|v| v.trim().parse::<i64>().ok());
+    if record.is_some() && posted_version.is_none() {
+        return Err(pages::message(
+            StatusCode::BAD_REQUEST,
+            "The form could not be read",
+            "The form is missing its record version (_version). Reload the record and try again.",
+        ));
+    }
+    let action_url = match &record {
+        Some(r) => format!("/records/{}", r.id),
+        None => "/new".to_string(),
+    };
+    let group_action = posted
+        .text("_action")
+        .filter(|a| !a.is_empty())
+        .map(str::to_string);
+    let stage_id = posted
+        .text("_stage")
+        .filter(|s| !s.is_empty())
+        .map(str::to_string);
+    let posted = Arc::new(posted);
+    let (uploads, kept) = prepare_files(&app, Arc::clone(&posted)).await?;
+    let stored_data = record.as_ref().map(|r| &r.data);
+    let cx = Context {
+        uploads,
+        kept,
+        stored: stored_data,
+        keep_blank_items: group_action.is_some(),
+    };
+    let built = form::build(&app.inner.form, &posted, &cx);
+    let fields = &app.inner.fields;
+
+    if let Some(action) = group_action {
+        let mut values = built.value;
+        form::apply_action(&app.inner.form, &mut values, &action).map_err(|e| {
+            pages::message(StatusCode::BAD_REQUEST, "The form could not be read", &e)
+        })?;
+        let values = form::only_stored_secrets(fields, &values, stored_data);
+        return Ok(render(
+            &app,
+            StatusCode::OK,
+            &csrf,
+            View {
+                values: &values,
+                errors: &built.errors,
+                warnings: &[],
+                version: posted_version,
+                action: &action_url,
+                record: record.as_ref(),
+                notice: None,
+            },
+        ));
+    }
+
+    let validator = &app.inner.validator;
+    let stage_id = stage_id
+        .or_else(|| app.inner.form.stages.first().map(|s| s.id.clone()))
+        .unwrap_or_default();
+    let stage = validator
+        .stage(&stage_id)
+        .map_err(|e| pages::message(StatusCode::BAD_REQUEST, "Unknown stage", &e.to_string()))?;
+    let report = validator.validate(&form::without_tokens(fields, &built.value), stage);
+    let mut errors = built.errors.clone();
+    errors.extend(pairs(&report.errors));
+    let warnings: Vec<(String, String)> = pairs(&report.warnings).collect();
+
+    if let Some(r) = &record
+        && Some(r.version) != posted_version
+    {
+        return Ok(conflict(&app, &csrf, r, &built.value, &errors, &warnings));
+    }
+    if !errors.is_empty() {
+        let values = form::only_stored_secrets(fields, &built.value, stored_data);
+        return Ok(render(
+            &app,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &csrf,
+            View {
+                values: &values,
+                errors: &errors,
+                warnings: &warnings,
+                version: posted_version,
+                action: &action_url,
+                record: record.as_ref(),
+                notice: None,
+            },
+        ));
+    }
+
+    let stage_status = app.inner.form.stages[stage.index()].status.clone();
+    let tokens = form::file_tokens(fields, &built.value);
+    let data = built.value;
+    match record {
+        None => {
+            let status = stage_status.unwrap_or_else(|| "draft".to_string());
+            let issued = issue(&app);
+            let id = random_hex(16);
+            let saved = db(&app, move |s| {
+                s.create(&id, &status, &data, &issued, &tokens)
+            })
+            .await?;
+            Ok(Redirect::to(&format!("/records/{}?saved=1", saved.id)).into_response())
+        }
+        Some(r) => {
+            let status = stage_status.unwrap_or_else(|| r.status.clone());
+            let id = r.id.clone();
+            let version = r.version;
+            let submitted = data.clone();
+            let outcome = db(&app, move |s| {
+                s.update(&id, version, &status, &data, &tokens)
+            })
+            .await?;
+            match outcome {
+                Update::Saved(saved) => {
+                    Ok(Redirect::to(&format!("/records/{}?saved=1", saved.id)).into_response())
+                }
+                Update::Conflict(current) => Ok(conflict(
+                    &app, &csrf, &current, &submitted, &errors, &warnings,
+                )),
+                Update::NotFound => Err(record_not_found()),
+            }
+        }
+    }
+}
+
+/// 409: the record changed since the form was loaded; show the submitted values, save nothing.
+fn conflict(
+    app: &App,
+    csrf: &Csrf,
+    current: &Record,
+    submitted: &Value,
+    errors: &[(String, String)],
+    warnings: &[(String, String)],
+) -> Response {
+    let notice = format!(
+        "Nothing was saved: this record was changed by someone else (it is now at version {}, status {}) after you opened it. \
+         Your values are shown below. To see the saved record, open /records/{} in a new tab; \
+         to replace it with your values, submit this form again.",
+        current.version, current.status, current.id
+    );
+    let values = form::only_stored_secrets(&app.inner.fields, submitted, Some(&current.data));
+    let action = format!("/records/{}", current.id);
+    render(
+        app,
+        StatusCode::CONFLICT,
+        csrf,
+        View {
+            values: &values,
+            errors,
+            warnings,
+            version: Some(current.version),
+            action: &action,
+            record: Some(current),
+            notice: Some(&notice),
+        },
+    )
+}
+
+/// `GET /files/{token}`: a stored upload with its sniffed type.
+pub(crate) async fn file(State(app): State<App>, Path(token): Path<String>) -> Result<Response> {
+    if !is_hex(&token, 32) {
+        return Err(not_found().await);
+    }
+    let Some((media_type, bytes)) = db(&app, move |s| s.file(&token)).await? else {
+        return Err(not_found().await);
+    };
+    let inline = matches!(
+        media_type.as_str(),
+        "image/png" | "image/jpeg" | "image/gif" | "image/webp"
+    );
+    let content_type =
+        if inline || media_type == "application/json" || media_type == "application/pdf" {
+            media_type
+        } else {
+            "application/octet-stream".to_string()
+        };
+    let disposition = if inline { "inline" } else { "attachment" };
+    Ok((
+        StatusCode::OK,
+        [
+            (CONTENT_TYPE, content_type),
+            (CONTENT_DISPOSITION, disposition.to_string()),
+            (CACHE_CONTROL, "private, max-age=3600".to_string()),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+/// `GET /assets/form.css`: the stylesheet of the partials.
+pub(crate) async fn css(State(app): State<App>) -> Response {
+    (
+        StatusCode::OK,
+        [
+            (CONTENT_TYPE, "text/css; charset=utf-8"),
+            (CACHE_CONTROL, "public, max-age=300"),
+        ],
+        app.inner.css.clone(),
+    )
+        .into_response()
+}
+
+fn json_response(status: StatusCode, value: &Value) -> Response {
+    (
+        status,
+        [(CONTENT_TYPE, "application/json")],
+        serde_json::to_string_pretty(value).unwrap_or_else(|_| "{}".to_string()),
+    )
+        .into_response()
+}
+
+fn json_error(status: StatusCode, message: &str) -> Response {
+    json_response(status, &json!({ "error": message }))
+}
+
+/// `POST /api/validate?stage=S`: the runtime's report for a JSON submission.
+pub(crate) async fn api_validate(
+    State(app): State<App>,
+    RawQuery(query): RawQuery,
+    body: Bytes,
+) -> Result<Response> {
+    let stage = query.as_deref().and_then(|q| {
+        form_urlencoded::parse(q.as_bytes())
+            .find(|(k, _)| k == "stage")
+            .map(|(_, v)| v.into_owned())
+    });
+    let Some(stage) = stage else {
+        return Err(json_error(
+            StatusCode::BAD_REQUEST,
+            "give the stage to validate at: /api/validate?stage=STAGE",
+        ));
+    };
+    let validator = &app.inner.validator;
+    let stage = validator
+        .stage(&stage)
+        .map_err(|e| json_error(StatusCode::BAD_REQUEST, &e.to_string()))?;
+    let value: Value = serde_json::from_slice(&body).map_err(|e| {
+        json_error(
+            StatusCode::BAD_REQUEST,
+            &format!("the body is not valid JSON: {e}"),
+        )
+    })?;
+    let report = validator.validate(&value, stage);
+    Ok((
+        StatusCode::OK,
+        [(CONTENT_TYPE, "application/json")],
+        report.to_json(),
+    )
+        .into_response())
+}
+
+/// `GET /api/records/{id}`: the record as JSON, without secrets.
+pub(crate) async fn api_record(State(app): State<App>, Path(id): Path<String>) -> Result<Response> {
+    if !is_hex(&id, 32) {
+        return Err(json_error(StatusCode::NOT_FOUND, "no such record"));
+    }
+    let Some(record) = db(&app, move |s| s.get(&id)).await? else {
+        return Err(json_error(StatusCode::NOT_FOUND, "no such record"));
+    };
+    let fields = &app.inner.fields;
+    let mut data = form::without_secrets(fields, &record.data);
+    form::each_file(fields, &mut data, &mut |m| {
+        if let Some(Value::String(token)) = m.remove("token") {
+            m.insert("url".into(), Value::String(format!("/files/{token}")));
+        }
+    });
+    let mut issued = Map::new();
+    for i in &app.inner.form.issued {
+        if i.generate != GeneratorName::Secret
+            && let Some(v) = record.issued.get(&i.id)
+        {
+            issued.insert(i.id.clone(), v.clone());
+        }
+    }
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({
+            "id": record.id,
+            "status": record.status,
+            "version": record.version,
+            "created": record.created,
+            "updated": record.updated,
+            "issued": issued,
+            "data": data,
+        }),
+    ))
+}
+
+/// `GET /schema/{stage}.json`: the stage's JSON Schema.
+pub(crate) async fn schema(State(app): State<App>, Path(file): Path<String>) -> Result<Response> {
+    let index = file
+        .strip_suffix(".json")
+        .and_then(|stage| app.inner.form.stage_index(stage))
+        .ok_or_else(|| json_error(StatusCode::NOT_FOUND, "no such stage"))?;
+    Ok((
+        StatusCode::OK,
+        [(CONTENT_TYPE, "application/schema+json")],
+        formwork_codegen::json_schema::emit_string(&app.inner.form, index),
+    )
+        .into_response())
+}

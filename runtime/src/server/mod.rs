@@ -1,0 +1,216 @@
+//! `formwork serve`: the generated HTML form as a small web app (axum + SQLite).
+//!
+//! - `GET /` lists records; `GET /new` is a blank form; `POST /new` and `POST /records/{id}` validate
+//!   at the stage of the pressed button, store on success (303 to `/records/{id}`) or re-render with 422;
+//!   `_action=add:…`/`remove:…` re-render with a group item added or removed (200, nothing saved).
+//! - `GET /records/{id}` shows a record, its status and issued values; `GET /files/{token}` serves uploads.
+//! - `POST /api/validate?stage=S`, `GET /api/records/{id}`, `GET /schema/{stage}.json`, `GET /assets/form.css`.
+//!
+//! Safety: every page is rendered with HTML escaping, every form carries a double-submit CSRF token
+//! (cookie + hidden field, compared in constant time; 403 otherwise), responses carry a strict
+//! Content-Security-Policy, bodies and input counts are limited, uploads are limited per file while
+//! streaming, and concurrent edits are detected with the record version (409).
+
+pub mod form;
+mod handlers;
+mod pages;
+pub mod store;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use formwork_codegen::html::{Partials, PartialsError, RenderError, Renderer};
+use formwork_schema::model::{Field, Kind, TextFormat};
+use formwork_schema::{Form, SpecError};
+
+use crate::Validator;
+pub use store::Store;
+
+/// Largest accepted request body (all uploads of one form together).
+pub const BODY_LIMIT: usize = 64 * 1024 * 1024;
+
+/// Why the server could not start or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    /// The spec does not load.
+    #[error("{0}")]
+    Spec(#[from] SpecError),
+    /// The templates folder cannot be used.
+    #[error("templates: {0}")]
+    Partials(#[from] PartialsError),
+    /// The generated template or a partial does not compile.
+    #[error("templates: {0}")]
+    Render(#[from] RenderError),
+    /// The database cannot be opened or migrated.
+    #[error("{0}")]
+    Store(#[from] store::StoreError),
+    /// Binding or serving failed.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Where and how to serve a spec.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Address to listen on.
+    pub addr: SocketAddr,
+    /// SQLite database file (created on first start).
+    pub db: PathBuf,
+    /// Folder of partials (`*.hbs`, `form.css`) overriding the built-ins.
+    pub templates: Option<PathBuf>,
+}
+
+/// The web app: form, validator, renderer and store, shared by every request.
+#[derive(Clone)]
+pub struct App {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    form: Form,
+    fields: Vec<Field>,
+    validator: Validator,
+    renderer: Renderer,
+    css: String,
+    store: Arc<Store>,
+    name_field: Option<String>,
+}
+
+impl App {
+    /// Builds the app for `form`, rendering with `partials` and storing in `store`.
+    pub fn new(form: Form, partials: &Partials, store: Store) -> Result<App, ServerError> {
+        let validator = Validator::compile(&form)?;
+        let renderer = Renderer::new(&form, partials)?;
+        let name_field = form
+            .fields()
+            .find(|f| matches!(&f.kind, Kind::Text(t) if t.format == TextFormat::Plain))
+            .or_else(|| form.fields().find(|f| matches!(f.kind, Kind::Text(_))))
+            .map(|f| f.id.clone());
+        Ok(App {
+            inner: Arc::new(Inner {
+                fields: form::root_fields(&form),
+                form,
+                validator,
+                renderer,
+                css: partials.css().to_string(),
+                store: Arc::new(store),
+                name_field,
+            }),
+        })
+    }
+
+    /// The routes of the app, with body limits and security headers.
+    pub fn router(&self) -> Router {
+        Router::new()
+            .route("/", get(handlers::list))
+            .route("/new", get(handlers::new_form).post(handlers::submit_new))
+            .route(
+                "/records/{id}",
+                get(handlers::show).post(handlers::submit_record),
+            )
+            .route("/files/{token}", get(handlers::file))
+            .route("/assets/form.css", get(handlers::css))
+            .route("/api/validate", post(handlers::api_validate))
+            .route("/api/records/{id}", get(handlers::api_record))
+            .route("/schema/{file}", get(handlers::schema))
+            .fallback(handlers::not_found)
+            .layer(DefaultBodyLimit::max(BODY_LIMIT))
+            .layer(axum::middleware::from_fn(handlers::security_headers))
+            .with_state(self.clone())
+    }
+
+    /// The form served.
+    pub fn form(&self) -> &Form {
+        &self.inner.form
+    }
+}
+
+/// Serves `app` on `listener` until `shutdown` completes, then finishes in-flight requests.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    app: App,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app.router())
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// Loads `spec`, opens the database and serves until Ctrl-C or SIGTERM.
+pub async fn run(spec: &Path, config: Config) -> Result<(), ServerError> {
+    let form = formwork_schema::load_file(spec)?;
+    let partials = match &config.templates {
+        Some(dir) => Partials::from_dir(dir)?,
+        None => Partials::builtin(),
+    };
+    let store = Store::open(&config.db)?;
+    let _ = store.delete_orphan_files(24)?;
+    let app = App::new(form, &partials, store)?;
+    let listener = tokio::net::TcpListener::bind(config.addr).await?;
+    let addr = listener.local_addr()?;
+    eprintln!(
+        "formwork: serving form `{}` on http://{addr}/ (database {}); Ctrl-C to stop",
+        app.form().id,
+        config.db.display()
+    );
+    serve(listener, app, shutdown_signal()).await?;
+    eprintln!("formwork: stopped");
+    Ok(())
+}
+
+/// Builds a multi-threaded tokio runtime and runs [`run`] on it (for the synchronous CLI).
+pub fn run_blocking(spec: &Path, config: Config) -> Result<(), ServerError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(run(spec, config))
+}
+
+/// Completes on Ctrl-C, or on SIGTERM on Unix.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}
+
+/// `bytes` random bytes from the OS CSPRNG, as lower-case hex.
+pub(crate) fn random_hex(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    // The OS generator failing is not recoverable: no token may be weak.
+    getrandom::fill(&mut buf).expect("the operating system's random number generator failed");
+    let mut out = String::with_capacity(bytes * 2);
+    for b in buf {
+        use std::fmt::Write;
+        let _ = write!(out, "{b:02x}");
+    }
+    out
+}
+
+/// Whether `s` is `len` lower-case hex digits (ids and tokens).
+pub(crate) fn is_hex(s: &str, len: usize) -> bool {
+    s.len() == len
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}

@@ -1,0 +1,1175 @@
+//! `formwork serve` end to end: the app runs in-process on 127.0.0.1:0 with a temporary SQLite
+//! database and is driven over real HTTP by a small blocking client.
+#![cfg(feature = "server")]
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use formwork_codegen::html::Partials;
+use formwork_runtime::Validator;
+use formwork_runtime::server::{App, Store};
+use scraper::{Html, Selector};
+use serde_json::{Value, json};
+
+const SPEC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../specs/pipedrive-app.yaml");
+const XSS: &str = "<script>alert(1)</script>";
+
+// ---------------------------------------------------------------------------------------------
+// Server and client
+
+struct Server {
+    addr: SocketAddr,
+    db: PathBuf,
+    validator: Validator,
+    _dir: tempfile::TempDir,
+    _rt: tokio::runtime::Runtime,
+}
+
+fn start() -> Server {
+    let form = formwork_schema::load_file(SPEC).expect("spec loads");
+    let validator = Validator::compile(&form).expect("spec compiles");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("forms.db");
+    let store = Store::open(&db).expect("database opens");
+    let app = App::new(form, &Partials::builtin(), store).expect("app builds");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    rt.spawn(formwork_runtime::server::serve(
+        listener,
+        app,
+        std::future::pending(),
+    ));
+    Server {
+        addr,
+        db,
+        validator,
+        _dir: dir,
+        _rt: rt,
+    }
+}
+
+#[derive(Debug)]
+struct Resp {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Resp {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+    fn doc(&self) -> Html {
+        Html::parse_document(&self.text())
+    }
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
+    }
+}
+
+fn dechunk(mut body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(eol) = body.windows(2).position(|w| w == b"\r\n") {
+        let size_text = std::str::from_utf8(&body[..eol]).unwrap_or("0");
+        let size = usize::from_str_radix(size_text.split(';').next().unwrap_or("0").trim(), 16)
+            .unwrap_or(0);
+        if size == 0 {
+            break;
+        }
+        let start = eol + 2;
+        out.extend_from_slice(&body[start..start + size]);
+        body = &body[start + size + 2..];
+    }
+    out
+}
+
+impl Server {
+    fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<&[u8]>,
+    ) -> Resp {
+        let mut stream = TcpStream::connect(self.addr).expect("connect");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(60)))
+            .expect("timeout");
+        let mut head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n",
+            self.addr
+        );
+        for (k, v) in headers {
+            head.push_str(&format!("{k}: {v}\r\n"));
+        }
+        if let Some(b) = body
+            && !headers
+                .iter()
+                .any(|(k, _)| k.eq_ignore_ascii_case("content-length"))
+        {
+            head.push_str(&format!("Content-Length: {}\r\n", b.len()));
+        }
+        head.push_str("\r\n");
+        stream.write_all(head.as_bytes()).expect("write head");
+        if let Some(b) = body {
+            // The server may answer before reading everything (limits): ignore a broken pipe.
+            let _ = stream.write_all(b);
+        }
+        let mut raw = Vec::new();
+        let _ = stream.read_to_end(&mut raw);
+        let split = raw
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .unwrap_or_else(|| panic!("no response head: {}", String::from_utf8_lossy(&raw)));
+        let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+        let mut lines = head.split("\r\n");
+        let status_line = lines.next().unwrap_or_default();
+        let status: u16 = status_line
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .expect("status");
+        let headers: Vec<(String, String)> = lines
+            .filter_map(|l| l.split_once(':'))
+            .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+            .collect();
+        let mut body = raw[split + 4..].to_vec();
+        if headers
+            .iter()
+            .any(|(k, v)| k.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked"))
+        {
+            body = dechunk(&body);
+        }
+        Resp {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    fn get(&self, path: &str) -> Resp {
+        self.request("GET", path, &[], None)
+    }
+
+    /// A browser session: the CSRF cookie and token from `GET /new`.
+    fn session(&self) -> Session<'_> {
+        let page = self.get("/new");
+        assert_eq!(page.status, 200);
+        let set_cookie = page.header("set-cookie").expect("csrf cookie").to_string();
+        assert!(set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Strict"));
+        let cookie = set_cookie.split(';').next().unwrap_or_default().to_string();
+        let csrf = attr(&page.doc(), "input[name=\"_csrf\"]", "value").expect("csrf field");
+        assert_eq!(cookie, format!("fw_csrf={csrf}"));
+        Session {
+            server: self,
+            cookie,
+            csrf,
+        }
+    }
+
+    /// The stored record, read from the database file directly.
+    fn stored(&self, id: &str) -> formwork_runtime::server::store::Record {
+        Store::open(&self.db)
+            .expect("db")
+            .get(id)
+            .expect("read")
+            .expect("record exists")
+    }
+}
+
+struct Session<'a> {
+    server: &'a Server,
+    cookie: String,
+    csrf: String,
+}
+
+impl Session<'_> {
+    fn get(&self, path: &str) -> Resp {
+        self.server
+            .request("GET", path, &[("Cookie", &self.cookie)], None)
+    }
+
+    fn post(&self, path: &str, form: Multipart) -> Resp {
+        let (content_type, body) = form.body();
+        self.server.request(
+            "POST",
+            path,
+            &[("Cookie", &self.cookie), ("Content-Type", &content_type)],
+            Some(&body),
+        )
+    }
+
+    /// A multipart form carrying this session's CSRF token.
+    fn form(&self) -> Multipart {
+        Multipart::default().text("_csrf", &self.csrf)
+    }
+
+    /// Saves a new record with `extra` inputs; returns its id.
+    fn create(&self, extra: Multipart) -> String {
+        let r = self.post(
+            "/new",
+            extra
+                .text("_csrf", &self.csrf)
+                .text("_stage", "save")
+                .text("callback_url", "https://example.com/callback"),
+        );
+        assert_eq!(r.status, 303, "{}", r.text());
+        record_id(&r)
+    }
+}
+
+fn record_id(r: &Resp) -> String {
+    let location = r.header("location").expect("location");
+    let id = location
+        .strip_prefix("/records/")
+        .and_then(|l| l.split('?').next())
+        .expect("record location");
+    id.to_string()
+}
+
+/// One multipart part: name, `(file name, content type)` for files, bytes.
+type PartSpec = (String, Option<(String, String)>, Vec<u8>);
+
+#[derive(Default)]
+struct Multipart {
+    parts: Vec<PartSpec>,
+}
+
+impl Multipart {
+    fn text(mut self, name: &str, value: &str) -> Self {
+        self.parts
+            .push((name.into(), None, value.as_bytes().to_vec()));
+        self
+    }
+    fn file(mut self, name: &str, file_name: &str, content_type: &str, bytes: &[u8]) -> Self {
+        self.parts.push((
+            name.into(),
+            Some((file_name.into(), content_type.into())),
+            bytes.to_vec(),
+        ));
+        self
+    }
+    fn body(&self) -> (String, Vec<u8>) {
+        let boundary = "----formworkTestBoundary7MA4YWxkTrZu0gW";
+        let mut body = Vec::new();
+        for (name, file, bytes) in &self.parts {
+            body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
+            match file {
+                Some((file_name, ct)) => body.extend_from_slice(
+                    format!(
+                        "Content-Disposition: form-data; name=\"{name}\"; filename=\"{file_name}\"\r\nContent-Type: {ct}\r\n\r\n"
+                    )
+                    .as_bytes(),
+                ),
+                None => body.extend_from_slice(
+                    format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n").as_bytes(),
+                ),
+            }
+            body.extend_from_slice(bytes);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        (format!("multipart/form-data; boundary={boundary}"), body)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// HTML helpers
+
+fn sel(s: &str) -> Selector {
+    Selector::parse(s).unwrap_or_else(|e| panic!("selector {s}: {e:?}"))
+}
+
+fn attr(doc: &Html, selector: &str, name: &str) -> Option<String> {
+    doc.select(&sel(selector))
+        .next()
+        .and_then(|e| e.value().attr(name))
+        .map(str::to_string)
+}
+
+fn attrs(doc: &Html, selector: &str, name: &str) -> Vec<String> {
+    doc.select(&sel(selector))
+        .filter_map(|e| e.value().attr(name))
+        .map(str::to_string)
+        .collect()
+}
+
+fn texts(doc: &Html, selector: &str) -> Vec<String> {
+    doc.select(&sel(selector))
+        .map(|e| e.text().collect::<String>().trim().to_string())
+        .collect()
+}
+
+fn input_value(doc: &Html, name: &str) -> Option<String> {
+    attr(doc, &format!("input[name=\"{name}\"]"), "value")
+}
+
+fn checked(doc: &Html, name: &str) -> Vec<String> {
+    attrs(doc, &format!("input[name=\"{name}\"][checked]"), "value")
+}
+
+fn textarea(doc: &Html, name: &str) -> String {
+    texts(doc, &format!("textarea[name=\"{name}\"]")).join("")
+}
+
+fn summary(doc: &Html) -> Vec<String> {
+    texts(doc, ".fw-error-summary__list li")
+}
+
+fn is_hex(s: &str, len: usize) -> bool {
+    s.len() == len && s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Images
+
+fn png(w: u32, h: u32) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(w, h, |x, y| {
+        image::Rgb([(x % 256) as u8, (y % 256) as u8, 128])
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png)
+        .expect("png");
+    out.into_inner()
+}
+
+fn jpeg(w: u32, h: u32) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(w, h, |x, y| {
+        image::Rgb([(x % 256) as u8, 64, (y % 256) as u8])
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Jpeg)
+        .expect("jpeg");
+    out.into_inner()
+}
+
+/// A tiny GIF (header + logical screen descriptor + empty image), 16x16.
+fn gif() -> Vec<u8> {
+    let mut v = b"GIF89a".to_vec();
+    v.extend_from_slice(&[16, 0, 16, 0, 0, 0, 0]);
+    v.extend_from_slice(&[0x2c, 0, 0, 0, 0, 16, 0, 16, 0, 0, 2, 2, 0x44, 0x01, 0, 0x3b]);
+    v
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tests
+
+#[test]
+fn save_with_app_name_and_callback_issues_credentials() {
+    let server = start();
+    let s = server.session();
+    let r = s.post(
+        "/new",
+        s.form()
+            .text("_stage", "save")
+            .text("app_name", "Random")
+            .text(
+                "callback_url",
+                "https://www.randomawesomeapp.com/API/v2/callback",
+            )
+            .text("client_id", "forged-by-the-client"),
+    );
+    assert_eq!(r.status, 303, "{}", r.text());
+    let location = r.header("location").expect("location").to_string();
+    assert!(location.starts_with("/records/"), "{location}");
+    let id = record_id(&r);
+    assert!(is_hex(&id, 32));
+
+    let page = s.get(&location);
+    assert_eq!(page.status, 200);
+    let doc = page.doc();
+    assert_eq!(texts(&doc, ".fw-issued dt"), ["Client ID", "Client secret"]);
+    let codes = texts(&doc, ".fw-issued dd code");
+    assert!(is_hex(&codes[0], 32), "client id {codes:?}");
+    assert!(is_hex(&codes[1], 64), "client secret {codes:?}");
+    assert_ne!(codes[0], "forged-by-the-client");
+    assert!(texts(&doc, ".fw-status").concat().contains("hidden"));
+    assert_eq!(input_value(&doc, "app_name").as_deref(), Some("Random"));
+    assert_eq!(input_value(&doc, "_version").as_deref(), Some("1"));
+    assert!(texts(&doc, ".fw-notice").concat().contains("Saved"));
+
+    let list = server.get("/");
+    assert_eq!(list.status, 200);
+    let ldoc = list.doc();
+    assert_eq!(texts(&ldoc, "tbody td a"), ["Random"]);
+    assert!(texts(&ldoc, "tbody td").contains(&"hidden".to_string()));
+
+    let api = server.get(&format!("/api/records/{id}"));
+    assert_eq!(api.status, 200);
+    let j = api.json();
+    assert_eq!(j["status"], "hidden");
+    assert_eq!(j["version"], 1);
+    assert_eq!(j["data"]["app_name"], "Random");
+    assert_eq!(j["issued"]["client_id"], codes[0].as_str());
+    assert!(j["issued"].get("client_secret").is_none());
+    assert!(!api.text().contains(&codes[1]), "the API leaks the secret");
+
+    // A second save keeps the issued values.
+    let r = s.post(
+        &format!("/records/{id}"),
+        s.form()
+            .text("_stage", "save")
+            .text("_version", "1")
+            .text("app_name", "Random 2")
+            .text("callback_url", "https://www.randomawesomeapp.com/cb"),
+    );
+    assert_eq!(r.status, 303, "{}", r.text());
+    let stored = server.stored(&id);
+    assert_eq!(stored.version, 2);
+    assert_eq!(stored.issued["client_id"], codes[0].as_str());
+    assert_eq!(stored.issued["client_secret"], codes[1].as_str());
+}
+
+#[test]
+fn review_with_missing_fields_is_422_with_every_error_and_every_value_kept() {
+    let server = start();
+    let s = server.session();
+    let form = s
+        .form()
+        .text("_stage", "review")
+        .text("app_name", "Random")
+        .text("company", "Random Inc")
+        .text("short_summary", "")
+        .text("categories", "scheduling")
+        .text("categories", "calling_sms")
+        .text("callback_url", "https://example.com/cb")
+        .text("access_scopes", "base")
+        .text("access_scopes", "deals:read")
+        .text("app_actions.0.name", "add to list")
+        .text("app_actions.0.url", "https://example.com/action")
+        .text("app_actions.0.locations", "deal_details")
+        .text("app_actions.0.locations", "deals_list")
+        .text("app_actions.1.name", "Second action")
+        .text("app_actions.1.url", "")
+        .text("app_panels.0.name", "Visits")
+        .text("app_panels.0.api_endpoint", "http://example.com/panel")
+        .text("app_panels.0.http_auth_username", "user")
+        .text("app_panels.0.http_auth_password", "hunter2")
+        .file(
+            "app_panels.0.json_data_structure",
+            "data.json",
+            "application/json",
+            br#"{"a": 1}"#,
+        )
+        .text("app_panels.0.location", "deal_details")
+        .text("installation_instructions", "Install it.")
+        .text("support_email", "not-an-email")
+        .text("review_notifications", "true")
+        .text("installation_scenarios.no_account", "true");
+    let r = s.post("/new", form);
+    assert_eq!(r.status, 422, "{}", r.text());
+
+    // Every error of the runtime's report is in the summary.
+    let expected = json!({
+        "app_name": "Random",
+        "company": "Random Inc",
+        "categories": ["scheduling", "calling_sms"],
+        "callback_url": "https://example.com/cb",
+        "access_scopes": ["base", "deals:read"],
+        "app_actions": [
+            {"name": "add to list", "url": "https://example.com/action", "locations": ["deal_details", "deals_list"]},
+            {"name": "Second action"}
+        ],
+        "app_panels": [{
+            "name": "Visits", "api_endpoint": "http://example.com/panel", "http_auth_username": "user",
+            "http_auth_password": "hunter2", "json_data_structure": "{\"a\": 1}", "location": "deal_details"
+        }],
+        "installation_instructions": "Install it.",
+        "support_email": "not-an-email",
+        "review_notifications": true,
+        "installation_scenarios": {"no_account": true, "account_logged_out": false, "account_logged_in": false},
+        "partner_agreement": false
+    });
+    let report = server
+        .validator
+        .validate(&expected, server.validator.stage("review").expect("stage"));
+    assert!(report.errors.len() >= 10, "{report:?}");
+    let doc = r.doc();
+    let shown = summary(&doc);
+    for e in &report.errors {
+        assert!(
+            shown.contains(&e.message),
+            "missing error {e:?} in {shown:#?}"
+        );
+    }
+    assert_eq!(
+        shown.len(),
+        report
+            .errors
+            .iter()
+            .map(|e| &e.message)
+            .collect::<std::collections::BTreeSet<_>>()
+            .len()
+    );
+    for w in &report.warnings {
+        assert!(
+            r.text().contains(&w.message.replace('"', "&quot;"))
+                || texts(&doc, ".fw-warning-summary li").contains(&w.message)
+        );
+    }
+    // Inline errors too.
+    assert!(
+        !texts(&doc, "#f-short_summary-error").is_empty()
+            || r.text().contains("f-short_summary-error")
+    );
+
+    // Every value is kept.
+    assert_eq!(input_value(&doc, "app_name").as_deref(), Some("Random"));
+    assert_eq!(input_value(&doc, "company").as_deref(), Some("Random Inc"));
+    assert_eq!(checked(&doc, "categories"), ["calling_sms", "scheduling"]);
+    assert_eq!(checked(&doc, "access_scopes"), ["base", "deals:read"]);
+    assert_eq!(
+        input_value(&doc, "app_actions.0.name").as_deref(),
+        Some("add to list")
+    );
+    assert_eq!(
+        input_value(&doc, "app_actions.0.url").as_deref(),
+        Some("https://example.com/action")
+    );
+    assert_eq!(
+        checked(&doc, "app_actions.0.locations"),
+        ["deal_details", "deals_list"]
+    );
+    assert_eq!(
+        input_value(&doc, "app_actions.1.name").as_deref(),
+        Some("Second action")
+    );
+    assert_eq!(
+        input_value(&doc, "app_panels.0.name").as_deref(),
+        Some("Visits")
+    );
+    assert_eq!(
+        input_value(&doc, "app_panels.0.http_auth_username").as_deref(),
+        Some("user")
+    );
+    assert!(textarea(&doc, "app_panels.0.json_data_structure").contains("\"a\": 1"));
+    assert_eq!(checked(&doc, "app_panels.0.location"), ["deal_details"]);
+    assert_eq!(textarea(&doc, "installation_instructions"), "Install it.");
+    assert_eq!(
+        input_value(&doc, "support_email").as_deref(),
+        Some("not-an-email")
+    );
+    assert_eq!(checked(&doc, "review_notifications"), ["true"]);
+    assert_eq!(checked(&doc, "installation_scenarios.no_account"), ["true"]);
+    assert!(checked(&doc, "installation_scenarios.account_logged_in").is_empty());
+    // Secrets are never echoed.
+    assert!(!r.text().contains("hunter2"));
+    // Nothing was saved.
+    assert!(server.get("/").text().contains("Nothing has been saved"));
+}
+
+#[test]
+fn uploads_are_sniffed_checked_kept_and_served() {
+    let server = start();
+    let s = server.session();
+    let good_png = png(1280, 800);
+    let good_jpeg = jpeg(1440, 900);
+    let r = s.post(
+        "/new",
+        s.form()
+            .text("_stage", "save")
+            .text("app_name", "Pictures")
+            .text("callback_url", "https://example.com/cb")
+            .file("app_icon", "icon.jpg", "image/jpeg", &jpeg(300, 200))
+            .file("listing_images", "one.png", "image/png", &good_png)
+            .file("listing_images", "two.jpg", "image/jpeg", &good_jpeg)
+            .file(
+                "listing_images",
+                "three.jpg",
+                "image/jpeg",
+                &jpeg(1000, 625),
+            )
+            .file("listing_images", "four.png", "image/png", &gif()),
+    );
+    assert_eq!(r.status, 422, "{}", r.text());
+    let doc = r.doc();
+    let errors = summary(&doc).join("\n");
+    assert!(
+        errors.contains("App icon must have an aspect ratio of 1:1"),
+        "{errors}"
+    );
+    assert!(
+        errors.contains("App icon must be at least 256 pixels high"),
+        "{errors}"
+    );
+    assert!(errors.contains("must be one of these sizes"), "{errors}");
+    assert!(errors.contains("the file is image/gif"), "{errors}");
+    assert!(
+        !errors.contains("Upload"),
+        "files must not be asked for again: {errors}"
+    );
+    // Stored files come back with keepers: one hidden for the icon, a checkbox per image.
+    let icon_token = input_value(&doc, "app_icon._keep").expect("icon keeper");
+    let image_tokens = checked(&doc, "listing_images._keep");
+    assert_eq!(image_tokens.len(), 4);
+    assert!(texts(&doc, ".fw-stored__name").contains(&"two.jpg".to_string()));
+    assert_eq!(input_value(&doc, "app_name").as_deref(), Some("Pictures"));
+
+    // Keep the two good images, replace the icon by a good one.
+    let good_icon = png(256, 256);
+    let r = s.post(
+        "/new",
+        s.form()
+            .text("_stage", "save")
+            .text("app_name", "Pictures")
+            .text("callback_url", "https://example.com/cb")
+            .text("app_icon._keep", &icon_token)
+            .file("app_icon", "icon.png", "image/png", &good_icon)
+            .text("listing_images._keep", &image_tokens[0])
+            .text("listing_images._keep", &image_tokens[1])
+            .file("listing_images", "", "application/octet-stream", b""),
+    );
+    assert_eq!(r.status, 303, "{}", r.text());
+    let id = record_id(&r);
+    let j = server.get(&format!("/api/records/{id}")).json();
+    let icon = &j["data"]["app_icon"];
+    assert_eq!(
+        (
+            icon["media_type"].as_str(),
+            icon["width"].as_u64(),
+            icon["height"].as_u64()
+        ),
+        (Some("image/png"), Some(256), Some(256))
+    );
+    assert_eq!(icon["size"].as_u64(), Some(good_icon.len() as u64));
+    let images = j["data"]["listing_images"].as_array().expect("images");
+    assert_eq!(images.len(), 2);
+    assert_eq!(images[0]["media_type"], "image/png");
+    assert_eq!(images[1]["media_type"], "image/jpeg");
+    assert_eq!(
+        (images[1]["width"].as_u64(), images[1]["height"].as_u64()),
+        (Some(1440), Some(900))
+    );
+
+    // Files are served with their sniffed type.
+    let url = icon["url"].as_str().expect("icon url");
+    let f = server.get(url);
+    assert_eq!(f.status, 200);
+    assert_eq!(f.header("content-type"), Some("image/png"));
+    assert_eq!(f.header("x-content-type-options"), Some("nosniff"));
+    assert_eq!(f.body, good_icon);
+    assert_eq!(
+        server.get("/files/00000000000000000000000000000000").status,
+        404
+    );
+    assert_eq!(server.get("/files/not-a-token").status, 404);
+
+    // The record page shows the stored files with previews and keepers; saving again keeps them.
+    let page = s.get(&format!("/records/{id}"));
+    let doc = page.doc();
+    assert!(
+        attrs(&doc, "img.fw-stored__preview", "src")
+            .iter()
+            .any(|s| s == url)
+    );
+    let keep = input_value(&doc, "app_icon._keep").expect("keeper");
+    let kept_images = checked(&doc, "listing_images._keep");
+    let r = s.post(
+        &format!("/records/{id}"),
+        s.form()
+            .text("_stage", "save")
+            .text("_version", "1")
+            .text("app_name", "Pictures")
+            .text("callback_url", "https://example.com/cb")
+            .text("app_icon._keep", &keep)
+            .text("listing_images._keep", &kept_images[1]),
+    );
+    assert_eq!(r.status, 303, "{}", r.text());
+    let stored = server.stored(&id);
+    assert_eq!(stored.data["app_icon"]["width"], 256);
+    assert_eq!(
+        stored.data["listing_images"].as_array().map(Vec::len),
+        Some(1)
+    );
+    assert_eq!(stored.data["listing_images"][0]["name"], "two.jpg");
+}
+
+#[test]
+fn a_png_that_is_really_a_gif_is_rejected() {
+    let server = start();
+    let s = server.session();
+    let r = s.post(
+        "/new",
+        s.form()
+            .text("_stage", "save")
+            .text("app_name", "Gif")
+            .text("callback_url", "https://example.com/cb")
+            .file("app_icon", "icon.png", "image/png", &gif()),
+    );
+    assert_eq!(r.status, 422, "{}", r.text());
+    let errors = summary(&r.doc()).join("\n");
+    assert!(
+        errors.contains("App icon must be one of: image/png, image/jpeg (the file is image/gif)"),
+        "{errors}"
+    );
+}
+
+#[test]
+fn an_oversized_upload_is_a_field_error_and_the_rest_is_read() {
+    let server = start();
+    let s = server.session();
+    let mut big = png(256, 256);
+    big.resize(10 * 1024 * 1024 + 1, 0);
+    let r = s.post(
+        "/new",
+        s.form()
+            .text("_stage", "save")
+            .file("app_icon", "big.png", "image/png", &big)
+            .text("app_name", "Big one")
+            .text("callback_url", "https://example.com/cb"),
+    );
+    assert_eq!(r.status, 422, "{}", r.text());
+    let doc = r.doc();
+    let errors = summary(&doc);
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.starts_with("App icon must be at most 10 MB")),
+        "{errors:?}"
+    );
+    assert!(r.text().contains("f-app_icon-error"));
+    // Inputs after the oversized file were still read.
+    assert_eq!(input_value(&doc, "app_name").as_deref(), Some("Big one"));
+    // The oversized file was not stored.
+    assert!(input_value(&doc, "app_icon._keep").is_none());
+
+    // A body over the total limit is refused with a clear 413 page before it is read.
+    let r = server.request(
+        "POST",
+        "/new",
+        &[
+            ("Cookie", &s.cookie),
+            ("Content-Type", "multipart/form-data; boundary=x"),
+            ("Content-Length", "104857600"),
+        ],
+        Some(b""),
+    );
+    assert_eq!(r.status, 413);
+    assert!(r.text().contains("too large"));
+}
+
+#[test]
+fn markup_in_every_text_field_is_rendered_inert() {
+    let server = start();
+    let s = server.session();
+    let text_fields = [
+        "app_name",
+        "company",
+        "short_summary",
+        "description",
+        "youtube_video_url",
+        "callback_url",
+        "app_actions.0.name",
+        "app_actions.0.url",
+        "app_panels.0.name",
+        "app_panels.0.api_endpoint",
+        "app_panels.0.http_auth_username",
+        "app_panels.0.json_data_structure",
+        "installation_instructions",
+        "website_url",
+        "terms_of_service_url",
+        "privacy_policy_url",
+        "support_url",
+        "support_email",
+        "documentation_url",
+        "issue_tracker_url",
+        "main_contact_email",
+    ];
+    let mut form = s.form().text("_stage", "review");
+    for name in text_fields {
+        form = form.text(name, XSS);
+    }
+    form = form
+        .text("categories", XSS)
+        .text("app_actions.0.locations", XSS)
+        .file(
+            "app_icon",
+            "<img src=x onerror=alert(1)>.png",
+            "image/png",
+            &png(256, 256),
+        );
+    let r = s.post("/new", form);
+    assert_eq!(r.status, 422);
+    let body = r.text();
+    assert!(!body.contains("<script"), "unescaped markup in the page");
+    let doc = r.doc();
+    for name in text_fields {
+        let value = match input_value(&doc, name) {
+            Some(v) => v,
+            None => textarea(&doc, name),
+        };
+        assert_eq!(value, XSS, "value of {name} not kept as text");
+    }
+    assert!(
+        !body.contains("<img src=x"),
+        "unescaped file name in the page"
+    );
+    assert!(
+        texts(&doc, ".fw-stored__name").contains(&"<img src=x onerror=alert(1)>.png".to_string()),
+        "{:?}",
+        texts(&doc, ".fw-stored__name")
+    );
+    assert!(doc.select(&sel("script")).next().is_none());
+    let csp = r.header("content-security-policy").expect("csp");
+    assert!(csp.contains("default-src 'self'") && csp.contains("frame-ancestors 'none'"));
+
+    // Stored markup stays inert on the record page and the list.
+    let id = s.create(Multipart::default().text("app_name", XSS));
+    for page in [s.get(&format!("/records/{id}")), server.get("/")] {
+        assert_eq!(page.status, 200);
+        assert!(!page.text().contains("<script"));
+        assert!(
+            page.text()
+                .contains("&lt;script&gt;alert(1)&lt;/script&gt;")
+        );
+    }
+}
+
+#[test]
+fn a_stale_version_is_a_409_that_keeps_both_sides() {
+    let server = start();
+    let alice = server.session();
+    let bob = server.session();
+    let id = alice.create(Multipart::default().text("app_name", "Original"));
+    let path = format!("/records/{id}");
+    // Both open the record at version 1.
+    assert_eq!(
+        input_value(&alice.get(&path).doc(), "_version").as_deref(),
+        Some("1")
+    );
+    assert_eq!(
+        input_value(&bob.get(&path).doc(), "_version").as_deref(),
+        Some("1")
+    );
+    let edit = |s: &Session<'_>, name: &str, company: &str| {
+        s.post(
+            &path,
+            s.form()
+                .text("_stage", "save")
+                .text("_version", "1")
+                .text("app_name", name)
+                .text("company", company)
+                .text("callback_url", "https://example.com/cb"),
+        )
+    };
+    let r = edit(&alice, "Alice's name", "");
+    assert_eq!(r.status, 303, "{}", r.text());
+    let r = edit(&bob, "Bob's name", "Bob's company");
+    assert_eq!(r.status, 409, "{}", r.text());
+    let doc = r.doc();
+    assert_eq!(input_value(&doc, "app_name").as_deref(), Some("Bob's name"));
+    assert_eq!(
+        input_value(&doc, "company").as_deref(),
+        Some("Bob's company")
+    );
+    assert!(
+        texts(&doc, ".fw-notice")
+            .concat()
+            .contains("Nothing was saved")
+    );
+    assert_eq!(input_value(&doc, "_version").as_deref(), Some("2"));
+    // The database still has Alice's data.
+    let stored = server.stored(&id);
+    assert_eq!(stored.version, 2);
+    assert_eq!(stored.data["app_name"], "Alice's name");
+    assert!(stored.data.get("company").is_none());
+    // Submitting the conflict page (now at version 2) is a deliberate overwrite.
+    let r = bob.post(
+        &path,
+        bob.form()
+            .text("_stage", "save")
+            .text("_version", "2")
+            .text("app_name", "Bob's name")
+            .text("callback_url", "https://example.com/cb"),
+    );
+    assert_eq!(r.status, 303);
+    assert_eq!(server.stored(&id).data["app_name"], "Bob's name");
+}
+
+#[test]
+fn csrf_token_is_required() {
+    let server = start();
+    let s = server.session();
+    let fields = |m: Multipart| {
+        m.text("_stage", "save")
+            .text("app_name", "X")
+            .text("callback_url", "https://example.com/cb")
+    };
+    // No token.
+    let r = s.post("/new", fields(Multipart::default()));
+    assert_eq!(r.status, 403);
+    // A token but no cookie.
+    let (ct, body) = fields(s.form()).body();
+    let r = server.request("POST", "/new", &[("Content-Type", &ct)], Some(&body));
+    assert_eq!(r.status, 403);
+    // A token that does not match the cookie.
+    let (ct, body) = fields(Multipart::default().text("_csrf", &"a".repeat(64))).body();
+    let r = server.request(
+        "POST",
+        "/new",
+        &[("Content-Type", &ct), ("Cookie", &s.cookie)],
+        Some(&body),
+    );
+    assert_eq!(r.status, 403);
+    assert!(server.get("/").text().contains("Nothing has been saved"));
+    // With the token it works (urlencoded too).
+    let body = format!(
+        "_csrf={}&_stage=save&app_name=Plain&callback_url=https%3A%2F%2Fexample.com%2Fcb&review_notifications=true",
+        s.csrf
+    );
+    let r = server.request(
+        "POST",
+        "/new",
+        &[
+            ("Content-Type", "application/x-www-form-urlencoded"),
+            ("Cookie", &s.cookie),
+        ],
+        Some(body.as_bytes()),
+    );
+    assert_eq!(r.status, 303, "{}", r.text());
+    let stored = server.stored(&record_id(&r));
+    assert_eq!(stored.data["review_notifications"], true);
+}
+
+#[test]
+fn group_actions_rerender_without_saving() {
+    let server = start();
+    let s = server.session();
+    let r = s.post(
+        "/new",
+        s.form()
+            .text("_action", "add:app_actions")
+            .text("app_name", "Groups")
+            .text("app_actions.0.name", "First")
+            .text("app_actions.0.locations", "deal_details"),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let doc = r.doc();
+    assert_eq!(
+        input_value(&doc, "app_actions.0.name").as_deref(),
+        Some("First")
+    );
+    assert_eq!(checked(&doc, "app_actions.0.locations"), ["deal_details"]);
+    assert!(
+        doc.select(&sel("input[name=\"app_actions.1.name\"]"))
+            .next()
+            .is_some()
+    );
+    assert!(summary(&doc).is_empty());
+
+    let r = s.post(
+        "/new",
+        s.form()
+            .text("_action", "remove:app_actions:0")
+            .text("app_name", "Groups")
+            .text("app_actions.0.name", "First")
+            .text("app_actions.1.name", "Second"),
+    );
+    assert_eq!(r.status, 200);
+    let doc = r.doc();
+    assert_eq!(
+        input_value(&doc, "app_actions.0.name").as_deref(),
+        Some("Second")
+    );
+    assert!(
+        doc.select(&sel("input[name=\"app_actions.1.name\"]"))
+            .next()
+            .is_none()
+    );
+    assert_eq!(input_value(&doc, "app_name").as_deref(), Some("Groups"));
+
+    let r = s.post("/new", s.form().text("_action", "remove:nothing:0"));
+    assert_eq!(r.status, 400);
+    assert!(server.get("/").text().contains("Nothing has been saved"));
+
+    // Blank items are not saved.
+    let id = s.create(
+        Multipart::default()
+            .text("app_name", "Blank items")
+            .text("app_actions.0.name", ""),
+    );
+    assert!(server.stored(&id).data.get("app_actions").is_none());
+}
+
+#[test]
+fn a_stored_secret_is_kept_when_left_blank_and_never_echoed() {
+    let server = start();
+    let s = server.session();
+    let id = s.create(
+        Multipart::default()
+            .text("app_name", "Secrets")
+            .text("app_panels.0.name", "Panel")
+            .text("app_panels.0.http_auth_password", "hunter2"),
+    );
+    assert_eq!(
+        server.stored(&id).data["app_panels"][0]["http_auth_password"],
+        "hunter2"
+    );
+    let page = s.get(&format!("/records/{id}"));
+    assert!(!page.text().contains("hunter2"));
+    assert!(
+        !server
+            .get(&format!("/api/records/{id}"))
+            .text()
+            .contains("hunter2")
+    );
+    let r = s.post(
+        &format!("/records/{id}"),
+        s.form()
+            .text("_stage", "save")
+            .text("_version", "1")
+            .text("app_name", "Secrets")
+            .text("callback_url", "https://example.com/cb")
+            .text("app_panels.0.name", "Panel renamed")
+            .text("app_panels.0.http_auth_password", ""),
+    );
+    assert_eq!(r.status, 303, "{}", r.text());
+    let stored = server.stored(&id);
+    assert_eq!(stored.data["app_panels"][0]["name"], "Panel renamed");
+    assert_eq!(
+        stored.data["app_panels"][0]["http_auth_password"],
+        "hunter2"
+    );
+}
+
+#[test]
+fn json_api_schema_and_assets() {
+    let server = start();
+    let post = |path: &str, body: &[u8]| {
+        server.request(
+            "POST",
+            path,
+            &[("Content-Type", "application/json")],
+            Some(body),
+        )
+    };
+    let r = post(
+        "/api/validate?stage=save",
+        br#"{"app_name": "Random", "callback_url": "https://example.com/cb"}"#,
+    );
+    assert_eq!(r.status, 200);
+    let j = r.json();
+    assert_eq!(
+        (j["valid"].as_bool(), j["stage"].as_str()),
+        (Some(true), Some("save"))
+    );
+
+    let r = post(
+        "/api/validate?stage=review",
+        br#"{"app_name": "Random", "client_id": "x"}"#,
+    );
+    assert_eq!(r.status, 200);
+    let j = r.json();
+    assert_eq!(j["valid"], false);
+    let paths: Vec<&str> = j["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .filter_map(|e| e["path"].as_str())
+        .collect();
+    assert!(
+        paths.contains(&"/callback_url") && paths.contains(&"/client_id"),
+        "{paths:?}"
+    );
+
+    let r = post("/api/validate?stage=save", b"{not json");
+    assert_eq!(r.status, 400);
+    assert!(
+        r.json()["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("not valid JSON"))
+    );
+    let r = post("/api/validate?stage=publish", b"{}");
+    assert_eq!(r.status, 400);
+    assert!(
+        r.json()["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("unknown stage"))
+    );
+    assert_eq!(post("/api/validate", b"{}").status, 400);
+
+    let schema = server.get("/schema/review.json");
+    assert_eq!(schema.status, 200);
+    assert!(
+        schema.json()["$schema"]
+            .as_str()
+            .is_some_and(|s| s.contains("2020-12"))
+    );
+    assert_eq!(server.get("/schema/publish.json").status, 404);
+
+    let css = server.get("/assets/form.css");
+    assert_eq!(css.status, 200);
+    assert_eq!(css.header("content-type"), Some("text/css; charset=utf-8"));
+    assert!(css.text().contains(".fw-"));
+
+    assert_eq!(server.get("/records/nope").status, 404);
+    assert_eq!(
+        server
+            .get("/records/0123456789abcdef0123456789abcdef")
+            .status,
+        404
+    );
+    assert_eq!(
+        server
+            .get("/api/records/0123456789abcdef0123456789abcdef")
+            .status,
+        404
+    );
+    assert_eq!(server.get("/no/such/page").status, 404);
+}
+
+#[test]
+fn bad_requests_are_4xx_not_5xx() {
+    let server = start();
+    let s = server.session();
+    let post = |ct: &str, body: &[u8]| {
+        server.request(
+            "POST",
+            "/new",
+            &[("Content-Type", ct), ("Cookie", &s.cookie)],
+            Some(body),
+        )
+    };
+    assert_eq!(
+        post("multipart/form-data; boundary=zz", b"garbage").status,
+        400
+    );
+    assert_eq!(post("multipart/form-data", b"garbage").status, 400);
+    assert_eq!(post("text/plain", b"hello").status, 415);
+    // Unknown stage, non-numeric numbers, unknown names, absurd group indexes: all handled.
+    let r = s.post("/new", s.form().text("_stage", "publish"));
+    assert_eq!(r.status, 400);
+    let r = s.post(
+        "/new",
+        s.form()
+            .text("_stage", "save")
+            .text("app_actions.99999999999999999999.name", "x")
+            .text("app_actions.-1.name", "x")
+            .text("app_actions.1e3.name", "x")
+            .text("installation_scenarios", "x")
+            .text("app_icon._keep", "../../etc/passwd")
+            .text("", "")
+            .file("short_summary", "s.txt", "text/plain", &[0xff, 0xfe]),
+    );
+    assert_eq!(r.status, 422, "{}", r.text());
+    // A record form without its version.
+    let id = s.create(Multipart::default().text("app_name", "V"));
+    let r = s.post(&format!("/records/{id}"), s.form().text("_stage", "save"));
+    assert_eq!(r.status, 400);
+}
