@@ -51,12 +51,24 @@ fn generate_writes_every_artefact_deterministically_and_check_detects_staleness(
     }
     let files = read_dir_sorted(a.path());
     let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
-    for want in ["pipedrive_app.rs", "pipedrive_app.save.schema.json", "pipedrive_app.review.schema.json", "pipedrive_app.hbs"] {
+    for want in [
+        "pipedrive_app.rs",
+        "pipedrive_app.save.schema.json",
+        "pipedrive_app.review.schema.json",
+        "pipedrive_app.hbs",
+    ] {
         assert!(names.contains(&want), "{want} missing from {names:?}");
     }
     assert_eq!(files, read_dir_sorted(b.path()), "same spec, same bytes");
 
-    let check = || run(bin().arg("generate").arg(pipedrive()).arg("--out").arg(a.path()).arg("--check"));
+    let check = || {
+        run(bin()
+            .arg("generate")
+            .arg(pipedrive())
+            .arg("--out")
+            .arg(a.path())
+            .arg("--check"))
+    };
     let o = check();
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     std::fs::write(a.path().join("pipedrive_app.review.schema.json"), "{}").expect("write");
@@ -65,7 +77,11 @@ fn generate_writes_every_artefact_deterministically_and_check_detects_staleness(
     let o = check();
     assert_eq!(o.status.code(), Some(1));
     let err = text(&o.stderr);
-    assert!(err.contains("stale: pipedrive_app.review.schema.json") && err.contains("stale: pipedrive_app.hbs"), "{err}");
+    assert!(
+        err.contains("stale: pipedrive_app.review.schema.json")
+            && err.contains("stale: pipedrive_app.hbs"),
+        "{err}"
+    );
     assert!(!err.contains("stale: pipedrive_app.rs"), "{err}");
     assert_eq!(before, read_dir_sorted(a.path()), "--check writes nothing");
 }
@@ -79,7 +95,12 @@ fn bad_spec_exits_2_with_file_line_column() {
         "form: {id: x, title: X}\nstages: [{id: a, label: A}]\nsections:\n  - id: s\n    title: S\n    fields:\n      - {id: f, label: F, kind: txt}\n      - {id: f, label: G, kind: text}\n",
     )
     .expect("write");
-    for args in [vec!["check"], vec!["generate", "--out"], vec!["schema", "--stage", "a"], vec!["validate", "--stage", "a"]] {
+    for args in [
+        vec!["check"],
+        vec!["generate", "--out"],
+        vec!["schema", "--stage", "a"],
+        vec!["validate", "--stage", "a"],
+    ] {
         let mut cmd = bin();
         cmd.arg(args[0]).arg(&spec).args(&args[1..]);
         if args[0] == "generate" {
@@ -88,8 +109,14 @@ fn bad_spec_exits_2_with_file_line_column() {
         let o = run(cmd.stdin(Stdio::null()));
         assert_eq!(o.status.code(), Some(2), "{args:?}");
         let err = text(&o.stderr);
-        assert!(err.contains("bad.yaml:7:33: unknown field kind `txt`"), "{args:?}: {err}");
-        assert!(err.contains("bad.yaml:8:14: duplicate field id `f`"), "{args:?}: {err}");
+        assert!(
+            err.contains("bad.yaml:7:33: unknown field kind `txt`"),
+            "{args:?}: {err}"
+        );
+        assert!(
+            err.contains("bad.yaml:8:14: duplicate field id `f`"),
+            "{args:?}: {err}"
+        );
         assert!(o.stdout.is_empty());
     }
     let o = run(bin().arg("check").arg(dir.path().join("missing.yaml")));
@@ -99,20 +126,38 @@ fn bad_spec_exits_2_with_file_line_column() {
 
 #[test]
 fn check_accepts_the_bundled_specs() {
-    let o = run(bin().arg("check").arg(pipedrive()).arg(root().join("specs/contact.yaml")));
+    let o = run(bin()
+        .arg("check")
+        .arg(pipedrive())
+        .arg(root().join("specs/contact.yaml")));
     assert!(o.status.success(), "{}", text(&o.stderr));
-    assert!(text(&o.stdout).contains("form `pipedrive_app`, 2 stages, 7 sections"), "{}", text(&o.stdout));
+    assert!(
+        text(&o.stdout).contains("form `pipedrive_app`, 2 stages, 7 sections"),
+        "{}",
+        text(&o.stdout)
+    );
 }
 
 #[test]
 fn schema_prints_the_stage_schema_and_rejects_unknown_stages() {
-    let o = run(bin().arg("schema").arg(pipedrive()).args(["--stage", "review"]));
+    let o = run(bin()
+        .arg("schema")
+        .arg(pipedrive())
+        .args(["--stage", "review"]));
     assert!(o.status.success());
     let schema: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
-    assert_eq!(schema["$schema"], "https://json-schema.org/draft/2020-12/schema");
-    let o = run(bin().arg("schema").arg(pipedrive()).args(["--stage", "publish"]));
+    assert_eq!(
+        schema["$schema"],
+        "https://json-schema.org/draft/2020-12/schema"
+    );
+    let o = run(bin()
+        .arg("schema")
+        .arg(pipedrive())
+        .args(["--stage", "publish"]));
     assert_eq!(o.status.code(), Some(2));
-    assert!(text(&o.stderr).contains("unknown stage `publish`; this form's stages are: save, review"));
+    assert!(
+        text(&o.stderr).contains("unknown stage `publish`; this form's stages are: save, review")
+    );
 }
 
 #[test]
@@ -120,13 +165,21 @@ fn spec_schema_describes_the_spec_language() {
     let o = run(bin().arg("spec-schema"));
     assert!(o.status.success());
     let schema: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
-    assert!(jsonschema::meta::is_valid(&schema), "spec-schema is a valid JSON Schema");
+    assert!(
+        jsonschema::meta::is_valid(&schema),
+        "spec-schema is a valid JSON Schema"
+    );
     let props = schema["properties"].as_object().expect("properties");
     for key in ["form", "stages", "lists", "sections", "rules", "issued"] {
         assert!(props.contains_key(key), "{key}");
     }
-    let committed = std::fs::read_to_string(root().join("specs/formwork-spec.schema.json")).expect("committed spec schema");
-    assert_eq!(text(&o.stdout), committed, "specs/formwork-spec.schema.json is stale: run `formwork spec-schema > specs/formwork-spec.schema.json`");
+    let committed = std::fs::read_to_string(root().join("specs/formwork-spec.schema.json"))
+        .expect("committed spec schema");
+    assert_eq!(
+        text(&o.stdout),
+        committed,
+        "specs/formwork-spec.schema.json is stale: run `formwork spec-schema > specs/formwork-spec.schema.json`"
+    );
 }
 
 fn validate(stage: &str, input: &str, extra: &[&str]) -> Output {
@@ -150,15 +203,31 @@ fn validate(stage: &str, input: &str, extra: &[&str]) -> Output {
 
 #[test]
 fn validate_reports_as_json_with_exit_codes() {
-    let o = validate("save", r#"{"app_name": "Random", "callback_url": "https://example.com/cb"}"#, &[]);
+    let o = validate(
+        "save",
+        r#"{"app_name": "Random", "callback_url": "https://example.com/cb"}"#,
+        &[],
+    );
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     let r: serde_json::Value = serde_json::from_slice(&o.stdout).expect("report");
-    assert_eq!((r["valid"].as_bool(), r["stage"].as_str()), (Some(true), Some("save")));
+    assert_eq!(
+        (r["valid"].as_bool(), r["stage"].as_str()),
+        (Some(true), Some("save"))
+    );
 
-    let o = validate("save", r#"{"app_name": "", "callback_url": "nope", "foo": 1}"#, &["-"]);
+    let o = validate(
+        "save",
+        r#"{"app_name": "", "callback_url": "nope", "foo": 1}"#,
+        &["-"],
+    );
     assert_eq!(o.status.code(), Some(1));
     let r: serde_json::Value = serde_json::from_slice(&o.stdout).expect("report");
-    let paths: Vec<&str> = r["errors"].as_array().expect("errors").iter().filter_map(|e| e["path"].as_str()).collect();
+    let paths: Vec<&str> = r["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .filter_map(|e| e["path"].as_str())
+        .collect();
     assert_eq!(paths, ["/app_name", "/callback_url", "/foo"]);
     for e in r["errors"].as_array().expect("errors") {
         assert!(e["code"].is_string() && e["message"].is_string());
@@ -167,23 +236,44 @@ fn validate_reports_as_json_with_exit_codes() {
 
 #[test]
 fn validate_text_format_groups_by_section() {
-    let o = validate("save", r#"{"app_name": "", "callback_url": "nope"}"#, &["--format", "text"]);
+    let o = validate(
+        "save",
+        r#"{"app_name": "", "callback_url": "nope"}"#,
+        &["--format", "text"],
+    );
     assert_eq!(o.status.code(), Some(1));
     let out = text(&o.stdout);
-    assert!(out.starts_with("invalid at stage save: 2 error(s), 0 warning(s)\n"), "{out}");
-    assert!(out.contains("General information\n  /app_name: error: Enter App name\n"), "{out}");
-    assert!(out.contains("OAuth and access scopes\n  /callback_url: error: "), "{out}");
+    assert!(
+        out.starts_with("invalid at stage save: 2 error(s), 0 warning(s)\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("General information\n  /app_name: error: Enter App name\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("OAuth and access scopes\n  /callback_url: error: "),
+        "{out}"
+    );
 }
 
 #[test]
 fn unreadable_input_exits_2() {
     let o = validate("save", "{not json", &[]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(text(&o.stderr).contains("stdin: not valid JSON: key must be a string at line 1 column 2"), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("stdin: not valid JSON: key must be a string at line 1 column 2"),
+        "{}",
+        text(&o.stderr)
+    );
     let o = validate("final", "{}", &[]);
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o.stderr).contains("unknown stage `final`"));
-    let o = run(bin().arg("validate").arg(pipedrive()).args(["--stage", "save", "/nonexistent.json"]));
+    let o =
+        run(bin()
+            .arg("validate")
+            .arg(pipedrive())
+            .args(["--stage", "save", "/nonexistent.json"]));
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o.stderr).contains("/nonexistent.json: cannot read submission"));
 }
@@ -213,7 +303,11 @@ fn shared_acceptance_cases_pass_including_the_external_schema_check() {
         .arg("--spec")
         .arg(pipedrive()));
     let out = text(&o.stdout);
-    assert!(o.status.success(), "{out}{}\n(needs `pip install 'jsonschema[format]'`)", text(&o.stderr));
+    assert!(
+        o.status.success(),
+        "{out}{}\n(needs `pip install 'jsonschema[format]'`)",
+        text(&o.stderr)
+    );
     let last = out.lines().last().unwrap_or("");
     assert!(last.ends_with("passed, 0 failed"), "{last}");
 }

@@ -42,9 +42,15 @@ fn start_server(db: &Path) -> (Proc, String) {
     let proc = Proc(child);
     let mut lines = BufReader::new(stderr).lines();
     let url = loop {
-        let line = lines.next().expect("server printed its address").expect("readable stderr");
+        let line = lines
+            .next()
+            .expect("server printed its address")
+            .expect("readable stderr");
         if let Some(at) = line.find("http://") {
-            let url: String = line[at..].chars().take_while(|c| !c.is_whitespace()).collect();
+            let url: String = line[at..]
+                .chars()
+                .take_while(|c| !c.is_whitespace())
+                .collect();
             break url.trim_end_matches('/').to_string();
         }
     };
@@ -53,7 +59,11 @@ fn start_server(db: &Path) -> (Proc, String) {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+    TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
 }
 
 /// Starts chromedriver and opens a headless Chromium session.
@@ -64,7 +74,9 @@ async fn browser(profile: &Path) -> (Proc, Client) {
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .expect("chromedriver is installed (apt-get install chromium-driver; tests/run.sh does it)");
+        .expect(
+            "chromedriver is installed (apt-get install chromium-driver; tests/run.sh does it)",
+        );
     let driver = Proc(driver);
     let mut caps = serde_json::Map::new();
     caps.insert(
@@ -82,7 +94,11 @@ async fn browser(profile: &Path) -> (Proc, Client) {
     let connector = hyper_util::client::legacy::connect::HttpConnector::new();
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        match ClientBuilder::new(connector.clone()).capabilities(caps.clone()).connect(&format!("http://127.0.0.1:{port}")).await {
+        match ClientBuilder::new(connector.clone())
+            .capabilities(caps.clone())
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+        {
             Ok(client) => return (driver, client),
             Err(e) if Instant::now() < deadline => {
                 let _ = e;
@@ -94,41 +110,74 @@ async fn browser(profile: &Path) -> (Proc, Client) {
 }
 
 fn write_png(path: &Path, w: u32, h: u32) {
-    image::RgbImage::from_fn(w, h, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 128])).save(path).expect("png");
+    image::RgbImage::from_fn(w, h, |x, y| {
+        image::Rgb([(x % 256) as u8, (y % 256) as u8, 128])
+    })
+    .save(path)
+    .expect("png");
 }
 
 fn write_jpeg(path: &Path, w: u32, h: u32) {
-    image::RgbImage::from_fn(w, h, |x, _| image::Rgb([40, (x % 256) as u8, 200])).save(path).expect("jpeg");
+    image::RgbImage::from_fn(w, h, |x, _| image::Rgb([40, (x % 256) as u8, 200]))
+        .save(path)
+        .expect("jpeg");
 }
 
 async fn fill(c: &Client, id: &str, text: &str) {
-    let el = c.find(Locator::Id(id)).await.unwrap_or_else(|e| panic!("#{id}: {e}"));
+    let el = c
+        .find(Locator::Id(id))
+        .await
+        .unwrap_or_else(|e| panic!("#{id}: {e}"));
     el.clear().await.expect("clear");
     el.send_keys(text).await.expect("type");
 }
 
 async fn click_css(c: &Client, css: &str) {
-    c.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}")).click().await.expect("click");
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .click()
+        .await
+        .expect("click");
 }
 
 async fn upload(c: &Client, id: &str, file: &Path) {
-    let el = c.find(Locator::Id(id)).await.unwrap_or_else(|e| panic!("#{id}: {e}"));
-    el.send_keys(&file.display().to_string()).await.expect("choose file");
+    let el = c
+        .find(Locator::Id(id))
+        .await
+        .unwrap_or_else(|e| panic!("#{id}: {e}"));
+    el.send_keys(&file.display().to_string())
+        .await
+        .expect("choose file");
 }
 
 async fn body_text(c: &Client) -> String {
-    c.find(Locator::Css("body")).await.expect("body").text().await.expect("text")
+    c.find(Locator::Css("body"))
+        .await
+        .expect("body")
+        .text()
+        .await
+        .expect("text")
 }
 
 /// Saves a full-page screenshot to `$FORMWORK_SCREENSHOTS/NAME.png` when that variable is set
 /// (`tests/e2e/screenshots.sh` sets it), so people can look at the form.
 async fn shot(c: &Client, name: &str) {
-    let Some(dir) = std::env::var_os("FORMWORK_SCREENSHOTS") else { return };
+    let Some(dir) = std::env::var_os("FORMWORK_SCREENSHOTS") else {
+        return;
+    };
     let dir = PathBuf::from(dir);
     std::fs::create_dir_all(&dir).expect("screenshot folder");
     // Grow the window to the page's height so the screenshot shows the whole form.
-    let height = c.execute("return document.documentElement.scrollHeight", vec![]).await.ok().and_then(|v| v.as_u64()).unwrap_or(1800);
-    let _ = c.set_window_size(1280, u32::try_from(height.min(16_000)).unwrap_or(1800)).await;
+    let height = c
+        .execute("return document.documentElement.scrollHeight", vec![])
+        .await
+        .ok()
+        .and_then(|v| v.as_u64())
+        .unwrap_or(1800);
+    let _ = c
+        .set_window_size(1280, u32::try_from(height.min(16_000)).unwrap_or(1800))
+        .await;
     let png = c.screenshot().await.expect("screenshot");
     std::fs::write(dir.join(format!("{name}.png")), png).expect("write screenshot");
     let _ = c.set_window_size(1280, 1800).await;
@@ -163,35 +212,94 @@ async fn a_person_registers_an_app_in_a_real_browser() {
     c.goto(&format!("{base}/new")).await.expect("open /new");
     shot(&c, "1-blank-form").await;
     let violations = axe(&c).await;
-    assert!(violations.is_empty(), "axe violations on the blank form: {violations:#?}");
+    assert!(
+        violations.is_empty(),
+        "axe violations on the blank form: {violations:#?}"
+    );
 
     // Fill it like a person.
     fill(&c, "f-app_name", "Random").await;
     fill(&c, "f-company", "Random Inc").await;
-    fill(&c, "f-short_summary", "Awesome random app that helps you manage tasks").await;
+    fill(
+        &c,
+        "f-short_summary",
+        "Awesome random app that helps you manage tasks",
+    )
+    .await;
     fill(&c, "f-description", "Discover this awesome app.").await;
-    click_css(&c, "input[name='categories'][value='task_workflow_management']").await;
+    click_css(
+        &c,
+        "input[name='categories'][value='task_workflow_management']",
+    )
+    .await;
     upload(&c, "f-app_icon", &icon).await;
     upload(&c, "f-listing_images", &listing).await;
-    fill(&c, "f-callback_url", "https://www.randomawesomeapp.com/API/v2/callback").await;
+    fill(
+        &c,
+        "f-callback_url",
+        "https://www.randomawesomeapp.com/API/v2/callback",
+    )
+    .await;
     click_css(&c, "input[name='access_scopes'][value='base']").await;
     click_css(&c, "input[name='access_scopes'][value='deals:read']").await;
     fill(&c, "f-app_actions-0-name", "Add to email list").await;
-    fill(&c, "f-app_actions-0-url", "https://www.randomawesomeapp.com/a").await;
-    click_css(&c, "input[name='app_actions.0.locations'][value='deal_details']").await;
+    fill(
+        &c,
+        "f-app_actions-0-url",
+        "https://www.randomawesomeapp.com/a",
+    )
+    .await;
+    click_css(
+        &c,
+        "input[name='app_actions.0.locations'][value='deal_details']",
+    )
+    .await;
     // A second app action: the page re-renders with a new empty item, keeping everything typed.
     click_css(&c, "button[name='_action'][value='add:app_actions']").await;
-    assert_eq!(c.find(Locator::Id("f-app_name")).await.expect("app name").prop("value").await.expect("value").as_deref(), Some("Random"));
+    assert_eq!(
+        c.find(Locator::Id("f-app_name"))
+            .await
+            .expect("app name")
+            .prop("value")
+            .await
+            .expect("value")
+            .as_deref(),
+        Some("Random")
+    );
     fill(&c, "f-app_actions-1-name", "Create deal").await;
-    fill(&c, "f-app_actions-1-url", "https://www.randomawesomeapp.com/b").await;
-    click_css(&c, "input[name='app_actions.1.locations'][value='deals_list']").await;
+    fill(
+        &c,
+        "f-app_actions-1-url",
+        "https://www.randomawesomeapp.com/b",
+    )
+    .await;
+    click_css(
+        &c,
+        "input[name='app_actions.1.locations'][value='deals_list']",
+    )
+    .await;
     // No app panel for this app.
-    if c.find(Locator::Css("button[name='_action'][value='remove:app_panels:0']")).await.is_ok() {
+    if c.find(Locator::Css(
+        "button[name='_action'][value='remove:app_panels:0']",
+    ))
+    .await
+    .is_ok()
+    {
         click_css(&c, "button[name='_action'][value='remove:app_panels:0']").await;
     }
     fill(&c, "f-website_url", "https://www.randomawesomeapp.com").await;
-    fill(&c, "f-terms_of_service_url", "https://www.randomawesomeapp.com/rules").await;
-    fill(&c, "f-privacy_policy_url", "https://www.randomawesomeapp.com/privacy").await;
+    fill(
+        &c,
+        "f-terms_of_service_url",
+        "https://www.randomawesomeapp.com/rules",
+    )
+    .await;
+    fill(
+        &c,
+        "f-privacy_policy_url",
+        "https://www.randomawesomeapp.com/privacy",
+    )
+    .await;
     // main_contact_email is left empty on purpose.
     click_css(&c, "#f-installation_scenarios-no_account").await;
     click_css(&c, "#f-installation_scenarios-account_logged_out").await;
@@ -201,32 +309,75 @@ async fn a_person_registers_an_app_in_a_real_browser() {
     // Save: redirected to the record, which shows the issued credentials.
     click_css(&c, "button.fw-button[name='_stage'][value='save']").await;
     let url = c.current_url().await.expect("url");
-    assert!(url.path().starts_with("/records/"), "saved and redirected, at {url}");
+    assert!(
+        url.path().starts_with("/records/"),
+        "saved and redirected, at {url}"
+    );
     shot(&c, "2-saved-with-credentials").await;
     let text = body_text(&c).await;
-    assert!(text.contains("Client ID") && text.contains("Client secret"), "credentials shown: {text}");
-    assert!(text.to_lowercase().contains("hidden"), "status hidden: {text}");
+    assert!(
+        text.contains("Client ID") && text.contains("Client secret"),
+        "credentials shown: {text}"
+    );
+    assert!(
+        text.to_lowercase().contains("hidden"),
+        "status hidden: {text}"
+    );
 
     // Send to review with the contact email empty: the error summary, then its link to the field.
     click_css(&c, "button.fw-button[name='_stage'][value='review']").await;
-    let summary = c.find(Locator::Css(".fw-error-summary")).await.expect("error summary shown");
-    let link = summary.find(Locator::Css("a[href='#f-main_contact_email']")).await.expect("summary links to the field");
+    let summary = c
+        .find(Locator::Css(".fw-error-summary"))
+        .await
+        .expect("error summary shown");
+    let link = summary
+        .find(Locator::Css("a[href='#f-main_contact_email']"))
+        .await
+        .expect("summary links to the field");
     shot(&c, "3-review-errors").await;
     let violations = axe(&c).await;
-    assert!(violations.is_empty(), "axe violations on the form with errors: {violations:#?}");
+    assert!(
+        violations.is_empty(),
+        "axe violations on the form with errors: {violations:#?}"
+    );
     link.click().await.expect("follow the link");
     let active = c.active_element().await.expect("focus");
-    assert_eq!(active.attr("id").await.expect("id").as_deref(), Some("f-main_contact_email"), "focus moved to the field");
+    assert_eq!(
+        active.attr("id").await.expect("id").as_deref(),
+        Some("f-main_contact_email"),
+        "focus moved to the field"
+    );
     // Everything typed is still there, uploads included.
-    assert_eq!(c.find(Locator::Id("f-app_actions-1-name")).await.expect("action 2").prop("value").await.expect("v").as_deref(), Some("Create deal"));
+    assert_eq!(
+        c.find(Locator::Id("f-app_actions-1-name"))
+            .await
+            .expect("action 2")
+            .prop("value")
+            .await
+            .expect("v")
+            .as_deref(),
+        Some("Create deal")
+    );
     let text = body_text(&c).await;
-    assert!(text.contains("icon.png") && text.contains("listing.jpg"), "stored files kept: {text}");
+    assert!(
+        text.contains("icon.png") && text.contains("listing.jpg"),
+        "stored files kept: {text}"
+    );
 
-    active.send_keys("dev@randomawesomeapp.com").await.expect("type email");
+    active
+        .send_keys("dev@randomawesomeapp.com")
+        .await
+        .expect("type email");
     click_css(&c, "button.fw-button[name='_stage'][value='review']").await;
     let text = body_text(&c).await;
-    assert!(c.find(Locator::Css(".fw-error-summary")).await.is_err(), "no errors left: {text}");
-    assert!(text.contains("in_review") || text.to_lowercase().contains("in review"), "status in_review: {text}");
+    assert!(
+        c.find(Locator::Css(".fw-error-summary")).await.is_err(),
+        "no errors left: {text}"
+    );
+    assert!(
+        text.contains("in_review") || text.to_lowercase().contains("in review"),
+        "status in_review: {text}"
+    );
     shot(&c, "4-in-review").await;
     c.close().await.expect("close browser");
 }
