@@ -141,6 +141,31 @@ async fn click_css(c: &Client, css: &str) {
         .expect("click");
 }
 
+/// Clicks a submit button and waits until the next page has replaced this one and finished loading.
+async fn submit(c: &Client, css: &str) {
+    let old = c.find(Locator::Css("html")).await.expect("page");
+    click_css(c, css).await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while old.tag_name().await.is_ok() {
+        assert!(
+            Instant::now() < deadline,
+            "the page did not change after clicking {css}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    loop {
+        let state = c.execute("return document.readyState", vec![]).await.ok();
+        if state.as_ref().and_then(|v| v.as_str()) == Some("complete") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the page after {css} did not finish loading"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 async fn upload(c: &Client, id: &str, file: &Path) {
     let el = c
         .find(Locator::Id(id))
@@ -255,7 +280,7 @@ async fn a_person_registers_an_app_in_a_real_browser() {
     )
     .await;
     // A second app action: the page re-renders with a new empty item, keeping everything typed.
-    click_css(&c, "button[name='_action'][value='add:app_actions']").await;
+    submit(&c, "button[name='_action'][value='add:app_actions']").await;
     assert_eq!(
         c.find(Locator::Id("f-app_name"))
             .await
@@ -285,7 +310,7 @@ async fn a_person_registers_an_app_in_a_real_browser() {
     .await
     .is_ok()
     {
-        click_css(&c, "button[name='_action'][value='remove:app_panels:0']").await;
+        submit(&c, "button[name='_action'][value='remove:app_panels:0']").await;
     }
     fill(&c, "f-website_url", "https://www.randomawesomeapp.com").await;
     fill(
@@ -307,7 +332,7 @@ async fn a_person_registers_an_app_in_a_real_browser() {
     click_css(&c, "#f-partner_agreement").await;
 
     // Save: redirected to the record, which shows the issued credentials.
-    click_css(&c, "button.fw-button[name='_stage'][value='save']").await;
+    submit(&c, "button.fw-button[name='_stage'][value='save']").await;
     let url = c.current_url().await.expect("url");
     assert!(
         url.path().starts_with("/records/"),
@@ -325,7 +350,7 @@ async fn a_person_registers_an_app_in_a_real_browser() {
     );
 
     // Send to review with the contact email empty: the error summary, then its link to the field.
-    click_css(&c, "button.fw-button[name='_stage'][value='review']").await;
+    submit(&c, "button.fw-button[name='_stage'][value='review']").await;
     let summary = c
         .find(Locator::Css(".fw-error-summary"))
         .await
@@ -368,7 +393,7 @@ async fn a_person_registers_an_app_in_a_real_browser() {
         .send_keys("dev@randomawesomeapp.com")
         .await
         .expect("type email");
-    click_css(&c, "button.fw-button[name='_stage'][value='review']").await;
+    submit(&c, "button.fw-button[name='_stage'][value='review']").await;
     let text = body_text(&c).await;
     assert!(
         c.find(Locator::Css(".fw-error-summary")).await.is_err(),
