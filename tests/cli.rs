@@ -311,3 +311,18 @@ fn shared_acceptance_cases_pass_including_the_external_schema_check() {
     let last = out.lines().last().unwrap_or("");
     assert!(last.ends_with("passed, 0 failed"), "{last}");
 }
+
+/// The independent Node check: ajv 8 (2020-12 mode, ajv-formats) on the schemas the CLI prints.
+#[test]
+fn ajv_agrees_with_the_acceptance_cases() {
+    let dir = root().join("tests/ajv");
+    assert!(dir.join("node_modules/ajv").is_dir(), "run `npm ci` in tests/ajv (tests/run.sh does it)");
+    let o = run(Command::new("node")
+        .arg("--test")
+        .arg("schema.test.mjs")
+        .current_dir(&dir)
+        .env("FORMWORK_BIN", env!("CARGO_BIN_EXE_formwork")));
+    let out = text(&o.stdout);
+    assert!(o.status.success(), "{out}{}", text(&o.stderr));
+    assert!(out.contains("# fail 0"), "{out}");
+}
