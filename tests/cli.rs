@@ -316,7 +316,10 @@ fn shared_acceptance_cases_pass_including_the_external_schema_check() {
 #[test]
 fn ajv_agrees_with_the_acceptance_cases() {
     let dir = root().join("tests/ajv");
-    assert!(dir.join("node_modules/ajv").is_dir(), "run `npm ci` in tests/ajv (tests/run.sh does it)");
+    assert!(
+        dir.join("node_modules/ajv").is_dir(),
+        "run `npm ci` in tests/ajv (tests/run.sh does it)"
+    );
     let o = run(Command::new("node")
         .arg("--test")
         .arg("schema.test.mjs")

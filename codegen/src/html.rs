@@ -463,8 +463,11 @@ impl Renderer {
                     source: Box::new(e),
                 })?;
         }
+        // The registered copy has its partials inlined (see `crate::inline`); partials stay
+        // registered for whatever could not be inlined.
+        let expanded = crate::inline::expand(&main_template(form), &partials.templates);
         registry
-            .register_template_string(MAIN, main_template(form))
+            .register_template_string(MAIN, expanded)
             .map_err(|e| RenderError::Template {
                 name: format!("{}.hbs", form.id),
                 source: Box::new(e),
@@ -482,9 +485,10 @@ impl Renderer {
 
     /// The whole HTML page for `input`.
     pub fn render(&self, input: &RenderInput<'_>) -> Result<String, RenderError> {
-        let view = self.view_model(input);
+        // Hand the view model over as the context: `render(name, &data)` would clone it whole.
+        let context = handlebars::Context::from(self.view_model(input));
         self.registry
-            .render(MAIN, &view)
+            .render_with_context(MAIN, &context)
             .map_err(|e| RenderError::Render(Box::new(e)))
     }
 

@@ -7,6 +7,7 @@
 
 pub mod generate;
 pub mod html;
+mod inline;
 pub mod json_schema;
 pub mod rust;
 

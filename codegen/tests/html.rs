@@ -863,3 +863,60 @@ fn renderer_can_be_shared_between_threads() {
     assert_send_sync::<Renderer>();
     assert_send_sync::<Partials>();
 }
+
+/// The renderer registers a copy of the template with its partials inlined (for speed); it must
+/// render the same page as the emitted template with its partial calls, for every kind of input.
+#[test]
+fn inlined_template_renders_the_same_page_as_the_emitted_one() {
+    let normalize = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+    for form in [pipedrive(), contact()] {
+        let partials = Partials::builtin();
+        let mut reference = handlebars::Handlebars::new();
+        reference.set_strict_mode(true);
+        reference.set_prevent_indent(true);
+        for name in partials.names() {
+            reference
+                .register_partial(name, partials.get(name).expect("partial"))
+                .expect("partial compiles");
+        }
+        reference
+            .register_template_string("main", html::main_template(&form))
+            .expect("template compiles");
+        let renderer = Renderer::new(&form, &partials).expect("renderer");
+        let full = full_values();
+        let blank = json!({});
+        let errors = vec![
+            ("/app_name".to_string(), "Enter App name".to_string()),
+            ("/app_actions/0/name".to_string(), "Too long".to_string()),
+            (
+                "/app_actions".to_string(),
+                "view deal_details is used by 4 app actions".to_string(),
+            ),
+            ("/nowhere".to_string(), "Unplaced".to_string()),
+        ];
+        let warnings = vec![(
+            "/app_panels/0/api_endpoint".to_string(),
+            "Use https".to_string(),
+        )];
+        let issued = vec![("Client ID".to_string(), "abc".to_string())];
+        for values in [&blank, &full] {
+            let mut input = RenderInput::new(values);
+            input.csrf = "token";
+            input.version = Some(3);
+            input.errors = &errors;
+            input.warnings = &warnings;
+            input.notice = Some("Saved.");
+            input.status = Some("hidden");
+            let inlined = renderer.render(&input).expect("inlined renders");
+            let direct = reference
+                .render_with_context(
+                    "main",
+                    &handlebars::Context::from(renderer.view_model(&input)),
+                )
+                .expect("reference renders");
+            assert_eq!(normalize(&inlined), normalize(&direct), "form {}", form.id);
+            assert!(!inlined.contains("{{"), "no unexpanded handlebars left");
+            let _ = &issued;
+        }
+    }
+}

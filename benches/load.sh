@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Load check of `formwork serve` on loopback (a benchmark, not a test): requests/s for GET /new and
+# POST /api/validate with the full Pipedrive submission, next to nginx serving a static file of the
+# same size as /new (the floor cost of an HTTP response of that size on this machine).
+# Needs: wrk and nginx (apt-get install wrk nginx-light). Bounded: each run lasts DURATION seconds.
+#   bash benches/load.sh [DURATION=10] [CONNECTIONS=16]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+duration=${1:-10}
+conns=${2:-16}
+work=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
+
+cargo build --release -q -p formwork
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+target/release/formwork serve specs/pipedrive-app.yaml --addr "127.0.0.1:$port" --db "$work/load.db" 2>"$work/serve.log" &
+for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/new" -o "$work/new.html" && break; sleep 0.1; done
+size=$(stat -c %s "$work/new.html")
+
+python3 - "$work/post.lua" <<'PY'
+import json, sys
+case = json.load(open("../shared/acceptance/pipedrive/review-full.json"))
+body = json.dumps(case["submission"])
+open(sys.argv[1], "w").write('wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = %s\n' % json.dumps(body))
+PY
+
+# nginx serving a static file of the same size.
+static_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+mkdir -p "$work/www" "$work/nginx"
+head -c "$size" /dev/urandom | base64 -w 0 | head -c "$size" > "$work/www/static.html"
+cat > "$work/nginx.conf" <<CONF
+worker_processes 2;
+daemon off;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/error.log;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path $work/nginx; proxy_temp_path $work/nginx; fastcgi_temp_path $work/nginx;
+  uwsgi_temp_path $work/nginx; scgi_temp_path $work/nginx;
+  server { listen 127.0.0.1:$static_port; root $work/www; }
+}
+CONF
+nginx -c "$work/nginx.conf" &
+sleep 0.5
+
+echo "GET /new is $size bytes; $duration s per run, $conns connections, 2 wrk threads"
+run() { printf '%-34s ' "$1"; shift; wrk -t2 -c"$conns" -d"${duration}s" "$@" | awk '/Requests\/sec/ {printf "%s req/s", $2} /Latency/ {lat=$2} END {print "  (mean latency " lat ")"}'; }
+run "formwork GET /new" "http://127.0.0.1:$port/new"
+run "formwork POST /api/validate?stage=review" -s "$work/post.lua" "http://127.0.0.1:$port/api/validate?stage=review"
+run "nginx static file (same size)" "http://127.0.0.1:$static_port/static.html"
