@@ -349,8 +349,17 @@ fn context_path(id: &str) -> String {
     }
 }
 
+/// Text escaped for HTML element content and quoted attributes.
+pub fn escape_html(s: &str) -> String {
+    escape_into(s, false)
+}
+
 /// Text baked into the template: HTML-escaped, and braces as entities so handlebars leaves them alone.
 fn text(s: &str) -> String {
+    escape_into(s, true)
+}
+
+fn escape_into(s: &str, braces: bool) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -359,8 +368,8 @@ fn text(s: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
-            '{' => out.push_str("&#123;"),
-            '}' => out.push_str("&#125;"),
+            '{' if braces => out.push_str("&#123;"),
+            '}' if braces => out.push_str("&#125;"),
             c => out.push(c),
         }
     }

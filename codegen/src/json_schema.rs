@@ -89,7 +89,7 @@ impl Cx {
         let mut properties = Map::new();
         let mut required = Vec::new();
         for f in fields {
-            let here = format!("{path}/{}", pointer_escape(&f.id));
+            let here = format!("{path}/{}", formwork_schema::pointer::escape(&f.id));
             properties.insert(f.id.clone(), Value::Object(self.field(f, &here)));
             if self.required(f) {
                 required.push(Value::from(f.id.clone()));
@@ -340,7 +340,7 @@ impl Cx {
                                 "No value of {}[].{} is used by more than {max} items.",
                                 of.group, of.field
                             ));
-                            let path = format!("/{}", pointer_escape(&of.group));
+                            let path = format!("/{}", formwork_schema::pointer::escape(&of.group));
                             self.rules.push(Value::Object(rule_entry(
                                 &rule.id,
                                 &path,
@@ -355,7 +355,7 @@ impl Cx {
                         "At most {max} values of {}[].{} over all items.",
                         of.group, of.field
                     ));
-                    let path = format!("/{}", pointer_escape(&of.group));
+                    let path = format!("/{}", formwork_schema::pointer::escape(&of.group));
                     self.rules.push(Value::Object(rule_entry(
                         &rule.id,
                         &path,
@@ -395,7 +395,7 @@ fn choice(s: &mut Map<String, Value>, c: &ChoiceRules, required: bool) {
         let mut r = Map::new();
         r.insert(
             "$ref".into(),
-            format!("#/$defs/{}", pointer_escape(&c.list.id)).into(),
+            format!("#/$defs/{}", formwork_schema::pointer::escape(&c.list.id)).into(),
         );
         r
     } else {
@@ -516,11 +516,6 @@ fn regex_escape(s: &str) -> String {
         out.push(ch);
     }
     out
-}
-
-/// A JSON Pointer reference token (`~` → `~0`, `/` → `~1`).
-fn pointer_escape(s: &str) -> String {
-    s.replace('~', "~0").replace('/', "~1")
 }
 
 /// One `x-formwork-rules` entry.

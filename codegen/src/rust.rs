@@ -362,11 +362,6 @@ fn doc_attrs(lines: Vec<String>) -> TokenStream {
     quote! { #( #[doc = #lines] )* }
 }
 
-/// A JSON Pointer token (`~` → `~0`, `/` → `~1`).
-fn pointer_token(id: &str) -> String {
-    id.replace('~', "~0").replace('/', "~1")
-}
-
 /// A struct to generate: the root or an object / group item.
 #[derive(Debug, Clone)]
 struct StructDef<'a> {
@@ -992,7 +987,7 @@ impl<'a> Emitter<'a> {
         for (f, n) in def.fields.iter().zip(&names) {
             let ident = &n.ident;
             let var = format_ident!("v_{}", n.bare);
-            let token = pointer_token(&f.id);
+            let token = formwork_schema::pointer::escape(&f.id);
             let pointer = format!("{{at}}/{}", token.replace('{', "{{").replace('}', "}}"));
             let (src_plain, dst_plain) = (present(f, from), present(f, to));
             if !is_nested(f) {

@@ -104,14 +104,4 @@ impl Report {
     }
 }
 
-/// Appends `seg` to a JSON Pointer, escaping `~` and `/` (RFC 6901).
-pub fn push_pointer_segment(pointer: &mut String, seg: &str) {
-    pointer.push('/');
-    for c in seg.chars() {
-        match c {
-            '~' => pointer.push_str("~0"),
-            '/' => pointer.push_str("~1"),
-            c => pointer.push(c),
-        }
-    }
-}
+pub use formwork_schema::pointer::push_segment as push_pointer_segment;

@@ -5,12 +5,14 @@
 //! - [`model`]: the checked IR that the emitters and the runtime consume.
 //! - [`error`]: located diagnostics, rendered as `FILE:LINE:COL: message` with a snippet.
 //! - [`expr`]: CEL expressions embedded in specs.
+//! - [`pointer`]: RFC 6901 JSON Pointer segments.
 
 pub mod error;
 pub mod expr;
 pub mod load;
 pub mod located;
 pub mod model;
+pub mod pointer;
 pub mod raw;
 
 pub use error::{Diagnostic, SpecError};

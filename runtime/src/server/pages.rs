@@ -8,21 +8,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::store::Record;
 
-/// Escapes text for HTML element content and quoted attributes.
-pub(crate) fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+pub(crate) use formwork_codegen::html::escape_html as escape;
 
 /// A whole page around `body` (already HTML), with the form stylesheet.
 pub(crate) fn layout(title: &str, body: &str) -> String {
