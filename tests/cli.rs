@@ -282,7 +282,14 @@ fn unreadable_input_exits_2() {
 fn help_is_complete_for_every_subcommand() {
     let o = run(bin().arg("--help"));
     let out = text(&o.stdout);
-    for sub in ["generate", "schema", "check", "spec-schema", "validate", "serve"] {
+    for sub in [
+        "generate",
+        "schema",
+        "check",
+        "spec-schema",
+        "validate",
+        "serve",
+    ] {
         assert!(out.contains(sub), "{sub} missing from --help");
         let o = run(bin().arg(sub).arg("--help"));
         assert!(o.status.success(), "{sub} --help");

@@ -18,7 +18,8 @@
 //!   stage's button comes first so that pressing Enter saves rather than removes an item);
 //! - `_action=add:<group name>` / `_action=remove:<group name>:<index>`: add or remove a group item;
 //! - `<file field name>._keep=<token>`: keep a stored file (a hidden input for single files, a checked
-//!   checkbox per stored file for multiple files); secrets are never echoed, a blank secret means "keep";
+//!   checkbox per stored file for multiple files); secrets are never echoed: a stored one is passed
+//!   in `values` as `{"keep": REF}` and posted back as `<secret name>._keep=REF`;
 //! - `_csrf`, `_version`: hidden tokens copied from [`RenderInput`].
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -714,10 +715,14 @@ impl Cx<'_> {
                 );
                 match &t.format {
                     TextFormat::Secret => {
-                        // Never echo a secret: only say whether one is stored.
+                        // Never echo a secret: only say whether one is stored. A stored one comes
+                        // as `{"keep": REF}`; REF is posted back as `NAME._keep` to keep it.
                         stored = value.is_some_and(is_present);
                         v.insert("value".into(), Value::Null);
                         v.insert("stored".into(), json!(stored));
+                        let keep = value.and_then(|x| x.get("keep")).and_then(Value::as_str);
+                        v.insert("keep".into(), json!(keep));
+                        v.insert("keep_name".into(), json!(format!("{name}._keep")));
                     }
                     TextFormat::Long | TextFormat::Json { .. } => {
                         let code = matches!(t.format, TextFormat::Json { .. });

@@ -1029,6 +1029,8 @@ fn a_stored_secret_is_kept_when_left_blank_and_never_echoed() {
             .text()
             .contains("hunter2")
     );
+    let doc = Html::parse_document(&page.text());
+    let keep = input_value(&doc, "app_panels.0.http_auth_password._keep").expect("secret keeper");
     let r = s.post(
         &format!("/records/{id}"),
         s.form()
@@ -1037,7 +1039,8 @@ fn a_stored_secret_is_kept_when_left_blank_and_never_echoed() {
             .text("app_name", "Secrets")
             .text("callback_url", "https://example.com/cb")
             .text("app_panels.0.name", "Panel renamed")
-            .text("app_panels.0.http_auth_password", ""),
+            .text("app_panels.0.http_auth_password", "")
+            .text("app_panels.0.http_auth_password._keep", &keep),
     );
     assert_eq!(r.status, 303, "{}", r.text());
     let stored = server.stored(&id);
@@ -1045,6 +1048,72 @@ fn a_stored_secret_is_kept_when_left_blank_and_never_echoed() {
     assert_eq!(
         stored.data["app_panels"][0]["http_auth_password"],
         "hunter2"
+    );
+}
+
+/// Removing an item moves the items after it; each kept secret must stay with its own item.
+#[test]
+fn a_kept_secret_follows_its_item_when_an_earlier_item_is_removed() {
+    let server = start();
+    let s = server.session();
+    let id = s.create(
+        Multipart::default()
+            .text("app_name", "Two panels")
+            .text("app_panels.0.name", "First")
+            .text("app_panels.0.http_auth_password", "first-pass")
+            .text("app_panels.1.name", "Second")
+            .text("app_panels.1.http_auth_password", "second-pass"),
+    );
+    let doc = Html::parse_document(&s.get(&format!("/records/{id}")).text());
+    let keep0 = input_value(&doc, "app_panels.0.http_auth_password._keep").expect("keeper 0");
+    let keep1 = input_value(&doc, "app_panels.1.http_auth_password._keep").expect("keeper 1");
+    // Remove the first panel: the page re-renders with the second panel as item 0.
+    let r = s.post(
+        &format!("/records/{id}"),
+        s.form()
+            .text("_action", "remove:app_panels:0")
+            .text("_version", "1")
+            .text("app_name", "Two panels")
+            .text("app_panels.0.name", "First")
+            .text("app_panels.0.http_auth_password", "")
+            .text("app_panels.0.http_auth_password._keep", &keep0)
+            .text("app_panels.1.name", "Second")
+            .text("app_panels.1.http_auth_password", "")
+            .text("app_panels.1.http_auth_password._keep", &keep1),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let page = r.text();
+    assert!(
+        !page.contains("first-pass") && !page.contains("second-pass"),
+        "secrets never echoed"
+    );
+    let doc = Html::parse_document(&page);
+    assert_eq!(
+        input_value(&doc, "app_panels.0.name").as_deref(),
+        Some("Second")
+    );
+    let moved = input_value(&doc, "app_panels.0.http_auth_password._keep")
+        .expect("keeper moved with its item");
+    assert!(input_value(&doc, "app_panels.1.http_auth_password._keep").is_none());
+    // Save with the password left blank: the remaining panel keeps its own password.
+    let r = s.post(
+        &format!("/records/{id}"),
+        s.form()
+            .text("_stage", "save")
+            .text("_version", "1")
+            .text("app_name", "Two panels")
+            .text("callback_url", "https://example.com/cb")
+            .text("app_panels.0.name", "Second")
+            .text("app_panels.0.http_auth_password", "")
+            .text("app_panels.0.http_auth_password._keep", &moved),
+    );
+    assert_eq!(r.status, 303, "{}", r.text());
+    let stored = server.stored(&id);
+    assert_eq!(stored.data["app_panels"].as_array().map(Vec::len), Some(1));
+    assert_eq!(stored.data["app_panels"][0]["name"], "Second");
+    assert_eq!(
+        stored.data["app_panels"][0]["http_auth_password"],
+        "second-pass"
     );
 }
 

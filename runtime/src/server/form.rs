@@ -233,6 +233,8 @@ pub struct Built {
     pub value: Value,
     /// Problems the validator cannot see (uploads too large, undecodable JSON files), as `(pointer, message)`.
     pub errors: Vec<(String, String)>,
+    /// Secrets left blank and kept from the stored record: `(pointer in value, pointer in stored data)`.
+    pub kept_secrets: Vec<(String, String)>,
 }
 
 /// Converts a posted form into the JSON submission its fields describe.
@@ -246,12 +248,14 @@ pub fn build(form: &Form, posted: &Posted, cx: &Context<'_>) -> Built {
         by_name,
         cx,
         errors: Vec::new(),
+        kept_secrets: Vec::new(),
     };
     let fields: Vec<&Field> = form.fields().collect();
     let map = b.fields(&fields, "", "", "");
     Built {
         value: Value::Object(map),
         errors: b.errors,
+        kept_secrets: b.kept_secrets,
     }
 }
 
@@ -260,6 +264,7 @@ struct Builder<'p, 'c> {
     by_name: HashMap<&'p str, Vec<usize>>,
     cx: &'c Context<'c>,
     errors: Vec<(String, String)>,
+    kept_secrets: Vec<(String, String)>,
 }
 
 impl<'p> Builder<'p, '_> {
@@ -324,12 +329,22 @@ impl<'p> Builder<'p, '_> {
             Kind::Text(t) => match &t.format {
                 TextFormat::Secret => match self.first_text(name) {
                     Some(s) => Some(Value::String(s.to_string())),
-                    None => self
-                        .cx
-                        .stored
-                        .and_then(|s| s.pointer(sptr))
-                        .filter(|v| v.as_str().is_some_and(|s| !s.is_empty()))
-                        .cloned(),
+                    // Left blank: keep the stored secret the page pointed at with `NAME._keep`
+                    // (where it was stored, not where the item is now: items move on remove).
+                    None => {
+                        let from = self.first_text(&format!("{name}._keep"))?;
+                        if !same_shape(from, ptr) {
+                            return None;
+                        }
+                        let secret = self
+                            .cx
+                            .stored
+                            .and_then(|s| s.pointer(from))
+                            .filter(|v| v.as_str().is_some_and(|s| !s.is_empty()))
+                            .cloned()?;
+                        self.kept_secrets.push((ptr.to_string(), from.to_string()));
+                        Some(secret)
+                    }
                 },
                 TextFormat::Json { .. } => self.json_text(field, name, ptr),
                 _ => {
@@ -701,24 +716,53 @@ pub fn without_secrets(fields: &[Field], value: &Value) -> Value {
     v
 }
 
-/// Removes secrets that are not stored as they are (typed but not yet saved), so the page
-/// does not claim that a secret is stored.
-pub fn only_stored_secrets(fields: &[Field], value: &Value, stored: Option<&Value>) -> Value {
-    let mut stored_secrets = Vec::new();
-    if let Some(s) = stored {
-        let mut s = s.clone();
-        visit(fields, &mut s, &mut |field, v| {
-            if is_secret(field) {
-                stored_secrets.push(v.clone());
-            }
-            true
-        });
-    }
+/// Prepares `value` for rendering: every secret is removed, except those the page should keep,
+/// which become `{"keep": POINTER}` (the renderer says "stored" and posts the pointer back as
+/// `NAME._keep`). `keep(pointer)` gives the stored-data pointer of the secret at `pointer`.
+pub fn mark_secrets(
+    fields: &[Field],
+    value: &Value,
+    keep: &dyn Fn(&str) -> Option<String>,
+) -> Value {
     let mut v = value.clone();
-    visit(fields, &mut v, &mut |field, v| {
-        !is_secret(field) || stored_secrets.contains(v)
-    });
+    mark(fields, &mut v, "", keep);
     v
+}
+
+fn mark(fields: &[Field], value: &mut Value, at: &str, keep: &dyn Fn(&str) -> Option<String>) {
+    let Value::Object(map) = value else { return };
+    for field in fields {
+        let mut ptr = at.to_string();
+        push_pointer_segment(&mut ptr, &field.id);
+        match (&field.kind, map.get_mut(&field.id)) {
+            (Kind::Object(o), Some(v)) => mark(&o.fields, v, &ptr, keep),
+            (Kind::Group(g), Some(Value::Array(items))) => {
+                for (i, item) in items.iter_mut().enumerate() {
+                    mark(&g.fields, item, &format!("{ptr}/{i}"), keep);
+                }
+            }
+            (_, Some(_)) if is_secret(field) => match keep(&ptr) {
+                Some(from) => {
+                    map.insert(field.id.clone(), serde_json::json!({ "keep": from }));
+                }
+                None => {
+                    map.remove(&field.id);
+                }
+            },
+            _ => {}
+        }
+    }
+}
+
+/// Whether two pointers name the same field of possibly different group items
+/// (`/app_panels/1/x` and `/app_panels/0/x`): a kept secret may only come from its own field.
+fn same_shape(a: &str, b: &str) -> bool {
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|c| c.is_ascii_digit());
+    let (a, b): (Vec<&str>, Vec<&str>) = (a.split('/').collect(), b.split('/').collect());
+    a.len() == b.len()
+        && a.iter()
+            .zip(&b)
+            .all(|(x, y)| x == y || (digits(x) && digits(y)))
 }
 
 /// Whether a field holds a secret.
@@ -786,18 +830,59 @@ mod tests {
     fn blank_secret_keeps_the_stored_one() {
         let form = form();
         let stored = json!({"app_panels": [{"name": "P", "http_auth_password": "s3cret"}]});
-        let posted = Posted {
-            parts: vec![
-                text("app_panels.0.name", "P"),
-                text("app_panels.0.http_auth_password", ""),
-            ],
-        };
         let cx = Context {
             stored: Some(&stored),
             ..Context::default()
         };
-        let built = build(&form, &posted, &cx);
+        let post = |keep: Option<&str>| {
+            let mut parts = vec![
+                text("app_panels.0.name", "P"),
+                text("app_panels.0.http_auth_password", ""),
+            ];
+            if let Some(k) = keep {
+                parts.push(text("app_panels.0.http_auth_password._keep", k));
+            }
+            build(&form, &Posted { parts }, &cx)
+        };
+        let built = post(Some("/app_panels/0/http_auth_password"));
         assert_eq!(built.value["app_panels"][0]["http_auth_password"], "s3cret");
+        assert_eq!(
+            built.kept_secrets,
+            [(
+                "/app_panels/0/http_auth_password".to_string(),
+                "/app_panels/0/http_auth_password".to_string()
+            )]
+        );
+        // No keeper, or one naming another field: nothing is taken from the stored record.
+        for keep in [
+            None,
+            Some("/app_panels/0/name"),
+            Some("/app_name"),
+            Some("/app_panels/x/http_auth_password"),
+        ] {
+            let built = post(keep);
+            assert!(
+                built.value["app_panels"][0]
+                    .get("http_auth_password")
+                    .is_none(),
+                "{keep:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn marked_secrets_are_keepers_and_other_secrets_vanish() {
+        let form = form();
+        let fields = root_fields(&form);
+        let v = json!({"app_panels": [{"name": "A", "http_auth_password": "a"}, {"name": "B", "http_auth_password": "b"}]});
+        let marked = mark_secrets(&fields, &v, &|p| {
+            (p == "/app_panels/1/http_auth_password")
+                .then(|| "/app_panels/7/http_auth_password".to_string())
+        });
+        assert_eq!(
+            marked,
+            json!({"app_panels": [{"name": "A"}, {"name": "B", "http_auth_password": {"keep": "/app_panels/7/http_auth_password"}}]})
+        );
     }
 
     #[test]

@@ -256,7 +256,7 @@ pub(crate) async fn show(
         StatusCode::OK,
         &csrf,
         View {
-            values: &record.data,
+            values: &form::mark_secrets(&app.inner.fields, &record.data, &|p| Some(p.to_string())),
             errors: &[],
             warnings: &[],
             version: Some(record.version),
@@ -476,12 +476,19 @@ async fn submit(app: App, id: Option<String>, request: Request) -> Result<Respon
     let built = form::build(&app.inner.form, &posted, &cx);
     let fields = &app.inner.fields;
 
+    let kept = |p: &str| {
+        built
+            .kept_secrets
+            .iter()
+            .find(|(at, _)| at == p)
+            .map(|(_, from)| from.clone())
+    };
     if let Some(action) = group_action {
-        let mut values = built.value;
+        // Mark kept secrets before items move, so each stays with its own item.
+        let mut values = form::mark_secrets(fields, &built.value, &kept);
         form::apply_action(&app.inner.form, &mut values, &action).map_err(|e| {
             pages::message(StatusCode::BAD_REQUEST, "The form could not be read", &e)
         })?;
-        let values = form::only_stored_secrets(fields, &values, stored_data);
         return Ok(render(
             &app,
             StatusCode::OK,
@@ -513,10 +520,11 @@ async fn submit(app: App, id: Option<String>, request: Request) -> Result<Respon
     if let Some(r) = &record
         && Some(r.version) != posted_version
     {
-        return Ok(conflict(&app, &csrf, r, &built.value, &errors, &warnings));
+        let values = form::mark_secrets(fields, &built.value, &kept);
+        return Ok(conflict(&app, &csrf, r, &values, &errors, &warnings));
     }
     if !errors.is_empty() {
-        let values = form::only_stored_secrets(fields, &built.value, stored_data);
+        let values = form::mark_secrets(fields, &built.value, &kept);
         return Ok(render(
             &app,
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -560,21 +568,23 @@ async fn submit(app: App, id: Option<String>, request: Request) -> Result<Respon
                 Update::Saved(saved) => {
                     Ok(Redirect::to(&format!("/records/{}?saved=1", saved.id)).into_response())
                 }
-                Update::Conflict(current) => Ok(conflict(
-                    &app, &csrf, &current, &submitted, &errors, &warnings,
-                )),
+                Update::Conflict(current) => {
+                    let values = form::mark_secrets(fields, &submitted, &kept);
+                    Ok(conflict(&app, &csrf, &current, &values, &errors, &warnings))
+                }
                 Update::NotFound => Err(record_not_found()),
             }
         }
     }
 }
 
-/// 409: the record changed since the form was loaded; show the submitted values, save nothing.
+/// 409: the record changed since the form was loaded; show the submitted values (secrets
+/// already marked), save nothing.
 fn conflict(
     app: &App,
     csrf: &Csrf,
     current: &Record,
-    submitted: &Value,
+    values: &Value,
     errors: &[(String, String)],
     warnings: &[(String, String)],
 ) -> Response {
@@ -584,14 +594,13 @@ fn conflict(
          to replace it with your values, submit this form again.",
         current.version, current.status, current.id
     );
-    let values = form::only_stored_secrets(&app.inner.fields, submitted, Some(&current.data));
     let action = format!("/records/{}", current.id);
     render(
         app,
         StatusCode::CONFLICT,
         csrf,
         View {
-            values: &values,
+            values,
             errors,
             warnings,
             version: Some(current.version),
