@@ -336,3 +336,54 @@ fn ajv_agrees_with_the_acceptance_cases() {
     assert!(o.status.success(), "{out}{}", text(&o.stderr));
     assert!(out.contains("# fail 0"), "{out}");
 }
+
+/// `formwork serve` answers on the address it prints, creates its database, and stops cleanly on SIGTERM.
+#[test]
+fn serve_starts_answers_and_shuts_down_gracefully_on_sigterm() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = dir.path().join("records.db");
+    let mut child = bin()
+        .arg("serve")
+        .arg(pipedrive())
+        .args(["--addr", "127.0.0.1:0", "--db"])
+        .arg(&db)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("serve starts");
+    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let first = lines.next().expect("a line").expect("utf-8");
+    let addr: String = first
+        .split("http://")
+        .nth(1)
+        .expect("address printed")
+        .chars()
+        .take_while(|c| *c != '/')
+        .collect();
+    assert!(db.is_file(), "database created on first start");
+    let mut stream = std::net::TcpStream::connect(&addr).expect("connect");
+    stream
+        .write_all(b"GET /new HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .expect("request");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("response");
+    assert!(
+        response.starts_with("HTTP/1.1 200"),
+        "{}",
+        &response[..response.len().min(200)]
+    );
+    assert!(
+        response.contains("content-security-policy"),
+        "CSP header present"
+    );
+    let kill = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(kill.success());
+    let status = child.wait().expect("exits");
+    assert!(status.success(), "exit status {status:?}");
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    assert!(rest.iter().any(|l| l.contains("stopped")), "{rest:?}");
+}
