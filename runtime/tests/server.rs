@@ -1242,3 +1242,29 @@ fn bad_requests_are_4xx_not_5xx() {
     let r = s.post(&format!("/records/{id}"), s.form().text("_stage", "save"));
     assert_eq!(r.status, 400);
 }
+
+/// The blank form is rendered once at start-up; each visitor still gets their own CSRF token.
+#[test]
+fn blank_form_carries_each_visitors_own_csrf_token() {
+    let server = start();
+    let mut tokens = Vec::new();
+    for _ in 0..2 {
+        let r = server.get("/new");
+        assert_eq!(r.status, 200);
+        let cookie = r
+            .header("set-cookie")
+            .expect("a CSRF cookie for a new visitor")
+            .to_string();
+        let token = cookie
+            .split(';')
+            .next()
+            .and_then(|c| c.split_once('='))
+            .map(|(_, v)| v.to_string())
+            .expect("cookie value");
+        let doc = Html::parse_document(&r.text());
+        assert_eq!(input_value(&doc, "_csrf").as_deref(), Some(token.as_str()));
+        assert!(!r.text().contains("token-slot"), "no placeholder left");
+        tokens.push(token);
+    }
+    assert_ne!(tokens[0], tokens[1]);
+}

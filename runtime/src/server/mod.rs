@@ -79,7 +79,12 @@ struct Inner {
     css: String,
     store: Arc<Store>,
     name_field: Option<String>,
+    /// The blank form page, rendered once, split where the CSRF token goes.
+    blank_page: Vec<String>,
 }
+
+/// Stands in for the CSRF token when the blank page is rendered once at start-up.
+const TOKEN_SLOT: &str = "fw-csrf-token-slot-7c1e";
 
 impl App {
     /// Builds the app for `form`, rendering with `partials` and storing in `store`.
@@ -91,6 +96,16 @@ impl App {
             .find(|f| matches!(&f.kind, Kind::Text(t) if t.format == TextFormat::Plain))
             .or_else(|| form.fields().find(|f| matches!(f.kind, Kind::Text(_))))
             .map(|f| f.id.clone());
+        // The blank form differs between requests only by its CSRF token: render it once.
+        let blank = serde_json::Value::Object(serde_json::Map::new());
+        let mut input = formwork_codegen::html::RenderInput::new(&blank);
+        input.csrf = TOKEN_SLOT;
+        input.action = "/new";
+        let blank_page = renderer
+            .render(&input)?
+            .split(TOKEN_SLOT)
+            .map(String::from)
+            .collect();
         Ok(App {
             inner: Arc::new(Inner {
                 fields: form::root_fields(&form),
@@ -100,6 +115,7 @@ impl App {
                 css: partials.css().to_string(),
                 store: Arc::new(store),
                 name_field,
+                blank_page,
             }),
         })
     }
