@@ -5,6 +5,8 @@
 //! - [`html`]: a handlebars template of the whole form plus the partials it uses.
 //! - [`generate`]: all artefacts of a form as files; [`Builder`] for `build.rs`.
 
+#![deny(missing_docs)]
+
 pub mod generate;
 pub mod html;
 mod inline;

@@ -6,6 +6,8 @@
 //! - [`files`]: real media type and dimensions of uploads, from their bytes.
 //! - [`url`], [`text`]: format checks shared with other tools.
 
+#![deny(missing_docs)]
+
 mod cel_eval;
 mod compile;
 pub mod files;

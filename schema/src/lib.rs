@@ -7,6 +7,8 @@
 //! - [`expr`]: CEL expressions embedded in specs.
 //! - [`pointer`]: RFC 6901 JSON Pointer segments.
 
+#![deny(missing_docs)]
+
 pub mod error;
 pub mod expr;
 pub mod load;
