@@ -5,6 +5,7 @@
 //! - [`messages`]: the message catalogue (one place, ready for translation).
 //! - [`files`]: real media type and dimensions of uploads, from their bytes.
 //! - [`url`], [`text`]: format checks shared with other tools.
+//! - `server` (feature `server`): `formwork serve`, the web app (axum + SQLite).
 
 #![deny(missing_docs)]
 
