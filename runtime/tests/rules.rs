@@ -399,6 +399,16 @@ fn images_are_checked_on_type_size_dimensions_ratio_and_allowed_sizes() {
         (error_paths(&r), codes(&r)),
         (vec!["/listing_images/1"], vec!["size"])
     );
+    let r = check(
+        &v,
+        &with(minimal(), "listing_images", json!([img(1000, 800)])),
+        "save",
+    );
+    assert_eq!(codes(&r), ["aspect_ratio", "size"]);
+    assert_eq!(
+        r.errors[0].message, "Images must have an aspect ratio of 16:10 (it is 1000x800)",
+        "the ratio as the spec writes it"
+    );
     let six: Vec<Value> = (0..6).map(|_| img(1280, 800)).collect();
     assert_eq!(
         codes(&check(

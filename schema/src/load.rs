@@ -747,10 +747,7 @@ impl Checker {
                     "write it as two positive whole numbers, e.g. 16:10",
                 );
             }
-            parsed.map(|(w, h)| {
-                let g = gcd(w, h);
-                (w / g, h / g)
-            })
+            parsed
         });
         let mut sizes = Vec::new();
         for s in f.sizes.iter().flatten() {
@@ -987,10 +984,6 @@ fn parse_pair(s: &str, sep: char) -> Option<(u32, u32)> {
     let a: u32 = a.trim().parse().ok()?;
     let b: u32 = b.trim().parse().ok()?;
     (a > 0 && b > 0).then_some((a, b))
-}
-
-fn gcd(a: u32, b: u32) -> u32 {
-    if b == 0 { a } else { gcd(b, a % b) }
 }
 
 /// Whether a default value fits its field (type, choices, lengths); `Err` says why not.

@@ -242,7 +242,7 @@ pub struct FileRules {
     pub min_width: Option<u32>,
     /// Minimum height.
     pub min_height: Option<u32>,
-    /// Required aspect ratio `(w, h)`, in lowest terms.
+    /// Required aspect ratio `(w, h)`, as written (`16:10` stays `(16, 10)`; compared by cross-multiplying).
     pub aspect_ratio: Option<(u32, u32)>,
     /// Allowed sizes; empty = any.
     pub sizes: Vec<Size>,
