@@ -291,11 +291,9 @@ impl Checker {
             let i = cx.stages.iter().position(|s| s == id);
             if i.is_none() {
                 let list = cx.stages.join(", ");
-                cx.err(
-                    def.pos,
-                    format!("unknown stage `{id}`"),
-                    format!("use one of the declared stages: {list}"),
-                );
+                let help = did_you_mean(id, cx.stages.iter().map(String::as_str))
+                    .unwrap_or_else(|| format!("use one of the declared stages: {list}"));
+                cx.err(def.pos, format!("unknown stage `{id}`"), help);
             }
             i
         };
@@ -368,10 +366,12 @@ impl Checker {
         let kind_name = f.kind.as_str();
         let known_kind = KINDS.contains(&kind_name);
         if !known_kind {
+            let help = did_you_mean(kind_name, KINDS.iter().copied())
+                .unwrap_or_else(|| format!("use one of: {}", KINDS.join(", ")));
             self.err(
                 f.kind.pos,
                 format!("unknown field kind `{kind_name}`"),
-                format!("use one of: {}", KINDS.join(", ")),
+                help,
             );
         }
         let required = f
@@ -668,7 +668,9 @@ impl Checker {
                     let help = if known.is_empty() {
                         "declare the list under `lists:`".to_string()
                     } else {
-                        format!("use one of the declared lists: {}", known.join(", "))
+                        did_you_mean(id, known.iter().copied()).unwrap_or_else(|| {
+                            format!("use one of the declared lists: {}", known.join(", "))
+                        })
                     };
                     self.err(id.pos, format!("unknown value list `{}`", id.value), help);
                     ValueList {
@@ -888,10 +890,12 @@ impl Checker {
         match rules.fields.iter().find(|s| s.id == field) {
             None => {
                 let known: Vec<&str> = rules.fields.iter().map(|s| s.id.as_str()).collect();
+                let help = did_you_mean(field, known.iter().copied())
+                    .unwrap_or_else(|| format!("use one of: {}", known.join(", ")));
                 self.err(
                     of.pos,
                     format!("group `{group}` has no field `{field}`"),
-                    format!("use one of: {}", known.join(", ")),
+                    help,
                 );
                 None
             }
@@ -977,6 +981,15 @@ impl Checker {
             message: r.message.clone(),
         })
     }
+}
+
+/// "did you mean `x`?" for the candidate closest to a misspelt `word`, if one is close enough.
+fn did_you_mean<'a>(word: &str, candidates: impl Iterator<Item = &'a str>) -> Option<String> {
+    candidates
+        .map(|c| (strsim::damerau_levenshtein(word, c), c))
+        .filter(|(d, c)| *d <= 2.max(c.len() / 4))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| format!("did you mean `{c}`?"))
 }
 
 fn parse_pair(s: &str, sep: char) -> Option<(u32, u32)> {

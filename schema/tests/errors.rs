@@ -34,6 +34,32 @@ fn unknown_kind() {
 }
 
 #[test]
+fn unknown_names_get_a_suggestion_when_one_is_close_and_the_list_otherwise() {
+    let (_, _, close) = one("      - {id: a, label: A, kind: choice, list: colour}\n");
+    assert!(close.contains("unknown value list `colour`"));
+    let text = format!("{HEAD}      - {{id: a, label: A, kind: choice, list: colour}}\n");
+    let err = load_str("t.yaml", &text).expect_err("invalid");
+    assert_eq!(
+        err.diagnostics()[0].help.as_deref(),
+        Some("did you mean `colours`?")
+    );
+    let text = format!("{HEAD}      - {{id: a, label: A, kind: widget}}\n");
+    let err = load_str("t.yaml", &text).expect_err("invalid");
+    assert!(
+        err.diagnostics()[0]
+            .help
+            .as_deref()
+            .is_some_and(|h| h.starts_with("use one of: text, long_text"))
+    );
+    let text = format!("{HEAD}      - {{id: a, label: A, kind: text, required: fianl}}\n");
+    let err = load_str("t.yaml", &text).expect_err("invalid");
+    assert_eq!(
+        err.diagnostics()[0].help.as_deref(),
+        Some("did you mean `final`?")
+    );
+}
+
+#[test]
 fn duplicate_id() {
     let (l, c, m) =
         one("      - {id: a, label: A, kind: text}\n      - {id: a, label: B, kind: text}\n");
@@ -144,7 +170,7 @@ fn rendered_error_has_snippet_and_help() {
         s.contains("10 |       - {id: a, label: A, kind: txt}"),
         "{s}"
     );
-    assert!(s.contains("= help: use one of: text, long_text"), "{s}");
+    assert!(s.contains("= help: did you mean `text`?"), "{s}");
     assert!(matches!(err, SpecError::Invalid { .. }));
 }
 
