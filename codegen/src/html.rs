@@ -541,7 +541,7 @@ impl Renderer {
             .iter()
             .map(|(l, v)| json!({"label": l, "value": v}))
             .collect();
-        json!({
+        let mut root = json!({
             "title": title,
             "heading": input.heading.unwrap_or(&form.title),
             "action": input.action,
@@ -552,8 +552,12 @@ impl Renderer {
             "issued": issued,
             "errors": errors,
             "warnings": warnings,
-            "f": f,
-        })
+        });
+        // Moved in, not through `json!` (which would serialize a deep copy of every field view).
+        if let Value::Object(m) = &mut root {
+            m.insert("f".into(), Value::Object(f));
+        }
+        root
     }
 }
 
@@ -675,26 +679,26 @@ impl Cx<'_> {
             required_text(self.form, must)
         };
         let has_hint = field.help.is_some() || field.example.is_some();
-        let mut v = Map::new();
-        v.insert("kind".into(), json!(partial_name(field)));
-        v.insert("id".into(), json!(id));
-        v.insert("name".into(), json!(name));
-        v.insert("label".into(), json!(field.label));
-        v.insert("hint".into(), json!(field.help));
-        v.insert("example".into(), json!(field.example));
-        v.insert("has_hint".into(), json!(has_hint));
-        v.insert("hint_id".into(), json!(format!("{id}-hint")));
-        v.insert("has_error".into(), json!(!errors.is_empty()));
-        v.insert("errors".into(), json!(errors));
-        v.insert("error_id".into(), json!(format!("{id}-error")));
-        v.insert("has_warning".into(), json!(!warnings.is_empty()));
-        v.insert("warnings".into(), json!(warnings));
-        v.insert("warning_id".into(), json!(format!("{id}-warning")));
-        v.insert("required".into(), json!(required));
-        v.insert("aria_required".into(), json!(required));
-        v.insert("required_text".into(), json!(required_text));
+        let mut v = Map::with_capacity(40);
+        v.insert("kind".into(), Value::from(partial_name(field)));
+        v.insert("id".into(), Value::from(id.as_str()));
+        v.insert("name".into(), Value::from(name.as_str()));
+        v.insert("label".into(), Value::from(field.label.as_str()));
+        v.insert("hint".into(), Value::from(field.help.clone()));
+        v.insert("example".into(), Value::from(field.example.clone()));
+        v.insert("has_hint".into(), Value::from(has_hint));
+        v.insert("hint_id".into(), Value::from(format!("{id}-hint")));
+        v.insert("has_error".into(), Value::from(!errors.is_empty()));
+        v.insert("errors".into(), Value::from(errors));
+        v.insert("error_id".into(), Value::from(format!("{id}-error")));
+        v.insert("has_warning".into(), Value::from(!warnings.is_empty()));
+        v.insert("warnings".into(), Value::from(warnings));
+        v.insert("warning_id".into(), Value::from(format!("{id}-warning")));
+        v.insert("required".into(), Value::from(required));
+        v.insert("aria_required".into(), Value::from(required));
+        v.insert("required_text".into(), Value::from(required_text));
         v.insert("stored".into(), Value::Null);
-        v.insert("stored_id".into(), json!(format!("{id}-stored")));
+        v.insert("stored_id".into(), Value::from(format!("{id}-stored")));
         let mut stored = false;
         match &field.kind {
             Kind::Text(t) => {
@@ -704,14 +708,14 @@ impl Cx<'_> {
                     TextFormat::Secret => ("password", true, Some("new-password")),
                     _ => ("text", false, None),
                 };
-                v.insert("input_type".into(), json!(input_type));
+                v.insert("input_type".into(), Value::from(input_type));
                 v.insert(
                     "maxlength".into(),
-                    json!(t.max_length.map(|m| m.to_string())),
+                    Value::from(t.max_length.map(|m| m.to_string())),
                 );
                 v.insert(
                     "minlength".into(),
-                    json!(t.min_length.map(|m| m.to_string())),
+                    Value::from(t.min_length.map(|m| m.to_string())),
                 );
                 match &t.format {
                     TextFormat::Secret => {
@@ -719,31 +723,31 @@ impl Cx<'_> {
                         // as `{"keep": REF}`; REF is posted back as `NAME._keep` to keep it.
                         stored = value.is_some_and(is_present);
                         v.insert("value".into(), Value::Null);
-                        v.insert("stored".into(), json!(stored));
+                        v.insert("stored".into(), Value::from(stored));
                         let keep = value.and_then(|x| x.get("keep")).and_then(Value::as_str);
-                        v.insert("keep".into(), json!(keep));
-                        v.insert("keep_name".into(), json!(format!("{name}._keep")));
+                        v.insert("keep".into(), Value::from(keep));
+                        v.insert("keep_name".into(), Value::from(format!("{name}._keep")));
                     }
                     TextFormat::Long | TextFormat::Json { .. } => {
                         let code = matches!(t.format, TextFormat::Json { .. });
                         v.insert(
                             "value".into(),
-                            json!(value.and_then(|x| value_text(x, code))),
+                            Value::from(value.and_then(|x| value_text(x, code))),
                         );
-                        v.insert("code".into(), json!(code));
-                        v.insert("rows".into(), json!(if code { "10" } else { "5" }));
+                        v.insert("code".into(), Value::from(code));
+                        v.insert("rows".into(), Value::from(if code { "10" } else { "5" }));
                         let max_text = match (&t.format, t.max_length) {
                             (TextFormat::Long, Some(m)) => {
                                 Some(format!("You can enter up to {m} characters."))
                             }
                             _ => None,
                         };
-                        v.insert("max_text".into(), json!(max_text));
+                        v.insert("max_text".into(), Value::from(max_text));
                     }
                     _ => {
                         v.insert(
                             "value".into(),
-                            json!(value.and_then(|x| value_text(x, false))),
+                            Value::from(value.and_then(|x| value_text(x, false))),
                         );
                     }
                 }
@@ -751,31 +755,34 @@ impl Cx<'_> {
                 v.insert("max".into(), Value::Null);
                 v.insert("step".into(), Value::Null);
                 v.insert("inputmode".into(), Value::Null);
-                v.insert("autocomplete".into(), json!(autocomplete));
-                v.insert("no_spellcheck".into(), json!(no_spellcheck));
+                v.insert("autocomplete".into(), Value::from(autocomplete));
+                v.insert("no_spellcheck".into(), Value::from(no_spellcheck));
             }
             Kind::Number(num) => {
-                v.insert("input_type".into(), json!("number"));
+                v.insert("input_type".into(), Value::from("number"));
                 v.insert(
                     "value".into(),
-                    json!(value.and_then(|x| value_text(x, false))),
+                    Value::from(value.and_then(|x| value_text(x, false))),
                 );
                 v.insert("maxlength".into(), Value::Null);
                 v.insert("minlength".into(), Value::Null);
-                v.insert("min".into(), json!(num.minimum.map(number_text)));
-                v.insert("max".into(), json!(num.maximum.map(number_text)));
-                v.insert("step".into(), json!(if num.integer { "1" } else { "any" }));
+                v.insert("min".into(), Value::from(num.minimum.map(number_text)));
+                v.insert("max".into(), Value::from(num.maximum.map(number_text)));
+                v.insert(
+                    "step".into(),
+                    Value::from(if num.integer { "1" } else { "any" }),
+                );
                 v.insert(
                     "inputmode".into(),
-                    json!(if num.integer { "numeric" } else { "decimal" }),
+                    Value::from(if num.integer { "numeric" } else { "decimal" }),
                 );
                 v.insert("autocomplete".into(), Value::Null);
-                v.insert("no_spellcheck".into(), json!(false));
+                v.insert("no_spellcheck".into(), Value::from(false));
             }
             Kind::Boolean(_) => {
                 let checked = matches!(value, Some(Value::Bool(true)))
                     || matches!(value, Some(Value::String(s)) if s == "true" || s == "on");
-                v.insert("checked".into(), json!(checked));
+                v.insert("checked".into(), Value::from(checked));
             }
             Kind::Choice(c) => {
                 let selected = |id: &str| match value {
@@ -806,13 +813,13 @@ impl Cx<'_> {
                         })
                     })
                     .collect();
-                v.insert("select".into(), json!(select));
-                v.insert("multiple".into(), json!(c.multiple));
+                v.insert("select".into(), Value::from(select));
+                v.insert("multiple".into(), Value::from(c.multiple));
                 v.insert(
                     "columns".into(),
-                    json!(!select && options.len() > COLUMNS_ABOVE),
+                    Value::from(!select && options.len() > COLUMNS_ABOVE),
                 );
-                v.insert("options".into(), json!(options));
+                v.insert("options".into(), Value::from(options));
             }
             Kind::File(rules) => {
                 let files = stored_files(rules, value, &id, &name);
@@ -834,11 +841,11 @@ impl Cx<'_> {
                 } else {
                     None
                 };
-                v.insert("accept".into(), json!(accept));
-                v.insert("multiple".into(), json!(rules.multiple));
-                v.insert("has_stored".into(), json!(stored));
-                v.insert("stored".into(), json!(files));
-                v.insert("keep_note".into(), json!(keep_note));
+                v.insert("accept".into(), Value::from(accept));
+                v.insert("multiple".into(), Value::from(rules.multiple));
+                v.insert("has_stored".into(), Value::from(stored));
+                v.insert("stored".into(), Value::from(files));
+                v.insert("keep_note".into(), Value::from(keep_note));
             }
             Kind::Object(o) => {
                 let obj = value.and_then(Value::as_object);
@@ -878,7 +885,7 @@ impl Cx<'_> {
                         (!item_errors.is_empty(), format!("{item_id}-error")),
                         (!item_warnings.is_empty(), format!("{item_id}-warning")),
                     ]);
-                    items.push(json!({
+                    let mut item = json!({
                         "id": item_id,
                         "index": i,
                         "number": i + 1,
@@ -892,36 +899,42 @@ impl Cx<'_> {
                         "warnings": item_warnings,
                         "warning_id": format!("{item_id}-warning"),
                         "describedby": describedby,
-                        "f": f,
-                    }));
+                    });
+                    if let Value::Object(m) = &mut item {
+                        m.insert("f".into(), Value::Object(f));
+                    }
+                    items.push(item);
                 }
                 let add_label = if count == 0 {
                     format!("Add {} {}", article(&g.item_label), g.item_label)
                 } else {
                     format!("Add another {}", g.item_label)
                 };
-                v.insert("item_label".into(), json!(g.item_label));
-                v.insert("count".into(), json!(count));
+                v.insert("item_label".into(), Value::from(g.item_label.as_str()));
+                v.insert("count".into(), Value::from(count));
                 v.insert(
                     "can_add".into(),
-                    json!(g.max_items.is_none_or(|m| count < m as usize)),
+                    Value::from(g.max_items.is_none_or(|m| count < m as usize)),
                 );
-                v.insert("add_action".into(), json!(format!("add:{name}")));
-                v.insert("add_label".into(), json!(add_label));
-                v.insert("items".into(), json!(items));
+                v.insert("add_action".into(), Value::from(format!("add:{name}")));
+                v.insert("add_label".into(), Value::from(add_label));
+                v.insert("items".into(), Value::from(items));
             }
         }
         let d = describedby(&[
             (has_hint, format!("{id}-hint")),
             (stored, format!("{id}-stored")),
-            (v["has_error"] == json!(true), format!("{id}-error")),
-            (v["has_warning"] == json!(true), format!("{id}-warning")),
+            (v["has_error"] == Value::from(true), format!("{id}-error")),
+            (
+                v["has_warning"] == Value::from(true),
+                format!("{id}-warning"),
+            ),
             (
                 v.get("max_text").is_some_and(|m| !m.is_null()),
                 format!("{id}-count"),
             ),
         ]);
-        v.insert("describedby".into(), json!(d));
+        v.insert("describedby".into(), Value::from(d));
         Value::Object(v)
     }
 }
