@@ -924,11 +924,8 @@ impl Cx<'_> {
         let d = describedby(&[
             (has_hint, format!("{id}-hint")),
             (stored, format!("{id}-stored")),
-            (v["has_error"] == Value::from(true), format!("{id}-error")),
-            (
-                v["has_warning"] == Value::from(true),
-                format!("{id}-warning"),
-            ),
+            (v["has_error"] == true, format!("{id}-error")),
+            (v["has_warning"] == true, format!("{id}-warning")),
             (
                 v.get("max_text").is_some_and(|m| !m.is_null()),
                 format!("{id}-count"),
