@@ -335,34 +335,24 @@ impl Cx {
                                 all.extend(entries);
                             }
                         }
-                        _ => {
-                            let what = description(format!(
+                        _ => self.group_rule(
+                            rule,
+                            &of.group,
+                            description(format!(
                                 "No value of {}[].{} is used by more than {max} items.",
                                 of.group, of.field
-                            ));
-                            let path = format!("/{}", formwork_schema::pointer::escape(&of.group));
-                            self.rules.push(Value::Object(rule_entry(
-                                &rule.id,
-                                &path,
-                                rule.severity,
-                                what,
-                            )));
-                        }
+                            )),
+                        ),
                     }
                 }
-                RuleTest::MaxTotal { of, max } => {
-                    let what = description(format!(
+                RuleTest::MaxTotal { of, max } => self.group_rule(
+                    rule,
+                    &of.group,
+                    description(format!(
                         "At most {max} values of {}[].{} over all items.",
                         of.group, of.field
-                    ));
-                    let path = format!("/{}", formwork_schema::pointer::escape(&of.group));
-                    self.rules.push(Value::Object(rule_entry(
-                        &rule.id,
-                        &path,
-                        rule.severity,
-                        what,
-                    )));
-                }
+                    )),
+                ),
                 RuleTest::Cel { expr, path } => {
                     let what =
                         description(format!("The CEL expression `{expr}` holds for `self`."));
@@ -372,6 +362,17 @@ impl Cx {
                 }
             }
         }
+    }
+
+    /// Lists a rule over a top-level group's items, reported at the group, in `x-formwork-rules`.
+    fn group_rule(&mut self, rule: &formwork_schema::model::Rule, group: &str, what: String) {
+        let path = format!("/{}", formwork_schema::pointer::escape(group));
+        self.rules.push(Value::Object(rule_entry(
+            &rule.id,
+            &path,
+            rule.severity,
+            what,
+        )));
     }
 }
 
