@@ -103,9 +103,7 @@ fn run(command: Command) -> Result<ExitCode, String> {
         Command::Generate { spec, out, check } => generate(&spec, &out, check),
         Command::Schema { spec, stage } => {
             let form = load(&spec)?;
-            let index = form
-                .stage_index(&stage)
-                .ok_or_else(|| unknown_stage(&form, &stage))?;
+            let index = form.stage(&stage).map_err(|e| e.to_string())?;
             out(&formwork_codegen::json_schema::emit_string(&form, index));
             Ok(ExitCode::SUCCESS)
         }
@@ -195,14 +193,6 @@ fn out(text: &str) {
 
 fn out_line(text: &str) {
     out(&format!("{text}\n"));
-}
-
-fn unknown_stage(form: &Form, stage: &str) -> String {
-    let known: Vec<&str> = form.stages.iter().map(|s| s.id.as_str()).collect();
-    format!(
-        "unknown stage `{stage}`; this form's stages are: {}",
-        known.join(", ")
-    )
 }
 
 fn read_input(file: Option<&Path>) -> Result<(String, String), String> {
@@ -306,10 +296,8 @@ fn generate(spec: &Path, out: &Path, check: bool) -> Result<ExitCode, String> {
             std::fs::create_dir_all(dir)
                 .map_err(|e| format!("{}: cannot create folder: {e}", dir.display()))?;
         }
-        if std::fs::read_to_string(&path).ok().as_deref() != Some(f.contents.as_str()) {
-            std::fs::write(&path, &f.contents)
-                .map_err(|e| format!("{}: cannot write: {e}", path.display()))?;
-        }
+        formwork_codegen::generate::write_if_changed(&path, &f.contents)
+            .map_err(|e| format!("{}: cannot write: {e}", path.display()))?;
     }
     out_line(&format!(
         "wrote {} files for form `{}` to {}",

@@ -30,6 +30,15 @@ pub fn generate(form: &Form) -> Vec<GeneratedFile> {
     files
 }
 
+/// Writes `contents` to `path` unless the file already holds exactly that (keeps mtimes, so
+/// cargo and make do not rebuild for nothing).
+pub fn write_if_changed(path: &Path, contents: &str) -> std::io::Result<()> {
+    if std::fs::read_to_string(path).ok().as_deref() == Some(contents) {
+        return Ok(());
+    }
+    std::fs::write(path, contents)
+}
+
 /// Generates a form's Rust types from `build.rs`, the way prost-build does.
 ///
 /// ```no_run
@@ -98,12 +107,10 @@ impl Builder {
         };
         let path = dir.join(format!("{}.rs", form.id));
         let contents = crate::rust::emit_with(&form, &self.options);
-        if std::fs::read_to_string(&path).ok().as_deref() != Some(contents.as_str()) {
-            std::fs::write(&path, contents).map_err(|source| BuildError::Write {
-                path: path.clone(),
-                source,
-            })?;
-        }
+        write_if_changed(&path, &contents).map_err(|source| BuildError::Write {
+            path: path.clone(),
+            source,
+        })?;
         Ok(path)
     }
 }

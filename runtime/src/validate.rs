@@ -34,15 +34,7 @@ impl StageRef {
     }
 }
 
-/// A stage id that the spec does not declare.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown stage `{given}`; this form's stages are: {known}")]
-pub struct UnknownStage {
-    /// The id asked for.
-    pub given: String,
-    /// The declared stage ids, comma-separated.
-    pub known: String,
-}
+pub use formwork_schema::model::UnknownStage;
 
 impl Validator {
     /// Compiles a checked form: regexes, value indexes, CEL programs and rule plans, once.
@@ -76,21 +68,7 @@ impl Validator {
 
     /// Looks up a stage by id.
     pub fn stage(&self, id: &str) -> Result<StageRef, UnknownStage> {
-        self.inner
-            .form
-            .stage_index(id)
-            .map(|index| StageRef { index })
-            .ok_or_else(|| UnknownStage {
-                given: id.to_string(),
-                known: self
-                    .inner
-                    .form
-                    .stages
-                    .iter()
-                    .map(|s| s.id.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            })
+        self.inner.form.stage(id).map(|index| StageRef { index })
     }
 
     /// Validates a submission at a stage, reporting every problem.
@@ -104,7 +82,7 @@ impl Validator {
             Value::Object(map) => {
                 run.object(&self.inner.plan.root, map, None);
                 for rule in &self.inner.plan.rules {
-                    run.rule(rule, map);
+                    run.rule(rule, map, value);
                 }
             }
             _ => run.push(
@@ -746,7 +724,8 @@ impl Run {
         }
     }
 
-    fn rule(&mut self, rule: &CRule, root: &Map<String, Value>) {
+    /// Applies a cross-field rule; `root` is `submission` as a map (the submission is an object).
+    fn rule(&mut self, rule: &CRule, root: &Map<String, Value>, submission: &Value) {
         match &rule.test {
             CRuleTest::MaxPerValue { agg, max } => {
                 let Some(Value::Array(items)) = root.get(&*agg.group) else {
@@ -810,8 +789,7 @@ impl Run {
                 expr,
                 path,
             } => {
-                let root_value = Value::Object(root.clone());
-                let result = crate::cel_eval::eval(program, "self", &root_value);
+                let result = crate::cel_eval::eval(program, "self", submission);
                 let (code, params) = match result {
                     Ok(true) => return,
                     Ok(false) => (

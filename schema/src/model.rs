@@ -368,10 +368,33 @@ pub struct Issued {
     pub generate: GeneratorName,
 }
 
+/// A stage id that the spec does not declare.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown stage `{given}`; this form's stages are: {known}")]
+pub struct UnknownStage {
+    /// The id asked for.
+    pub given: String,
+    /// The declared stage ids, comma-separated.
+    pub known: String,
+}
+
 impl Form {
     /// Index of the stage with this id.
     pub fn stage_index(&self, id: &str) -> Option<usize> {
         self.stages.iter().position(|s| s.id == id)
+    }
+
+    /// Index of the stage with this id, or an error naming the declared stages.
+    pub fn stage(&self, id: &str) -> Result<usize, UnknownStage> {
+        self.stage_index(id).ok_or_else(|| UnknownStage {
+            given: id.to_string(),
+            known: self
+                .stages
+                .iter()
+                .map(|s| s.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
     }
 
     /// Every top-level field, in section order.
