@@ -19,7 +19,7 @@ size=$(stat -c %s "$work/new.html")
 
 python3 - "$work/post.lua" <<'PY'
 import json, sys
-case = json.load(open("../shared/acceptance/pipedrive/review-full.json"))
+case = json.load(open("tests/cases/pipedrive/review-full.json"))
 body = json.dumps(case["submission"])
 open(sys.argv[1], "w").write('wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = %s\n' % json.dumps(body))
 PY

@@ -66,6 +66,20 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// The browser binary: `$FORMWORK_CHROMIUM`, else the first of `chromium`, `chromium-browser`,
+/// `google-chrome` found on `PATH`.
+fn chromium() -> PathBuf {
+    if let Some(p) = std::env::var_os("FORMWORK_CHROMIUM") {
+        return PathBuf::from(p);
+    }
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    ["chromium", "chromium-browser", "google-chrome"]
+        .iter()
+        .flat_map(|name| std::env::split_paths(&path).map(move |dir| dir.join(name)))
+        .find(|p| p.is_file())
+        .expect("chromium on PATH (apt-get install chromium; tests/run.sh does it), or set FORMWORK_CHROMIUM")
+}
+
 /// Starts chromedriver and opens a headless Chromium session.
 async fn browser(profile: &Path) -> (Proc, Client) {
     let port = free_port();
@@ -82,7 +96,7 @@ async fn browser(profile: &Path) -> (Proc, Client) {
     caps.insert(
         "goog:chromeOptions".to_string(),
         json!({
-            "binary": "/usr/bin/chromium",
+            "binary": chromium(),
             "args": [
                 "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                 "--disable-background-networking", "--disable-component-update", "--disable-sync",

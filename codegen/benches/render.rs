@@ -15,7 +15,7 @@ fn bench(c: &mut Criterion) {
     let renderer = Renderer::new(&form, &Partials::builtin()).expect("renderer");
     let text = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/acceptance/pipedrive/review-full.json"
+        "/../tests/cases/pipedrive/review-full.json"
     ))
     .expect("case");
     let full: serde_json::Value =

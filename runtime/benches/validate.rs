@@ -15,9 +15,8 @@ fn root() -> PathBuf {
 }
 
 fn full() -> Value {
-    let text =
-        std::fs::read_to_string(root().join("../shared/acceptance/pipedrive/review-full.json"))
-            .expect("acceptance case review-full.json");
+    let text = std::fs::read_to_string(root().join("tests/cases/pipedrive/review-full.json"))
+        .expect("acceptance case review-full.json");
     serde_json::from_str::<Value>(&text).expect("json")["submission"].clone()
 }
 

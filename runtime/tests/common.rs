@@ -17,7 +17,7 @@ pub fn validator() -> Validator {
 }
 
 pub fn cases_dir() -> PathBuf {
-    let dir = root().join("../shared/acceptance/pipedrive");
+    let dir = root().join("tests/cases/pipedrive");
     assert!(
         dir.is_dir(),
         "acceptance cases missing at {}",

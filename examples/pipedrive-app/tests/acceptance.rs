@@ -1,4 +1,4 @@
-//! The generated Pipedrive types against the shared acceptance cases (`shared/acceptance/pipedrive`).
+//! The generated Pipedrive types against the acceptance cases (`tests/cases/pipedrive`).
 
 use std::path::{Path, PathBuf};
 
@@ -15,7 +15,7 @@ struct Case {
 }
 
 fn acceptance_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/acceptance/pipedrive")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/cases/pipedrive")
 }
 
 /// Every case, sorted by name; panics when the folder is missing or empty.

@@ -19,7 +19,7 @@ const VIEWS: [&str; 8] = [
 fn full() -> Value {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/acceptance/pipedrive/review-full.json"
+        "/../../tests/cases/pipedrive/review-full.json"
     );
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
     serde_json::from_str::<Value>(&text).expect("json")["submission"].clone()
