@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use formwork_codegen::json_schema::Dialect;
 use formwork_runtime::{Report, Validator};
 use formwork_schema::Form;
 
@@ -29,13 +30,18 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
-    /// Print one stage's JSON Schema (draft 2020-12) to stdout.
+    /// Print one stage's JSON Schema to stdout (draft 2020-12 unless --dialect says otherwise).
     Schema {
         /// The YAML spec.
         spec: PathBuf,
         /// Stage id (e.g. `save`, `review`).
         #[arg(long)]
         stage: String,
+        /// Schema language: `2020-12`, `draft-07` (older JSON Schema tools) or `openapi-3.0` (an
+        /// OpenAPI document whose components hold the schema). Rules a dialect cannot express are
+        /// listed in `x-formwork-rules` and named on stderr.
+        #[arg(long, default_value = "2020-12", value_parser = parse_dialect)]
+        dialect: Dialect,
     },
     /// Check a spec and report every problem with its line and column (exit 2 when invalid).
     Check {
@@ -74,6 +80,11 @@ enum Command {
     },
 }
 
+/// `--dialect`: one of [`Dialect::ALL`] by name.
+fn parse_dialect(s: &str) -> Result<Dialect, String> {
+    s.parse()
+}
+
 /// How `validate` prints its report.
 #[derive(Clone, Copy, ValueEnum)]
 enum Format {
@@ -101,10 +112,22 @@ fn load(spec: &Path) -> Result<Form, String> {
 fn run(command: Command) -> Result<ExitCode, String> {
     match command {
         Command::Generate { spec, out, check } => generate(&spec, &out, check),
-        Command::Schema { spec, stage } => {
+        Command::Schema {
+            spec,
+            stage,
+            dialect,
+        } => {
             let form = load(&spec)?;
             let index = form.stage(&stage).map_err(|e| e.to_string())?;
-            out(&formwork_codegen::json_schema::emit_string(&form, index));
+            let emitted = formwork_codegen::json_schema::emit_dialect(&form, index, dialect);
+            for m in &emitted.moved {
+                eprintln!(
+                    "note: {dialect} has no `{}`: rule `{}` (at {}) is listed in x-formwork-rules \
+                     and only formwork's validator checks it",
+                    m.keyword, m.rule, m.path
+                );
+            }
+            out(&emitted.to_pretty_string());
             Ok(ExitCode::SUCCESS)
         }
         Command::Check { specs } => {
@@ -114,12 +137,13 @@ fn run(command: Command) -> Result<ExitCode, String> {
                     Ok(form) => {
                         let n: usize = form.sections.iter().map(|s| s.fields.len()).sum();
                         out(&format!(
-                            "{}: ok — form `{}`, {} stages, {} sections, {n} fields, {} rules\n",
+                            "{}: ok — form `{}`, {}, {}, {}, {}\n",
                             spec.display(),
                             form.id,
-                            form.stages.len(),
-                            form.sections.len(),
-                            form.rules.len()
+                            count(form.stages.len(), "stage"),
+                            count(form.sections.len(), "section"),
+                            count(n, "field"),
+                            count(form.rules.len(), "rule"),
                         ));
                     }
                     Err(e) => {
@@ -155,6 +179,13 @@ fn run(command: Command) -> Result<ExitCode, String> {
             let value: serde_json::Value =
                 serde_json::from_str(&text).map_err(|e| format!("{name}: not valid JSON: {e}"))?;
             let report = validator.validate(&value, stage_ref);
+            if !report.valid && is_wrapped_case(&value, &form) {
+                eprintln!(
+                    "hint: {name} looks like an acceptance case (`submission` inside `name`, `stage`, \
+                     `expect`), not a submission: validate the object under `submission` instead \
+                     (examples/submissions/ has submissions to try)"
+                );
+            }
             match format {
                 Format::Json => out(&format!("{}\n", report.to_json())),
                 Format::Text => out(&text_report(&form, &report)),
@@ -180,6 +211,21 @@ fn run(command: Command) -> Result<ExitCode, String> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// Whether `value` wraps a submission in an acceptance case (`{name, stage, submission, expect}`)
+/// rather than being one: it has a `submission` object and the form has no such field.
+fn is_wrapped_case(value: &serde_json::Value, form: &Form) -> bool {
+    value
+        .get("submission")
+        .is_some_and(serde_json::Value::is_object)
+        && (value.get("expect").is_some() || value.get("stage").is_some())
+        && form.field("submission").is_none()
+}
+
+/// `1 stage`, `2 stages`, `0 rules`.
+fn count(n: usize, noun: &str) -> String {
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
 }
 
 /// Writes to stdout; a closed pipe (e.g. `| head`) is not an error worth a panic.

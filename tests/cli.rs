@@ -131,10 +131,16 @@ fn check_accepts_the_bundled_specs() {
         .arg(pipedrive())
         .arg(root().join("specs/contact.yaml")));
     assert!(o.status.success(), "{}", text(&o.stderr));
+    let out = text(&o.stdout);
     assert!(
-        text(&o.stdout).contains("form `pipedrive_app`, 2 stages, 7 sections"),
-        "{}",
-        text(&o.stdout)
+        out.contains("form `pipedrive_app`, 2 stages, 7 sections"),
+        "{out}"
+    );
+    // The contact form has one stage and one rule: singular nouns.
+    assert!(out.contains("form `contact`, 1 stage, "), "{out}");
+    assert!(
+        !out.contains(" 1 stages") && !out.contains(" 1 rules"),
+        "{out}"
     );
 }
 
@@ -297,12 +303,23 @@ fn help_is_complete_for_every_subcommand() {
     }
 }
 
-/// The shared acceptance script, with an independent JSON Schema validator (Python `jsonschema`).
+/// The project's Python: `.venv/bin/python3` (made by `tests/run.sh`) when present, else `python3`.
+fn python() -> Command {
+    let venv = root().join(".venv/bin/python3");
+    Command::new(if venv.is_file() {
+        venv.into_os_string()
+    } else {
+        "python3".into()
+    })
+}
+
+/// The acceptance script (`tests/acceptance/check.py`) on the repository's cases, with independent
+/// validators for every dialect: Python `jsonschema` (2020-12, draft-07) and the OpenAPI 3.0
+/// validators.
 #[test]
-fn shared_acceptance_cases_pass_including_the_external_schema_check() {
-    let script = root().join("../shared/acceptance/check.py");
-    assert!(script.is_file(), "missing {}", script.display());
-    let o = run(Command::new("python3")
+fn acceptance_cases_pass_including_the_external_schema_checks() {
+    let script = root().join("tests/acceptance/check.py");
+    let o = run(python()
         .arg(&script)
         .arg("--external")
         .arg("--bin")
@@ -312,14 +329,73 @@ fn shared_acceptance_cases_pass_including_the_external_schema_check() {
     let out = text(&o.stdout);
     assert!(
         o.status.success(),
-        "{out}{}\n(needs `pip install 'jsonschema[format]'`)",
+        "{out}{}\n(tests/run.sh installs the Python packages into .venv)",
         text(&o.stderr)
     );
     let last = out.lines().last().unwrap_or("");
-    assert!(last.ends_with("passed, 0 failed"), "{last}");
+    let passed: usize = last
+        .split(' ')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    assert!(last.ends_with(" passed, 0 failed"), "{last}");
+    // 46 cases and 3 external dialect checks, at least.
+    assert!(passed >= 49, "{last}");
 }
 
-/// The independent Node check: ajv 8 (2020-12 mode, ajv-formats) on the schemas the CLI prints.
+/// `schema --dialect`: draft-07 and OpenAPI 3.0 output, what they cannot express named on stderr.
+#[test]
+fn schema_dialects_say_what_moved_to_x_formwork_rules() {
+    let o = run(bin().arg("schema").arg(pipedrive()).args([
+        "--stage",
+        "review",
+        "--dialect",
+        "draft-07",
+    ]));
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let schema: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON on stdout");
+    assert_eq!(schema["$schema"], "http://json-schema.org/draft-07/schema#");
+    let err = text(&o.stderr);
+    for rule in ["actions_per_view", "panels_per_location"] {
+        assert!(
+            err.contains(&format!("rule `{rule}`")) && err.contains("maxContains"),
+            "{err}"
+        );
+    }
+
+    let o = run(bin().arg("schema").arg(pipedrive()).args([
+        "--stage",
+        "save",
+        "--dialect",
+        "openapi-3.0",
+    ]));
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON on stdout");
+    assert_eq!(doc["openapi"], "3.0.3");
+    assert!(doc["components"]["schemas"]["PipedriveAppSave"].is_object());
+
+    let o = run(bin()
+        .arg("schema")
+        .arg(pipedrive())
+        .args(["--stage", "review"]));
+    assert!(o.status.success());
+    assert!(text(&o.stderr).is_empty(), "2020-12 expresses everything");
+
+    let o = run(bin().arg("schema").arg(pipedrive()).args([
+        "--stage",
+        "review",
+        "--dialect",
+        "draft-04",
+    ]));
+    assert_eq!(o.status.code(), Some(2));
+    let err = text(&o.stderr);
+    assert!(
+        err.contains("2020-12, draft-07, openapi-3.0"),
+        "lists the dialects: {err}"
+    );
+}
+
+/// The independent Node check: ajv 8 (2020-12 and draft-07, ajv-formats) on the schemas the CLI prints.
 #[test]
 fn ajv_agrees_with_the_acceptance_cases() {
     let dir = root().join("tests/ajv");
@@ -386,4 +462,82 @@ fn serve_starts_answers_and_shuts_down_gracefully_on_sigterm() {
     assert!(status.success(), "exit status {status:?}");
     let rest: Vec<String> = lines.map_while(Result::ok).collect();
     assert!(rest.iter().any(|l| l.contains("stopped")), "{rest:?}");
+}
+
+/// The sample submissions the README points newcomers to give the verdicts it promises.
+#[test]
+fn example_submissions_give_the_documented_verdicts() {
+    let dir = root().join("examples/submissions");
+    for (file, stage, exit, errors) in [
+        ("pipedrive-draft.json", "save", 0, &[][..]),
+        (
+            "pipedrive-draft.json",
+            "review",
+            1,
+            &["/short_summary", "/partner_agreement"][..],
+        ),
+        ("pipedrive-review.json", "review", 0, &[][..]),
+        (
+            "pipedrive-invalid.json",
+            "review",
+            1,
+            &[
+                "/categories/1",
+                "/app_icon",
+                "/callback_url",
+                "/support_email",
+                "/privacy_policy_url",
+                "/partner_agreement",
+                "/app_actions",
+            ][..],
+        ),
+    ] {
+        let o = run(bin()
+            .arg("validate")
+            .arg(pipedrive())
+            .args(["--stage", stage])
+            .arg(dir.join(file)));
+        assert_eq!(
+            o.status.code(),
+            Some(exit),
+            "{file} at {stage}: {}",
+            text(&o.stderr)
+        );
+        let report: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON report");
+        let paths: Vec<&str> = report["errors"]
+            .as_array()
+            .expect("errors")
+            .iter()
+            .filter_map(|e| e["path"].as_str())
+            .collect();
+        for want in errors {
+            assert!(
+                paths.contains(want),
+                "{file} at {stage}: {want} not in {paths:?}"
+            );
+        }
+        if exit == 0 {
+            assert!(paths.is_empty(), "{file} at {stage}: {paths:?}");
+        }
+    }
+}
+
+/// Passing an acceptance case file (the submission wrapped with its verdict) gets a hint.
+#[test]
+fn validate_hints_when_given_a_wrapped_acceptance_case() {
+    let case = root().join("tests/cases/pipedrive/review-full.json");
+    let o = run(bin()
+        .arg("validate")
+        .arg(pipedrive())
+        .args(["--stage", "review"])
+        .arg(&case));
+    assert_eq!(o.status.code(), Some(1));
+    let err = text(&o.stderr);
+    assert!(err.contains("looks like an acceptance case"), "{err}");
+    let o = run(bin()
+        .arg("validate")
+        .arg(pipedrive())
+        .args(["--stage", "review"])
+        .arg(root().join("examples/submissions/pipedrive-invalid.json")));
+    assert!(text(&o.stderr).is_empty(), "no hint for a real submission");
 }

@@ -1,4 +1,5 @@
-//! JSON Schema (draft 2020-12) emitter: one schema per stage of a form.
+//! JSON Schema emitter: one schema per stage of a form, in draft 2020-12 (the default), draft-07
+//! or as an OpenAPI 3.0 document ([`Dialect`]).
 //!
 //! The schema expresses every constraint JSON Schema can: types, lengths (code points, like
 //! formwork), anchored patterns, formats, value lists (shared ones under `$defs`), item counts,
@@ -8,6 +9,11 @@
 //! that demand them. What the schema cannot express (aspect ratios, JSON documents given as
 //! text, field checks, totals over items, CEL) is listed under the root's `x-formwork-rules`,
 //! one `{id, path, severity, description}` entry each, with `*` standing for any item in `path`.
+//!
+//! Older dialects get the same constraints in their own keywords (`definitions`, `enum` for
+//! `const`, `example`, `$ref` wrapped in `allOf` so its annotations count). What a dialect cannot
+//! express at all (per-value `maxContains` before 2019-09) moves to `x-formwork-rules`, and
+//! [`Emitted::moved`] names it so the CLI can say so.
 //!
 //! Output is deterministic: keys are inserted in a fixed order (serde_json keeps insertion
 //! order in this workspace) and fields come in spec order.
@@ -19,21 +25,129 @@ use formwork_schema::model::{
 };
 use serde_json::{Map, Value, json};
 
-/// The `$schema` of every emitted schema.
+/// The `$schema` of every emitted draft 2020-12 schema.
 pub const DIALECT: &str = "https://json-schema.org/draft/2020-12/schema";
+
+/// The `$schema` of every emitted draft-07 schema.
+pub const DRAFT_07: &str = "http://json-schema.org/draft-07/schema#";
+
+/// The `openapi` version of every emitted OpenAPI document.
+pub const OPENAPI_VERSION: &str = "3.0.3";
 
 /// The root keyword listing the rules the schema cannot express.
 pub const RULES_KEYWORD: &str = "x-formwork-rules";
 
+/// A schema language formwork emits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Dialect {
+    /// JSON Schema draft 2020-12: every constraint formwork can put in a schema.
+    #[default]
+    Draft2020_12,
+    /// JSON Schema draft-07, for tools that read nothing newer (rjsf's default validator, quicktype).
+    Draft07,
+    /// An OpenAPI 3.0 document whose `components.schemas` hold the form (and its shared lists).
+    OpenApi30,
+}
+
+impl Dialect {
+    /// Every dialect, in the order the CLI lists them.
+    pub const ALL: [Dialect; 3] = [Dialect::Draft2020_12, Dialect::Draft07, Dialect::OpenApi30];
+
+    /// The dialect's name on the command line: `2020-12`, `draft-07`, `openapi-3.0`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Dialect::Draft2020_12 => "2020-12",
+            Dialect::Draft07 => "draft-07",
+            Dialect::OpenApi30 => "openapi-3.0",
+        }
+    }
+
+    /// Whether the dialect has `minContains`/`maxContains` (JSON Schema 2019-09 and later).
+    fn has_max_contains(self) -> bool {
+        self == Dialect::Draft2020_12
+    }
+
+    /// Whether `const` exists (draft-06 and later; not in OpenAPI 3.0's schema objects).
+    fn has_const(self) -> bool {
+        self != Dialect::OpenApi30
+    }
+
+    /// Where shared lists live, as a JSON Pointer prefix for `$ref`.
+    fn defs_pointer(self) -> &'static str {
+        match self {
+            Dialect::Draft2020_12 => "#/$defs/",
+            Dialect::Draft07 => "#/definitions/",
+            Dialect::OpenApi30 => "#/components/schemas/",
+        }
+    }
+}
+
+impl std::fmt::Display for Dialect {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for Dialect {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Dialect::ALL
+            .into_iter()
+            .find(|d| d.name() == s)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Dialect::ALL.iter().map(|d| d.name()).collect();
+                format!(
+                    "unknown dialect `{s}`; expected one of {}",
+                    names.join(", ")
+                )
+            })
+    }
+}
+
+/// A rule the dialect cannot express, listed in `x-formwork-rules` instead.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Moved {
+    /// The spec's rule id.
+    pub rule: String,
+    /// The JSON Pointer the rule reports at.
+    pub path: String,
+    /// The keyword the dialect lacks.
+    pub keyword: &'static str,
+}
+
+/// A schema (or, for OpenAPI, a document) and what its dialect could not express.
+#[derive(Debug, Clone)]
+pub struct Emitted {
+    /// The schema, or the OpenAPI document.
+    pub schema: Value,
+    /// Rules moved to `x-formwork-rules` because the dialect lacks their keywords.
+    pub moved: Vec<Moved>,
+}
+
+impl Emitted {
+    /// The schema as pretty-printed JSON with a trailing newline (deterministic bytes).
+    pub fn to_pretty_string(&self) -> String {
+        pretty(&self.schema)
+    }
+}
+
 /// The JSON Schema (draft 2020-12) of submissions to `form` at the stage with index `stage`.
 pub fn emit(form: &Form, stage: usize) -> Value {
+    emit_dialect(form, stage, Dialect::Draft2020_12).schema
+}
+
+/// The schema of submissions to `form` at the stage with index `stage`, in `dialect`.
+pub fn emit_dialect(form: &Form, stage: usize, dialect: Dialect) -> Emitted {
     let stage_id = form
         .stages
         .get(stage)
         .map_or_else(|| stage.to_string(), |s| s.id.clone());
     let mut cx = Cx {
         stage,
+        dialect,
         rules: Vec::new(),
+        moved: Vec::new(),
     };
 
     let fields: Vec<&Field> = form.fields().collect();
@@ -41,11 +155,21 @@ pub fn emit(form: &Form, stage: usize) -> Value {
     cx.cross_field_rules(form, &mut properties);
 
     let mut root = Map::new();
-    root.insert("$schema".into(), DIALECT.into());
-    root.insert(
-        "$id".into(),
-        format!("urn:formwork:{}:{}", form.id, stage_id).into(),
-    );
+    match dialect {
+        Dialect::Draft2020_12 => {
+            root.insert("$schema".into(), DIALECT.into());
+        }
+        Dialect::Draft07 => {
+            root.insert("$schema".into(), DRAFT_07.into());
+        }
+        Dialect::OpenApi30 => {}
+    }
+    if dialect != Dialect::OpenApi30 {
+        root.insert(
+            "$id".into(),
+            format!("urn:formwork:{}:{}", form.id, stage_id).into(),
+        );
+    }
     root.insert("title".into(), form.title.clone().into());
     if let Some(d) = &form.description {
         root.insert("description".into(), d.clone().into());
@@ -56,31 +180,86 @@ pub fn emit(form: &Form, stage: usize) -> Value {
         root.insert("required".into(), required.into());
     }
     root.insert("additionalProperties".into(), false.into());
-    let lists = form.shared_lists();
-    if !lists.is_empty() {
-        let defs: Map<String, Value> = lists
-            .iter()
-            .map(|l| (l.id.clone(), Value::Object(list_schema(l))))
-            .collect();
-        root.insert("$defs".into(), Value::Object(defs));
-    }
+    let defs: Map<String, Value> = form
+        .shared_lists()
+        .iter()
+        .map(|l| (l.id.clone(), Value::Object(list_schema(l, dialect))))
+        .collect();
     if !cx.rules.is_empty() {
         root.insert(RULES_KEYWORD.into(), Value::Array(cx.rules));
     }
-    Value::Object(root)
+    let schema = match dialect {
+        Dialect::Draft2020_12 | Dialect::Draft07 => {
+            if !defs.is_empty() {
+                let key = if dialect == Dialect::Draft07 {
+                    "definitions"
+                } else {
+                    "$defs"
+                };
+                root.insert(key.into(), Value::Object(defs));
+            }
+            Value::Object(root)
+        }
+        Dialect::OpenApi30 => openapi_document(form, &stage_id, root, defs),
+    };
+    Emitted {
+        schema,
+        moved: cx.moved,
+    }
+}
+
+/// An OpenAPI 3.0 document with no paths whose components hold the form's schema (named
+/// `FormIdStage`, like the generated Rust type and its stage) and its shared lists (by list id).
+fn openapi_document(
+    form: &Form,
+    stage_id: &str,
+    root: Map<String, Value>,
+    lists: Map<String, Value>,
+) -> Value {
+    use heck::ToUpperCamelCase;
+    let name = format!(
+        "{}{}",
+        form.id.to_upper_camel_case(),
+        stage_id.to_upper_camel_case()
+    );
+    let mut schemas = Map::new();
+    schemas.insert(name, Value::Object(root));
+    schemas.extend(lists);
+    let mut info = Map::new();
+    info.insert("title".into(), form.title.clone().into());
+    if let Some(d) = &form.description {
+        info.insert("description".into(), d.clone().into());
+    }
+    info.insert(
+        "version".into(),
+        form.version.clone().unwrap_or_else(|| "1".into()).into(),
+    );
+    json!({
+        "openapi": OPENAPI_VERSION,
+        "info": info,
+        "paths": {},
+        "components": { "schemas": schemas },
+    })
 }
 
 /// [`emit`] as pretty-printed JSON with a trailing newline (deterministic bytes).
 pub fn emit_string(form: &Form, stage: usize) -> String {
-    let mut s = serde_json::to_string_pretty(&emit(form, stage)).unwrap_or_default();
+    pretty(&emit(form, stage))
+}
+
+/// `v` as pretty-printed JSON with a trailing newline.
+fn pretty(v: &Value) -> String {
+    let mut s = serde_json::to_string_pretty(v).unwrap_or_default();
     s.push('\n');
     s
 }
 
-/// Emission state: the stage and the rules left to the runtime.
+/// Emission state: the stage, the dialect, the rules left to the runtime and those moved there.
 struct Cx {
     stage: usize,
+    dialect: Dialect,
     rules: Vec<Value>,
+    moved: Vec<Moved>,
 }
 
 impl Cx {
@@ -118,10 +297,10 @@ impl Cx {
             Kind::Boolean(b) => {
                 s.insert("type".into(), "boolean".into());
                 if b.must_be_true.contains(self.stage) {
-                    s.insert("const".into(), true.into());
+                    s.extend(konst(self.dialect, true.into()));
                 }
             }
-            Kind::Choice(c) => choice(&mut s, c, required),
+            Kind::Choice(c) => choice(&mut s, c, required, self.dialect),
             Kind::File(r) => self.file(&mut s, r, required, path),
             Kind::Object(o) => {
                 let subs: Vec<&Field> = o.fields.iter().collect();
@@ -169,7 +348,11 @@ impl Cx {
         if let Some(e) = &f.example
             && let Some(v) = example_value(f, e)
         {
-            s.insert("examples".into(), json!([v]));
+            if self.dialect == Dialect::OpenApi30 {
+                s.insert("example".into(), v);
+            } else {
+                s.insert("examples".into(), json!([v]));
+            }
         }
         if let Some(d) = &f.default {
             s.insert("default".into(), d.clone());
@@ -215,7 +398,9 @@ impl Cx {
                 if !hosts.is_empty() {
                     about.push_str(&format!("; host {}", hosts.join(", ")));
                 }
-                s.insert("$comment".into(), format!("{about} (in any case).").into());
+                if self.dialect != Dialect::OpenApi30 {
+                    s.insert("$comment".into(), format!("{about} (in any case).").into());
+                }
                 patterns.push(url_pattern(schemes, hosts));
                 for c in &f.checks {
                     if let (CheckTest::Scheme(allowed), Severity::Error) = (&c.test, c.severity) {
@@ -227,10 +412,15 @@ impl Cx {
                 s.insert("writeOnly".into(), true.into());
             }
             TextFormat::Json { json_type } => {
-                s.insert("contentMediaType".into(), "application/json".into());
+                // Annotations only: the `json` rule below is what checks the text.
+                if self.dialect != Dialect::OpenApi30 {
+                    s.insert("contentMediaType".into(), "application/json".into());
+                }
                 let what = match json_type {
                     Some(ty) => {
-                        s.insert("contentSchema".into(), json!({ "type": ty }));
+                        if self.dialect == Dialect::Draft2020_12 {
+                            s.insert("contentSchema".into(), json!({ "type": ty }));
+                        }
                         format!("The text is a JSON document whose value is of type {ty}.")
                     }
                     None => "The text is a JSON document.".to_string(),
@@ -285,7 +475,7 @@ impl Cx {
                 what,
             )));
         }
-        let item = file_item(r);
+        let item = file_item(r, self.dialect);
         if r.multiple {
             s.insert("type".into(), "array".into());
             s.insert("items".into(), Value::Object(item));
@@ -311,6 +501,22 @@ impl Cx {
                     });
                     let group = properties.get_mut(&of.group).and_then(Value::as_object_mut);
                     match (choice, group, rule.severity) {
+                        (Some(_), Some(_), Severity::Error) if !self.dialect.has_max_contains() => {
+                            let path = format!("/{}", formwork_schema::pointer::escape(&of.group));
+                            self.moved.push(Moved {
+                                rule: rule.id.clone(),
+                                path,
+                                keyword: "maxContains",
+                            });
+                            self.group_rule(
+                                rule,
+                                &of.group,
+                                description(format!(
+                                    "No value of {}[].{} is used by more than {max} items.",
+                                    of.group, of.field
+                                )),
+                            );
+                        }
                         (Some(c), Some(group), Severity::Error) => {
                             let entries = c.list.values.iter().map(|v| {
                                 let matches = if c.multiple {
@@ -391,16 +597,27 @@ fn number(s: &mut Map<String, Value>, n: &NumberRules) {
 }
 
 /// Choice keywords: a `$ref` to a shared list or the list inline; an array of them if multiple.
-fn choice(s: &mut Map<String, Value>, c: &ChoiceRules, required: bool) {
+///
+/// Before 2019-09 (and in OpenAPI 3.0) a `$ref` makes its sibling keywords ignored, so a single
+/// choice's `$ref` goes in an `allOf` and its title and help still count.
+fn choice(s: &mut Map<String, Value>, c: &ChoiceRules, required: bool, dialect: Dialect) {
     let one = if c.list.shared {
         let mut r = Map::new();
-        r.insert(
-            "$ref".into(),
-            format!("#/$defs/{}", formwork_schema::pointer::escape(&c.list.id)).into(),
+        let target = format!(
+            "{}{}",
+            dialect.defs_pointer(),
+            formwork_schema::pointer::escape(&c.list.id)
         );
-        r
+        r.insert("$ref".into(), target.into());
+        if dialect != Dialect::Draft2020_12 && !c.multiple {
+            let mut wrapped = Map::new();
+            wrapped.insert("allOf".into(), json!([r]));
+            wrapped
+        } else {
+            r
+        }
     } else {
-        list_schema(&c.list)
+        list_schema(&c.list, dialect)
     };
     if c.multiple {
         s.insert("type".into(), "array".into());
@@ -414,16 +631,35 @@ fn choice(s: &mut Map<String, Value>, c: &ChoiceRules, required: bool) {
     }
 }
 
-/// `{type: string, oneOf: [{const, title}]}` of a value list.
-fn list_schema(l: &ValueList) -> Map<String, Value> {
+/// `{type: string, oneOf: [{const, title}]}` of a value list; in OpenAPI 3.0, which has no
+/// `const`, `{type: string, enum: [ids], x-enum-descriptions: [labels]}`.
+fn list_schema(l: &ValueList, dialect: Dialect) -> Map<String, Value> {
     let mut s = Map::new();
     s.insert("type".into(), "string".into());
-    let values: Vec<Value> = l
-        .values
-        .iter()
-        .map(|v| json!({ "const": v.id, "title": v.label }))
-        .collect();
-    s.insert("oneOf".into(), values.into());
+    if dialect.has_const() {
+        let values: Vec<Value> = l
+            .values
+            .iter()
+            .map(|v| json!({ "const": v.id, "title": v.label }))
+            .collect();
+        s.insert("oneOf".into(), values.into());
+    } else {
+        let ids: Vec<&str> = l.values.iter().map(|v| v.id.as_str()).collect();
+        let labels: Vec<&str> = l.values.iter().map(|v| v.label.as_str()).collect();
+        s.insert("enum".into(), ids.into());
+        s.insert("x-enum-descriptions".into(), labels.into());
+    }
+    s
+}
+
+/// `{const: v}`, or `{enum: [v]}` where the dialect has no `const`.
+fn konst(dialect: Dialect, v: Value) -> Map<String, Value> {
+    let mut s = Map::new();
+    if dialect.has_const() {
+        s.insert("const".into(), v);
+    } else {
+        s.insert("enum".into(), Value::Array(vec![v]));
+    }
     s
 }
 
@@ -438,7 +674,7 @@ fn counts(s: &mut Map<String, Value>, min: Option<u32>, max: Option<u32>, requir
 }
 
 /// The metadata object of one uploaded file.
-fn file_item(r: &FileRules) -> Map<String, Value> {
+fn file_item(r: &FileRules, dialect: Dialect) -> Map<String, Value> {
     let mut media_type = Map::new();
     media_type.insert("type".into(), "string".into());
     if !r.media_types.is_empty() {
@@ -473,7 +709,12 @@ fn file_item(r: &FileRules) -> Map<String, Value> {
         let sizes: Vec<Value> = r
             .sizes
             .iter()
-            .map(|z| json!({ "properties": { "width": { "const": z.width }, "height": { "const": z.height } } }))
+            .map(|z| {
+                json!({ "properties": {
+                    "width": konst(dialect, z.width.into()),
+                    "height": konst(dialect, z.height.into()),
+                } })
+            })
             .collect();
         s.insert("anyOf".into(), sizes.into());
     }

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use formwork_codegen::json_schema::{emit, emit_string};
+use formwork_codegen::json_schema::{Dialect, emit, emit_dialect, emit_string};
 use formwork_schema::Form;
 use serde_json::{Value, json};
 
@@ -50,11 +50,12 @@ struct Case {
     submission: Value,
     valid: bool,
     expressible: bool,
+    errors: Vec<String>,
 }
 
 /// The Pipedrive acceptance cases; panics when the folder is missing or empty.
 fn cases() -> Vec<Case> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/acceptance/pipedrive");
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/cases/pipedrive");
     let entries = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("acceptance cases not found at {}: {e}", dir.display()));
     let mut paths: Vec<PathBuf> = entries
@@ -88,6 +89,15 @@ fn cases() -> Vec<Case> {
                     .as_bool()
                     .unwrap_or_else(|| panic!("{}: no expect.valid", p.display())),
                 expressible: c["schema_expressible"].as_bool().unwrap_or(false),
+                errors: c["expect"]["errors"]
+                    .as_array()
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(Value::as_str)
+                            .map(String::from)
+                            .collect()
+                    })
+                    .unwrap_or_default(),
             }
         })
         .collect()
@@ -125,23 +135,60 @@ fn schemas_are_valid_draft_2020_12() {
     }
 }
 
-#[test]
-fn acceptance_cases_agree() {
+/// A validator of `form`'s schema at `stage` in `dialect`, with formats asserted, and the paths
+/// of the rules the dialect moved to `x-formwork-rules`. OpenAPI 3.0's schema objects are a
+/// draft-04 dialect: the document is the root resource and the form's component is `$ref`ed.
+fn dialect_validator(
+    form: &Form,
+    stage: usize,
+    dialect: Dialect,
+) -> (jsonschema::Validator, Vec<String>) {
+    let emitted = emit_dialect(form, stage, dialect);
+    let moved = emitted.moved.iter().map(|m| m.path.clone()).collect();
+    let options = match dialect {
+        Dialect::Draft2020_12 => jsonschema::draft202012::options(),
+        Dialect::Draft07 => jsonschema::draft7::options(),
+        Dialect::OpenApi30 => jsonschema::draft4::options(),
+    };
+    let mut schema = emitted.schema;
+    if dialect == Dialect::OpenApi30 {
+        let name = schema["components"]["schemas"]
+            .as_object()
+            .and_then(|m| m.iter().find(|(_, s)| s["type"] == "object"))
+            .map(|(n, _)| n.clone())
+            .expect("the form's schema is a component");
+        schema["$ref"] = format!("#/components/schemas/{name}").into();
+    }
+    let v = options
+        .should_validate_formats(true)
+        .build(&schema)
+        .unwrap_or_else(|e| panic!("{dialect} schema does not compile: {e}"));
+    (v, moved)
+}
+
+/// Every case agrees with the dialect's schema: valid ones pass, invalid ones the schema can
+/// express fail, except where the expected error sits at a rule the dialect had to move.
+fn cases_agree(dialect: Dialect) {
     let form = pipedrive();
     let mut validators = BTreeMap::new();
     let mut failures = Vec::new();
     let cases = cases();
     for c in &cases {
-        let v = validators
+        let (v, moved) = validators
             .entry(c.stage.clone())
-            .or_insert_with(|| validator(&emit(&form, stage(&form, &c.stage))));
+            .or_insert_with(|| dialect_validator(&form, stage(&form, &c.stage), dialect));
         let errs = errors(v, &c.submission);
+        let lost = c.errors.iter().any(|e| {
+            moved
+                .iter()
+                .any(|p| p == e || p.starts_with(&format!("{e}/")))
+        });
         if c.valid && !errs.is_empty() {
             failures.push(format!(
                 "{} [{}]: valid case rejected: {errs:?}",
                 c.name, c.stage
             ));
-        } else if !c.valid && c.expressible && errs.is_empty() {
+        } else if !c.valid && c.expressible && !lost && errs.is_empty() {
             failures.push(format!(
                 "{} [{}]: invalid case (schema_expressible) accepted",
                 c.name, c.stage
@@ -150,7 +197,7 @@ fn acceptance_cases_agree() {
     }
     assert!(
         failures.is_empty(),
-        "{} of {} cases disagree:\n{}",
+        "{dialect}: {} of {} cases disagree:\n{}",
         failures.len(),
         cases.len(),
         failures.join("\n")
@@ -162,9 +209,205 @@ fn acceptance_cases_agree() {
 }
 
 #[test]
+fn acceptance_cases_agree() {
+    cases_agree(Dialect::Draft2020_12);
+}
+
+#[test]
+fn acceptance_cases_agree_with_draft_07() {
+    cases_agree(Dialect::Draft07);
+}
+
+#[test]
+fn acceptance_cases_agree_with_openapi_3_0() {
+    cases_agree(Dialect::OpenApi30);
+}
+
+#[test]
+fn draft_07_schemas_are_valid_draft_07() {
+    for form in [pipedrive(), contact()] {
+        for (i, s) in form.stages.iter().enumerate() {
+            let schema = emit_dialect(&form, i, Dialect::Draft07).schema;
+            assert_eq!(schema["$schema"], "http://json-schema.org/draft-07/schema#");
+            assert_eq!(schema["$id"], format!("urn:formwork:{}:{}", form.id, s.id));
+            if let Err(e) = jsonschema::draft7::meta::validate(&schema) {
+                panic!(
+                    "{} {}: not valid draft-07: {e} at {}",
+                    form.id,
+                    s.id,
+                    e.instance_path()
+                );
+            }
+        }
+    }
+}
+
+/// Every key (object member name) anywhere in `v`, each once.
+fn keys(v: &Value) -> std::collections::BTreeSet<String> {
+    let mut out = std::collections::BTreeSet::new();
+    let mut stack = vec![v];
+    while let Some(v) = stack.pop() {
+        match v {
+            Value::Object(m) => {
+                for (k, x) in m {
+                    out.insert(k.clone());
+                    stack.push(x);
+                }
+            }
+            Value::Array(a) => stack.extend(a),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Every `$ref` anywhere in `v`.
+fn refs(v: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![v];
+    while let Some(v) = stack.pop() {
+        match v {
+            Value::Object(m) => {
+                if let Some(Value::String(r)) = m.get("$ref") {
+                    out.push(r.clone());
+                }
+                stack.extend(m.values());
+            }
+            Value::Array(a) => stack.extend(a),
+            _ => {}
+        }
+    }
+    out
+}
+
+#[test]
+fn older_dialects_use_only_their_own_keywords_and_name_what_moved() {
+    let form = pipedrive();
+    let review = stage(&form, "review");
+    let modern = emit_dialect(&form, review, Dialect::Draft2020_12);
+    assert!(
+        modern.moved.is_empty(),
+        "2020-12 expresses every per-value limit"
+    );
+    assert!(keys(&modern.schema).contains("maxContains"));
+
+    for dialect in [Dialect::Draft07, Dialect::OpenApi30] {
+        let e = emit_dialect(&form, review, dialect);
+        let moved: Vec<(&str, &str, &str)> = e
+            .moved
+            .iter()
+            .map(|m| (m.rule.as_str(), m.path.as_str(), m.keyword))
+            .collect();
+        assert_eq!(
+            moved,
+            [
+                ("actions_per_view", "/app_actions", "maxContains"),
+                ("panels_per_location", "/app_panels", "maxContains"),
+            ],
+            "{dialect}"
+        );
+        let root = if dialect == Dialect::OpenApi30 {
+            &e.schema["components"]["schemas"]["PipedriveAppReview"]
+        } else {
+            &e.schema
+        };
+        let listed: Vec<(&str, &str)> = root["x-formwork-rules"]
+            .as_array()
+            .expect("rules listed")
+            .iter()
+            .map(|r| {
+                (
+                    r["id"].as_str().unwrap_or(""),
+                    r["path"].as_str().unwrap_or(""),
+                )
+            })
+            .collect();
+        for (rule, path, _) in &moved {
+            assert!(
+                listed.contains(&(*rule, *path)),
+                "{dialect}: {rule} not listed in {listed:?}"
+            );
+        }
+        let all = keys(&e.schema);
+        for newer in [
+            "maxContains",
+            "minContains",
+            "$defs",
+            "contentSchema",
+            "prefixItems",
+        ] {
+            assert!(!all.contains(newer), "{dialect} output uses {newer}");
+        }
+        // A `$ref` hides its siblings before 2019-09: it stands alone.
+        let mut stack = vec![&e.schema];
+        while let Some(v) = stack.pop() {
+            match v {
+                Value::Object(m) => {
+                    assert!(
+                        !m.contains_key("$ref") || m.len() == 1,
+                        "{dialect}: $ref with siblings: {m:?}"
+                    );
+                    stack.extend(m.values());
+                }
+                Value::Array(a) => stack.extend(a),
+                _ => {}
+            }
+        }
+        let prefix = if dialect == Dialect::OpenApi30 {
+            "#/components/schemas/"
+        } else {
+            "#/definitions/"
+        };
+        let defs = if dialect == Dialect::OpenApi30 {
+            &e.schema["components"]["schemas"]
+        } else {
+            &e.schema["definitions"]
+        };
+        let found = refs(&e.schema);
+        assert!(!found.is_empty());
+        for r in found {
+            let name = r
+                .strip_prefix(prefix)
+                .unwrap_or_else(|| panic!("{dialect}: $ref {r}"));
+            assert!(defs.get(name).is_some(), "{dialect}: {r} does not resolve");
+        }
+    }
+
+    let openapi = emit_dialect(&form, review, Dialect::OpenApi30).schema;
+    assert_eq!(openapi["openapi"], "3.0.3");
+    assert_eq!(openapi["info"]["version"], "1.0.0");
+    assert_eq!(openapi["paths"], json!({}));
+    let all = keys(&openapi);
+    for absent in [
+        "$schema",
+        "$id",
+        "const",
+        "$comment",
+        "examples",
+        "contentMediaType",
+    ] {
+        assert!(!all.contains(absent), "OpenAPI 3.0 output uses {absent}");
+    }
+    let views = &openapi["components"]["schemas"]["views"];
+    assert_eq!(views["enum"][0], "activities_list");
+    assert_eq!(
+        views["x-enum-descriptions"].as_array().map(Vec::len),
+        views["enum"].as_array().map(Vec::len)
+    );
+}
+
+#[test]
 fn output_is_deterministic() {
     for form in [pipedrive(), contact()] {
         for i in 0..form.stages.len() {
+            for d in Dialect::ALL {
+                let a = emit_dialect(&form, i, d).to_pretty_string();
+                assert_eq!(
+                    a,
+                    emit_dialect(&form.clone(), i, d).to_pretty_string(),
+                    "{d}"
+                );
+            }
             let a = emit_string(&form, i);
             assert_eq!(a, emit_string(&form, i));
             assert_eq!(a, emit_string(&form.clone(), i));
@@ -178,7 +421,12 @@ fn output_is_deterministic() {
 #[test]
 fn contact_snapshot() {
     let form = contact();
-    insta::assert_snapshot!("contact_submit", emit_string(&form, stage(&form, "submit")));
+    let submit = stage(&form, "submit");
+    insta::assert_snapshot!("contact_submit", emit_string(&form, submit));
+    let draft07 = emit_dialect(&form, submit, Dialect::Draft07);
+    insta::assert_snapshot!("contact_submit_draft_07", draft07.to_pretty_string());
+    let openapi = emit_dialect(&form, submit, Dialect::OpenApi30);
+    insta::assert_snapshot!("contact_submit_openapi_3_0", openapi.to_pretty_string());
 }
 
 #[test]
