@@ -51,6 +51,26 @@ enum Command {
     },
     /// Print the JSON Schema of the spec language itself (for YAML editors).
     SpecSchema,
+    /// Every change between two versions of a spec, classified (exit 1 when something breaks).
+    ///
+    /// `formwork diff OLD NEW`, or `formwork diff NEW --against REV` to compare with the same file
+    /// at a git revision (e.g. in CI: `formwork diff specs/app.yaml --against origin/main`).
+    /// Exit 0: nothing breaking; 1: breaking or potentially breaking changes not --allow'ed;
+    /// 2: a spec cannot be read.
+    Diff {
+        /// OLD and NEW specs, or only NEW with --against.
+        #[arg(required = true, num_args = 1..=2, value_names = ["OLD", "NEW"])]
+        specs: Vec<PathBuf>,
+        /// Compare NEW with itself at this git revision (`git show REV:PATH`).
+        #[arg(long, value_name = "REV")]
+        against: Option<String>,
+        /// A rule id whose changes do not fail the diff (repeatable), e.g. `--allow FIELD_REMOVED`.
+        #[arg(long, value_name = "RULE")]
+        allow: Vec<String>,
+        /// Report format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
     /// Validate a JSON submission at a stage; prints a report (exit 0 valid, 1 invalid, 2 unreadable input).
     Validate {
         /// The YAML spec.
@@ -158,6 +178,12 @@ fn run(command: Command) -> Result<ExitCode, String> {
                 ExitCode::SUCCESS
             })
         }
+        Command::Diff {
+            specs,
+            against,
+            allow,
+            format,
+        } => diff(&specs, against.as_deref(), &allow, format),
         Command::SpecSchema => {
             let schema = formwork_schema::spec_language_schema();
             out(&format!(
@@ -302,6 +328,73 @@ fn text_report(form: &Form, report: &Report) -> String {
         }
     }
     out
+}
+
+/// `formwork diff`: loads both specs (OLD from git with `--against`) and reports the changes.
+fn diff(
+    specs: &[PathBuf],
+    against: Option<&str>,
+    allow: &[String],
+    format: Format,
+) -> Result<ExitCode, String> {
+    let load = |p: &Path| formwork_schema::load_spec(p).map_err(|e| e.to_string());
+    let (old, new) = match (specs, against) {
+        ([old, new], None) => (load(old)?, load(new)?),
+        ([new], Some(rev)) => {
+            let text = git_show(rev, new)?;
+            let name = format!("{rev}:{}", new.display());
+            let old = formwork_schema::load_spec_str(&name, &text).map_err(|e| e.to_string())?;
+            (old, load(new)?)
+        }
+        ([_], None) => {
+            return Err("diff: give OLD and NEW, or NEW with --against REV".to_string());
+        }
+        _ => return Err("diff: with --against REV, give only NEW".to_string()),
+    };
+    let known = formwork_schema::diff::RULES;
+    if let Some(bad) = allow.iter().find(|a| !known.contains(&a.as_str())) {
+        return Err(format!(
+            "diff: unknown rule `{bad}` in --allow; rules are: {}",
+            known.join(", ")
+        ));
+    }
+    let d = formwork_schema::diff::diff(&old, &new);
+    match format {
+        Format::Json => out(&format!("{}\n", d.to_json(allow))),
+        Format::Text => out(&d.to_text(allow)),
+    }
+    Ok(if d.blocking(allow).next().is_some() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// The text of `path` at git revision `rev`, read from the repository that holds `path`.
+fn git_show(rev: &str, path: &Path) -> Result<String, String> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let name = path
+        .file_name()
+        .ok_or_else(|| format!("{}: not a file", path.display()))?;
+    let o = std::process::Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .arg("show")
+        .arg(format!("{rev}:./{}", name.to_string_lossy()))
+        .output()
+        .map_err(|e| format!("diff --against: cannot run git: {e}"))?;
+    if !o.status.success() {
+        return Err(format!(
+            "diff --against {rev}: git cannot show {} at {rev}: {}",
+            path.display(),
+            String::from_utf8_lossy(&o.stderr).trim()
+        ));
+    }
+    String::from_utf8(o.stdout)
+        .map_err(|_| format!("{rev}:{}: the spec is not UTF-8", path.display()))
 }
 
 /// Writes (or, with `check`, compares) every generated file.

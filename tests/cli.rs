@@ -295,6 +295,7 @@ fn help_is_complete_for_every_subcommand() {
         "spec-schema",
         "validate",
         "serve",
+        "diff",
     ] {
         assert!(out.contains(sub), "{sub} missing from --help");
         let o = run(bin().arg(sub).arg("--help"));
@@ -540,4 +541,120 @@ fn validate_hints_when_given_a_wrapped_acceptance_case() {
         .args(["--stage", "review"])
         .arg(root().join("examples/submissions/pipedrive-invalid.json")));
     assert!(text(&o.stderr).is_empty(), "no hint for a real submission");
+}
+
+fn v2() -> PathBuf {
+    root().join("tests/evolution/pipedrive-app.v2.yaml")
+}
+
+/// `formwork diff OLD NEW`: grouped text with a summary, JSON, exit codes and `--allow`.
+#[test]
+fn diff_classifies_changes_with_exit_codes() {
+    let o = run(bin().arg("diff").arg(pipedrive()).arg(v2()));
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    assert!(out.starts_with("breaking (6)\n"), "{out}");
+    assert!(
+        out.contains("FIELD_REMOVED: field `/documentation_url` removed"),
+        "{out}"
+    );
+    assert!(
+        out.contains("pipedrive-app.yaml:39:15: CHOICE_VALUE_REMOVED"),
+        "{out}"
+    );
+    assert!(
+        out.lines()
+            .last()
+            .unwrap_or("")
+            .contains("6 breaking, 0 potentially breaking, 2 compatible, 3 info"),
+        "{out}"
+    );
+
+    let o = run(bin().arg("diff").arg(pipedrive()).arg(pipedrive()));
+    assert_eq!(o.status.code(), Some(0));
+    assert!(text(&o.stdout).contains("nothing breaking"));
+
+    // Compatible changes only (v2 → v2 plus an optional field) exit 0.
+    let o = run(bin()
+        .args(["diff", "--format", "json"])
+        .arg(pipedrive())
+        .arg(v2())
+        .args([
+            "--allow",
+            "FIELD_REMOVED",
+            "--allow",
+            "MAX_LENGTH_TIGHTENED",
+        ])
+        .args([
+            "--allow",
+            "CHOICE_VALUE_REMOVED",
+            "--allow",
+            "RULE_MAX_TIGHTENED",
+        ]));
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stdout));
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    assert_eq!(report["summary"]["breaking"], 6);
+    assert_eq!(report["summary"]["blocking"], 0);
+    assert_eq!(report["changes"].as_array().map(Vec::len), Some(11));
+
+    let o = run(bin()
+        .arg("diff")
+        .arg(pipedrive())
+        .arg(v2())
+        .args(["--allow", "NO_SUCH_RULE"]));
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("unknown rule `NO_SUCH_RULE`"));
+
+    let dir = tempfile::tempdir().expect("tmp");
+    let bad = dir.path().join("bad.yaml");
+    std::fs::write(&bad, "form: {id: x\n").expect("write");
+    let o = run(bin().arg("diff").arg(pipedrive()).arg(&bad));
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("bad.yaml:"), "{}", text(&o.stderr));
+}
+
+/// `formwork diff NEW --against REV` reads OLD from git, as CI would run it.
+#[test]
+fn diff_against_a_git_revision() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let repo = dir.path();
+    let git = |args: &[&str]| {
+        let o = run(Command::new("git")
+            .arg("-C")
+            .arg(repo)
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+            .args(args));
+        assert!(o.status.success(), "git {args:?}: {}", text(&o.stderr));
+    };
+    git(&["init", "-q"]);
+    std::fs::create_dir(repo.join("specs")).expect("mkdir");
+    let spec = repo.join("specs/app.yaml");
+    std::fs::copy(pipedrive(), &spec).expect("copy v1");
+    git(&["add", "."]);
+    git(&["commit", "-q", "-m", "v1"]);
+    std::fs::copy(v2(), &spec).expect("copy v2");
+
+    let o = run(bin().arg("diff").arg(&spec).args(["--against", "HEAD"]));
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    assert!(
+        out.contains("HEAD:"),
+        "removals point into the old revision: {out}"
+    );
+    assert!(out.contains("FIELD_REMOVED"), "{out}");
+
+    let o = run(bin()
+        .arg("diff")
+        .arg(&spec)
+        .args(["--against", "no-such-rev"]));
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o.stderr).contains("git cannot show"),
+        "{}",
+        text(&o.stderr)
+    );
+
+    let o = run(bin().arg("diff").arg(&spec));
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("--against"));
 }

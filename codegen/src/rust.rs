@@ -569,6 +569,7 @@ impl<'a> Emitter<'a> {
                 .map(|s| formwork_schema::model::Choice {
                     id: s.id.clone(),
                     label: s.label.clone(),
+                    renamed_from: None,
                 })
                 .collect(),
         };
@@ -1095,6 +1096,7 @@ mod tests {
             .map(|id| formwork_schema::model::Choice {
                 id: id.to_string(),
                 label: id.to_string(),
+                renamed_from: None,
             })
             .collect(),
         };

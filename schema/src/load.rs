@@ -15,21 +15,48 @@ use crate::raw::*;
 
 /// Reads and checks the spec at `path`.
 pub fn load_file(path: impl AsRef<Path>) -> Result<Form, SpecError> {
+    load_spec(path).map(|s| s.form)
+}
+
+/// Parses and checks spec text; `file` names it in messages.
+pub fn load_str(file: &str, text: &str) -> Result<Form, SpecError> {
+    load_spec_str(file, text).map(|s| s.form)
+}
+
+/// A checked spec with its source: the file name and the located surface model beside the IR,
+/// for tools that point at spec lines after loading (e.g. `formwork diff`).
+#[derive(Debug, Clone)]
+pub struct Spec {
+    /// The file name used in messages.
+    pub file: String,
+    /// The surface model, with the position of every id and constraint.
+    pub raw: SpecFile,
+    /// The checked IR.
+    pub form: Form,
+}
+
+/// Reads and checks the spec at `path`, keeping its source positions.
+pub fn load_spec(path: impl AsRef<Path>) -> Result<Spec, SpecError> {
     let path = path.as_ref();
     let text = std::fs::read_to_string(path).map_err(|source| SpecError::Io {
         path: path.to_path_buf(),
         source,
     })?;
-    load_str(&path.display().to_string(), &text)
+    load_spec_str(&path.display().to_string(), &text)
 }
 
-/// Parses and checks spec text; `file` names it in messages.
-pub fn load_str(file: &str, text: &str) -> Result<Form, SpecError> {
+/// Parses and checks spec text, keeping its source positions; `file` names it in messages.
+pub fn load_spec_str(file: &str, text: &str) -> Result<Spec, SpecError> {
     let raw = parse_str(file, text)?;
-    resolve(&raw).map_err(|diagnostics| SpecError::Invalid {
+    let form = resolve(&raw).map_err(|diagnostics| SpecError::Invalid {
         file: file.to_string(),
         source_text: text.to_string(),
         diagnostics,
+    })?;
+    Ok(Spec {
+        file: file.to_string(),
+        raw,
+        form,
     })
 }
 
@@ -213,6 +240,14 @@ impl Checker {
             });
         }
 
+        self.renames(
+            raw.sections
+                .iter()
+                .flat_map(|s| &s.fields)
+                .map(|f| (&f.id, f.renamed_from.as_ref())),
+            "field",
+        );
+
         let mut issued = Vec::new();
         let mut issued_ids = HashMap::new();
         for i in &raw.issued {
@@ -276,13 +311,56 @@ impl Checker {
             }
             self.unique(&mut seen, &v.id, "value");
         }
+        self.renames(
+            values.iter().map(|v| (&v.id, v.renamed_from.as_ref())),
+            "value",
+        );
         values
             .iter()
             .map(|v| Choice {
                 id: v.id.value.clone(),
                 label: v.label.clone(),
+                renamed_from: v.renamed_from.as_ref().map(|r| r.value.clone()),
             })
             .collect()
+    }
+
+    /// `renamed_from` of siblings (fields at one level, or the values of one list): each names
+    /// an old id that no sibling still has, and no two name the same one.
+    fn renames<'a>(
+        &mut self,
+        items: impl Iterator<Item = (&'a Located<String>, Option<&'a Located<String>>)> + Clone,
+        what: &str,
+    ) {
+        let mut seen: HashMap<&str, Pos> = HashMap::new();
+        for (id, from) in items.clone() {
+            let Some(from) = from else { continue };
+            if from.value == id.value {
+                self.err(
+                    from.pos,
+                    format!("{what} `{}` is renamed from itself", id.value),
+                    "remove `renamed_from`, or name the id it had before",
+                );
+            } else if items.clone().any(|(other, _)| other.value == from.value) {
+                self.err(
+                    from.pos,
+                    format!(
+                        "{what} `{}` is renamed from `{}`, but `{}` is still a {what} here",
+                        id.value, from.value, from.value
+                    ),
+                    "a rename replaces the old id: remove the old one, or drop `renamed_from`",
+                );
+            } else if let Some(first) = seen.insert(from.value.as_str(), from.pos) {
+                self.err(
+                    from.pos,
+                    format!(
+                        "two {what}s are renamed from `{}` (the first at line {})",
+                        from.value, first.line
+                    ),
+                    "only one new id can take over an old one",
+                );
+            }
+        }
     }
 
     fn stage_set(&mut self, def: &Located<StagesDef>) -> StageSet {
@@ -363,6 +441,9 @@ impl Checker {
 
     fn field(&mut self, f: &FieldDef) -> Field {
         self.ident(&f.id, "field");
+        if let Some(from) = &f.renamed_from {
+            self.ident(from, "field");
+        }
         let kind_name = f.kind.as_str();
         let known_kind = KINDS.contains(&kind_name);
         if !known_kind {
@@ -543,6 +624,10 @@ impl Checker {
                 for s in subs {
                     self.unique(&mut seen, &s.id, "field");
                 }
+                self.renames(
+                    subs.iter().map(|s| (&s.id, s.renamed_from.as_ref())),
+                    "field",
+                );
                 let fields: Vec<Field> = subs.iter().map(|s| self.field(s)).collect();
                 if kind_name == "object" {
                     Kind::Object(ObjectRules { fields })
@@ -573,6 +658,7 @@ impl Checker {
             kind,
             checks,
             messages: f.messages.clone(),
+            renamed_from: f.renamed_from.as_ref().map(|r| r.value.clone()),
         };
         if let Some(d) = &f.default {
             if let Err(why) = default_fits(&field, &d.value) {

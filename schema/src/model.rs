@@ -97,6 +97,9 @@ pub struct Field {
     pub checks: Vec<Check>,
     /// Message overrides by error code.
     pub messages: BTreeMap<String, String>,
+    /// The field's id in an earlier version of the spec.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub renamed_from: Option<String>,
 }
 
 /// What a field holds, with the constraints that apply to that kind.
@@ -201,6 +204,9 @@ pub struct Choice {
     pub id: String,
     /// Label.
     pub label: String,
+    /// The value's id in an earlier version of the spec.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub renamed_from: Option<String>,
 }
 
 /// Constraints of choices.

@@ -79,6 +79,10 @@ pub struct ChoiceDef {
     pub id: Located<String>,
     /// The label shown to people.
     pub label: String,
+    /// The value's id in an earlier version of the spec: `formwork diff` reports a rename instead
+    /// of a removal and an addition, and stored records can be migrated to the new id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub renamed_from: Option<Located<String>>,
 }
 
 /// A section: a fieldset with a legend and ordered fields.
@@ -169,6 +173,10 @@ pub struct FieldDef {
     /// What kind of value this field holds.
     #[schemars(with = "KindName")]
     pub kind: Located<String>,
+    /// The field's id in an earlier version of the spec (at the same place): `formwork diff`
+    /// reports a rename instead of a removal and an addition, and stored records can be migrated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub renamed_from: Option<Located<String>>,
     /// Stages at which a value must be present (non-blank text, non-empty list).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub required: Option<Located<StagesDef>>,
