@@ -84,6 +84,11 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Json)]
         format: Format,
     },
+    /// Stored records under a (changed) spec: check them.
+    Records {
+        #[command(subcommand)]
+        command: RecordsCommand,
+    },
     /// Serve the form as a web app: list, fill in, validate and store submissions (SQLite).
     Serve {
         /// The YAML spec.
@@ -103,6 +108,23 @@ enum Command {
 /// `--dialect`: one of [`Dialect::ALL`] by name.
 fn parse_dialect(s: &str) -> Result<Dialect, String> {
     s.parse()
+}
+
+/// `formwork records …`.
+#[derive(Subcommand)]
+enum RecordsCommand {
+    /// Re-validate every stored record at every stage under SPEC; say per record what no longer
+    /// conforms and why (exit 1 when a record fails at the stage of its status).
+    Check {
+        /// The YAML spec the records are checked against.
+        spec: PathBuf,
+        /// SQLite database file of `formwork serve` (migrated to this release's schema if older).
+        #[arg(long)]
+        db: PathBuf,
+        /// Report format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
 }
 
 /// How `validate` prints its report.
@@ -222,6 +244,9 @@ fn run(command: Command) -> Result<ExitCode, String> {
                 ExitCode::from(1)
             })
         }
+        Command::Records {
+            command: RecordsCommand::Check { spec, db, format },
+        } => records_check(&spec, &db, format),
         Command::Serve {
             spec,
             addr,
@@ -328,6 +353,37 @@ fn text_report(form: &Form, report: &Report) -> String {
         }
     }
     out
+}
+
+/// `formwork records check`: every stored record under `spec`.
+fn records_check(spec: &Path, db: &Path, format: Format) -> Result<ExitCode, String> {
+    use formwork_runtime::server::{evolution, store};
+    let source = std::fs::read_to_string(spec)
+        .map_err(|e| format!("{}: cannot read spec: {e}", spec.display()))?;
+    let loaded = formwork_schema::load_spec_str(&spec.display().to_string(), &source)
+        .map_err(|e| e.to_string())?;
+    if !db.is_file() {
+        return Err(format!("{}: no such database", db.display()));
+    }
+    let store = store::Store::open(db).map_err(|e| format!("{}: {e}", db.display()))?;
+    let validator = Validator::compile(&loaded.form).map_err(|e| e.to_string())?;
+    let hash = store::StoredSpec::new(&loaded.form, &source).hash;
+    let checker = evolution::Checker::new(std::sync::Arc::new(loaded), validator, &hash);
+    let (checks, summary) =
+        evolution::check_all(&store, &checker).map_err(|e| format!("{}: {e}", db.display()))?;
+    match format {
+        Format::Json => out(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&evolution::json_report(&checks, &summary))
+                .map_err(|e| e.to_string())?
+        )),
+        Format::Text => out(&evolution::text_report(&checks, &summary)),
+    }
+    Ok(if summary.any_invalid() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// `formwork diff`: loads both specs (OLD from git with `--against`) and reports the changes.

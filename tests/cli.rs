@@ -559,7 +559,7 @@ fn diff_classifies_changes_with_exit_codes() {
         "{out}"
     );
     assert!(
-        out.contains("pipedrive-app.yaml:39:15: CHOICE_VALUE_REMOVED"),
+        out.contains("pipedrive-app.yaml:40:15: CHOICE_VALUE_REMOVED"),
         "{out}"
     );
     assert!(
@@ -657,4 +657,84 @@ fn diff_against_a_git_revision() {
     let o = run(bin().arg("diff").arg(&spec));
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o.stderr).contains("--against"));
+}
+
+/// `formwork records check`: every record of a previous release's database under the new spec.
+#[test]
+fn records_check_reports_what_no_longer_conforms_and_why() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = dir.path().join("v1.db");
+    std::fs::copy(root().join("tests/evolution/v1.db"), &db).expect("copy");
+
+    let o = run(bin()
+        .args(["records", "check"])
+        .arg(v2())
+        .arg("--db")
+        .arg(&db));
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    assert_eq!(
+        out.lines().last(),
+        Some(
+            "4 of 4 records need attention; 3 records in status hidden are no longer valid at save; \
+             1 record in status in_review is no longer valid at review"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("[removed field]") && out.contains("[removed value]"),
+        "{out}"
+    );
+    assert!(
+        out.contains("at most 2 are allowed [tightened limit]"),
+        "{out}"
+    );
+
+    let o = run(bin()
+        .args(["records", "check", "--format", "json"])
+        .arg(v2())
+        .arg("--db")
+        .arg(&db));
+    assert_eq!(o.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    assert_eq!(report["summary"]["need_attention"], 4);
+    let records = report["records"].as_array().expect("records");
+    let a = records
+        .iter()
+        .find(|r| r["status"] == "in_review")
+        .expect("record in review");
+    assert_eq!(a["stages"]["review"]["valid"], false);
+    let whys: Vec<&str> = a["stages"]["review"]["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .filter_map(|e| e["why"].as_str())
+        .collect();
+    assert!(
+        whys.contains(&"tightened_limit") && whys.contains(&"removed_field"),
+        "{whys:?}"
+    );
+    assert!(a["orphans"].as_array().is_some_and(|o| o.len() == 2));
+
+    // Under the spec they were written with, the drafts are fine and the record in review is
+    // valid at review: nothing fails at the stage of its status.
+    let o = run(bin()
+        .args(["records", "check"])
+        .arg(pipedrive())
+        .arg("--db")
+        .arg(&db));
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stdout));
+    assert!(
+        text(&o.stdout).contains("0 of 4 records need attention"),
+        "{}",
+        text(&o.stdout)
+    );
+
+    let o = run(bin()
+        .args(["records", "check"])
+        .arg(v2())
+        .arg("--db")
+        .arg(dir.path().join("missing.db")));
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("no such database"));
 }

@@ -243,6 +243,16 @@ fn main_template_using(form: &Form, used: &mut BTreeSet<&str>) -> String {
         "</dl>\n",
         "</div>\n",
         "{{/if}}\n",
+        "{{#if changes}}\n",
+        "<div class=\"fw-changes\" role=\"region\" aria-labelledby=\"fw-changes-title\">\n",
+        "<h2 class=\"fw-changes__title\" id=\"fw-changes-title\">The form has changed since this was saved</h2>\n",
+        "<ul class=\"fw-changes__list\">\n",
+        "{{#each changes}}\n",
+        "<li>{{this}}</li>\n",
+        "{{/each}}\n",
+        "</ul>\n",
+        "</div>\n",
+        "{{/if}}\n",
     ));
     let _ = writeln!(
         t,
@@ -259,6 +269,20 @@ fn main_template_using(form: &Form, used: &mut BTreeSet<&str>) -> String {
     }
     t.push_str("<input type=\"hidden\" name=\"_csrf\" value=\"{{csrf}}\">\n");
     t.push_str("<input type=\"hidden\" name=\"_version\" value=\"{{version}}\">\n");
+    t.push_str(concat!(
+        "{{#if orphans}}\n",
+        "<div class=\"fw-orphans\" role=\"region\" aria-labelledby=\"fw-orphans-title\">\n",
+        "<h2 class=\"fw-orphans__title\" id=\"fw-orphans-title\">Stored values this form no longer asks for</h2>\n",
+        "<p class=\"fw-hint\">They stay with this record, read-only, until you choose to remove them. Earlier versions of the record keep them in its history.</p>\n",
+        "<dl class=\"fw-orphans__list\">\n",
+        "{{#each orphans}}\n",
+        "<div class=\"fw-orphans__row\"><dt>{{label}}</dt><dd><code>{{value}}</code></dd></div>\n",
+        "{{/each}}\n",
+        "</dl>\n",
+        "<div class=\"fw-option\"><input class=\"fw-option__input\" type=\"checkbox\" id=\"fw-drop-orphans\" name=\"_drop_orphans\" value=\"yes\"><label class=\"fw-option__label\" for=\"fw-drop-orphans\">Remove these stored values when I save</label></div>\n",
+        "</div>\n",
+        "{{/if}}\n",
+    ));
     for section in &form.sections {
         let _ = writeln!(
             t,
@@ -423,6 +447,11 @@ pub struct RenderInput<'a> {
     pub notice: Option<&'a str>,
     /// Server-assigned values to show, as `(label, value)`.
     pub issued: &'a [(String, String)],
+    /// What changed in the form for this record, one sentence each (shown above the form).
+    pub changes: &'a [String],
+    /// Stored values the form no longer has a place for, as `(where, value)`: shown read-only
+    /// inside the form with a checkbox `_drop_orphans` to remove them on save.
+    pub orphans: &'a [(String, String)],
 }
 
 static NULL: Value = Value::Null;
@@ -442,6 +471,8 @@ impl<'a> RenderInput<'a> {
             status: None,
             notice: None,
             issued: &[],
+            changes: &[],
+            orphans: &[],
         }
     }
 }
@@ -505,6 +536,7 @@ impl Renderer {
     /// The render context the templates see.
     ///
     /// Root: `title`, `heading`, `action`, `csrf`, `version`, `status`, `notice`, `issued` (`[{label, value}]`),
+    /// `changes` (`[text]`), `orphans` (`[{label, value}]`),
     /// `errors`/`warnings` (`[{message, href}]`, `href` null when the pointer matches no field) and `f`
     /// (field views by id). Every field view has `kind`, `id`, `name`, `label`, `hint`, `example`,
     /// `has_hint`, `hint_id`, `errors`, `has_error`, `error_id`, `warnings`, `has_warning`, `warning_id`,
@@ -541,6 +573,11 @@ impl Renderer {
             .iter()
             .map(|(l, v)| json!({"label": l, "value": v}))
             .collect();
+        let orphans: Vec<Value> = input
+            .orphans
+            .iter()
+            .map(|(l, v)| json!({"label": l, "value": v}))
+            .collect();
         let mut root = json!({
             "title": title,
             "heading": input.heading.unwrap_or(&form.title),
@@ -550,6 +587,8 @@ impl Renderer {
             "status": input.status,
             "notice": input.notice,
             "issued": issued,
+            "changes": input.changes,
+            "orphans": orphans,
             "errors": errors,
             "warnings": warnings,
         });

@@ -102,6 +102,32 @@ impl Validator {
     }
 }
 
+impl Validator {
+    /// Validates a new version of a stored submission at a stage. At a stage that ratchets
+    /// (`ratchet: true` in the spec), an error at a value unchanged from `previous` (the version
+    /// saved earlier, under the rules of its day) becomes a warning, so a rule tightened since then
+    /// does not block saving other edits; changed values are judged by today's rules, and stages
+    /// that do not ratchet judge everything.
+    pub fn validate_update(&self, value: &Value, previous: &Value, stage: StageRef) -> Report {
+        let mut report = self.validate(value, stage);
+        if !self.inner.form.stages[stage.index].ratchet {
+            return report;
+        }
+        let (kept, ratcheted): (Vec<Issue>, Vec<Issue>) = std::mem::take(&mut report.errors)
+            .into_iter()
+            .partition(|e| value.pointer(&e.path) != previous.pointer(&e.path));
+        report.errors = kept;
+        report.warnings.extend(ratcheted.into_iter().map(|mut e| {
+            e.message.push_str(
+                " (allowed for now: this value is unchanged since it was saved, before the form's rules changed)",
+            );
+            e
+        }));
+        report.valid = report.errors.is_empty();
+        report
+    }
+}
+
 /// A position in the submission, built as a linked list on the stack; rendered only on error.
 #[derive(Clone, Copy)]
 pub(crate) struct Path<'a> {

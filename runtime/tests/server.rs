@@ -28,12 +28,21 @@ struct Server {
 }
 
 fn start() -> Server {
-    let form = formwork_schema::load_file(SPEC).expect("spec loads");
+    start_with(SPEC, None)
+}
+
+/// Serves the spec at `spec` on a copy of the database `db` (a fresh one when `None`).
+fn start_with(spec: &str, db_fixture: Option<&str>) -> Server {
+    let source = std::fs::read_to_string(spec).expect("spec readable");
+    let form = formwork_schema::load_str(spec, &source).expect("spec loads");
     let validator = Validator::compile(&form).expect("spec compiles");
     let dir = tempfile::tempdir().expect("temp dir");
     let db = dir.path().join("forms.db");
+    if let Some(fixture) = db_fixture {
+        std::fs::copy(fixture, &db).expect("fixture copied");
+    }
     let store = Store::open(&db).expect("database opens");
-    let app = App::new(form, &Partials::builtin(), store).expect("app builds");
+    let app = App::from_source(spec, &source, &Partials::builtin(), store).expect("app builds");
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -256,6 +265,11 @@ impl Multipart {
         self.parts
             .push((name.into(), None, value.as_bytes().to_vec()));
         self
+    }
+    /// Replaces the value of the (single) text input `name`.
+    fn set(mut self, name: &str, value: &str) -> Self {
+        self.parts.retain(|(n, _, _)| n != name);
+        self.text(name, value)
     }
     fn file(mut self, name: &str, file_name: &str, content_type: &str, bytes: &[u8]) -> Self {
         self.parts.push((
@@ -1267,4 +1281,238 @@ fn blank_form_carries_each_visitors_own_csrf_token() {
         tokens.push(token);
     }
     assert_ne!(tokens[0], tokens[1]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// A changed spec on a database of the previous release (tests/evolution)
+
+const V2: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../tests/evolution/pipedrive-app.v2.yaml"
+);
+const V1_DB: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/evolution/v1.db");
+
+/// The record ids of the fixture: A (in review), B, C, D (drafts); see make-v1-db.sh.
+fn fixture_ids() -> Vec<String> {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/evolution/v1.records"
+    ))
+    .expect("v1.records");
+    text.lines().map(String::from).collect()
+}
+
+/// What a browser would post for the page's form: every named input (checkboxes and radios only
+/// when checked), textarea and selected option; file inputs post nothing (stored files are kept
+/// through their `._keep` inputs).
+fn browser_form(s: &Session<'_>, doc: &Html) -> Multipart {
+    let mut m = Multipart::default();
+    for input in doc.select(&sel("form.fw-form input[name]")) {
+        let e = input.value();
+        let name = e.attr("name").unwrap_or_default();
+        let value = e.attr("value").unwrap_or_default();
+        match e.attr("type").unwrap_or("text") {
+            "checkbox" | "radio" if e.attr("checked").is_none() => {}
+            "file" => {}
+            _ if name == "_csrf" => m = m.text(name, &s.csrf),
+            _ => m = m.text(name, value),
+        }
+    }
+    for t in doc.select(&sel("form.fw-form textarea[name]")) {
+        let name = t.value().attr("name").unwrap_or_default();
+        m = m.text(name, &t.text().collect::<String>());
+    }
+    for o in doc.select(&sel("form.fw-form select[name] option[selected]")) {
+        if let Some(select) = o.parent().and_then(scraper::ElementRef::wrap) {
+            let name = select.value().attr("name").unwrap_or_default();
+            m = m.text(name, o.value().attr("value").unwrap_or_default());
+        }
+    }
+    m
+}
+
+#[test]
+fn a_database_of_the_previous_release_opens_and_keeps_every_record() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = dir.path().join("v1.db");
+    std::fs::copy(V1_DB, &db).expect("copy");
+    let store = Store::open(&db).expect("v1 database opens in this release");
+    assert_eq!(store.schema_version().expect("version"), 2);
+    let records = store.list().expect("records");
+    assert_eq!(records.len(), 4);
+    for r in &records {
+        assert_eq!(r.spec_hash, None, "saved before records knew their spec");
+        let history = store.versions(&r.id).expect("history");
+        assert_eq!(history.len(), 1, "the stored state starts the history");
+        assert_eq!(history[0].data, r.data);
+        assert_eq!(history[0].event, "before_history");
+    }
+    let a = &fixture_ids()[0];
+    let record = store.get(a).expect("read").expect("A");
+    assert_eq!(record.status, "in_review");
+    assert_eq!(
+        record.data["documentation_url"],
+        "https://www.randomawesomeapp.com/help"
+    );
+}
+
+#[test]
+fn serving_a_changed_spec_marks_and_explains_records_and_loses_nothing() {
+    let server = start_with(V2, Some(V1_DB));
+    let ids = fixture_ids();
+    let (a, b) = (&ids[0], &ids[1]);
+
+    // The list marks every record that no longer conforms.
+    let list = server.get("/").text();
+    assert_eq!(list.matches("Needs attention").count(), 4, "{list}");
+
+    // Record A's page says what changed for it and shows the orphaned values read-only.
+    let s = server.session();
+    let page = s.get(&format!("/records/{a}"));
+    assert_eq!(page.status, 200);
+    let doc = page.doc();
+    let changes = texts(&doc, ".fw-changes li");
+    assert!(
+        changes
+            .iter()
+            .any(|c| c.contains("“product_details” is no longer offered")
+                && c.contains("app action 1")),
+        "{changes:?}"
+    );
+    assert!(
+        changes
+            .iter()
+            .any(|c| c.contains("documentation_url is no longer part of the form")),
+        "{changes:?}"
+    );
+    let orphans = texts(&doc, ".fw-orphans dd");
+    assert!(
+        orphans.contains(&"https://www.randomawesomeapp.com/help".to_string()),
+        "{orphans:?}"
+    );
+    assert!(
+        orphans.contains(&"product_details".to_string()),
+        "{orphans:?}"
+    );
+    assert!(
+        !page.text().contains("s3cret-Pa55"),
+        "no secret on the page"
+    );
+
+    // Saving as the page stands does not drop them: 422, nothing written.
+    let form = browser_form(&s, &doc).text("_stage", "save");
+    let r = s.post(&format!("/records/{a}"), form);
+    assert_eq!(r.status, 422, "{}", r.text());
+    assert!(r.text().contains("no longer asks for"), "{}", r.text());
+    assert_eq!(server.stored(a).version, 1);
+
+    // Confirmed on the page: saved (the over-long company name is unchanged, so the ratcheting
+    // save stage lets it through as a warning), the old version still readable in the history.
+    let form = browser_form(&s, &doc)
+        .text("_stage", "save")
+        .text("_drop_orphans", "yes");
+    let r = s.post(&format!("/records/{a}"), form);
+    assert_eq!(r.status, 303, "{}", r.text());
+    let saved = server.stored(a);
+    assert_eq!(saved.version, 2);
+    assert!(saved.data.get("documentation_url").is_none());
+    assert_eq!(
+        saved.data["app_actions"][0]["locations"],
+        json!(["deal_details"])
+    );
+    assert!(
+        saved.spec_hash.is_some(),
+        "the save records the spec it was made under"
+    );
+    let versions = s.get(&format!("/api/records/{a}/versions")).json();
+    let list = versions["versions"].as_array().expect("versions");
+    assert_eq!(list.len(), 2);
+    assert_eq!(
+        list[0]["data"]["documentation_url"],
+        "https://www.randomawesomeapp.com/help"
+    );
+    assert_eq!(
+        list[0]["data"]["app_actions"][0]["locations"],
+        json!(["deal_details", "product_details"])
+    );
+    assert_eq!(list[1]["spec_version"], "2.0.0");
+    assert!(
+        list[1]["note"]
+            .as_str()
+            .is_some_and(|n| n.contains("/documentation_url"))
+    );
+    let raw = s.get(&format!("/api/records/{a}/versions")).text();
+    assert!(
+        !raw.contains("s3cret-Pa55"),
+        "history API never shows secrets"
+    );
+
+    // Ratcheting holds only at the ratcheting stage: review still judges the company name.
+    let page = s.get(&format!("/records/{a}"));
+    let r = s.post(
+        &format!("/records/{a}"),
+        browser_form(&s, &page.doc()).text("_stage", "review"),
+    );
+    assert_eq!(r.status, 422, "{}", r.text());
+    assert!(
+        summary(&r.doc())
+            .iter()
+            .any(|e| e.contains("60 characters or fewer"))
+    );
+
+    // A changed value is judged by today's rules even at a ratcheting stage.
+    let page = s.get(&format!("/records/{a}"));
+    let r = s.post(
+        &format!("/records/{a}"),
+        browser_form(&s, &page.doc())
+            .text("_stage", "save")
+            .set("company", &"x".repeat(61)),
+    );
+    assert_eq!(r.status, 422, "{}", r.text());
+
+    // Record B: three actions on one view where v2 allows two; unchanged, so saving other
+    // edits at the ratcheting stage works once its orphan (issue tracker URL) is confirmed.
+    let page = s.get(&format!("/records/{b}"));
+    let r = s.post(
+        &format!("/records/{b}"),
+        browser_form(&s, &page.doc())
+            .text("_stage", "save")
+            .text("_drop_orphans", "yes"),
+    );
+    assert_eq!(r.status, 303, "{}", r.text());
+    let page = s.get(&format!("/records/{b}?saved=1"));
+    assert!(
+        page.text().contains("at most 2 are allowed"),
+        "shown as a warning"
+    );
+}
+
+#[test]
+fn ratcheting_lets_an_unchanged_over_long_text_through_at_save_but_not_at_review() {
+    let server = start_with(V2, Some(V1_DB));
+    let d = &fixture_ids()[3];
+    let s = server.session();
+    let page = s.get(&format!("/records/{d}"));
+    let doc = page.doc();
+    assert!(
+        texts(&doc, ".fw-orphans dd").is_empty(),
+        "record D has no orphans"
+    );
+    let r = s.post(
+        &format!("/records/{d}"),
+        browser_form(&s, &doc).text("_stage", "save"),
+    );
+    assert_eq!(r.status, 303, "{}", r.text());
+    let r = s.post(
+        &format!("/records/{d}"),
+        browser_form(&s, &s.get(&format!("/records/{d}")).doc()).text("_stage", "review"),
+    );
+    assert_eq!(r.status, 422);
+    assert!(
+        summary(&r.doc())
+            .iter()
+            .any(|e| e.contains("80 characters or fewer")),
+        "{:?}",
+        summary(&r.doc())
+    );
 }

@@ -36,6 +36,8 @@ pub const RULES: &[&str] = &[
     "STAGE_REMOVED",
     "STAGE_STATUS_CHANGED",
     "STAGE_LABEL_CHANGED",
+    "STAGE_RATCHET_ADDED",
+    "STAGE_RATCHET_REMOVED",
     "STAGE_ADDED",
     "STAGES_REORDERED",
     "SECTION_REMOVED",
@@ -598,6 +600,24 @@ impl<'a> Cx<'a> {
                         ns.status.as_deref().unwrap_or("(none)"),
                         os.status.as_deref().unwrap_or("(none)")
                     ),
+                    readers: &[],
+                });
+            }
+            if os.ratchet != ns.ratchet {
+                let on = ns.ratchet;
+                self.push(Draft {
+                    rule: if on { "STAGE_RATCHET_ADDED" } else { "STAGE_RATCHET_REMOVED" }.into(),
+                    class: if on { Class::Compatible } else { Class::Breaking },
+                    at: (Side::New, at),
+                    pointer: String::new(),
+                    old: Some(os.ratchet.into()),
+                    new: Some(ns.ratchet.into()),
+                    stages: vec![ns.id.clone()],
+                    message: if on {
+                        format!("stage `{}` ratchets: unchanged stored values that fail since-tightened rules are warnings there", ns.id)
+                    } else {
+                        format!("stage `{}` no longer ratchets: stored values that fail since-tightened rules block saving there", ns.id)
+                    },
                     readers: &[],
                 });
             }

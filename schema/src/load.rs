@@ -275,6 +275,7 @@ impl Checker {
                     id: s.id.value.clone(),
                     label: s.label.clone(),
                     status: s.status.clone(),
+                    ratchet: s.ratchet,
                 })
                 .collect(),
             sections,

@@ -40,6 +40,9 @@ pub struct Stage {
     pub label: String,
     /// Record status after success at this stage.
     pub status: Option<String>,
+    /// Unchanged stored values that fail a since-tightened rule are warnings here, not errors.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub ratchet: bool,
 }
 
 /// A set of stages, as a bit set over stage indexes.

@@ -59,6 +59,11 @@ pub struct StageDef {
     /// Record status after a successful submission at this stage, e.g. `in_review`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
+    /// Validation ratcheting (as Kubernetes does for CRDs): when a stored record is saved at this
+    /// stage, a value unchanged since it was stored that fails a rule the spec has since tightened
+    /// is a warning, not an error, so people can save their other edits. Stages without it stay strict.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub ratchet: bool,
 }
 
 /// A named list of values (id + label), e.g. the 8 views an app action can appear in.

@@ -69,6 +69,10 @@ const fn rev(
     }
 }
 
+const RATCHET: &[(&str, &str)] = &[(
+    "    status: draft\n",
+    "    status: draft\n    ratchet: true\n",
+)];
 const ADD_PUBLISH: &[(&str, &str)] = &[(
     "    status: in_review\n",
     "    status: in_review\n  - id: publish\n    label: Publish\n",
@@ -115,6 +119,8 @@ fn cases() -> Vec<Case> {
             &[("    label: Save\n", "    label: Keep a draft\n")],
             &[("STAGE_LABEL_CHANGED", I)],
         ),
+        fwd(RATCHET, &[("STAGE_RATCHET_ADDED", C)]),
+        rev(RATCHET, &[("STAGE_RATCHET_REMOVED", B)]),
         // Sections, moves and order: never removals.
         fwd(ADD_SECTION, &[("SECTION_ADDED", I), ("FIELD_ADDED", C)]),
         rev(ADD_SECTION, &[("SECTION_REMOVED", I), ("FIELD_REMOVED", B)]),

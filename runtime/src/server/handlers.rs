@@ -16,8 +16,9 @@ use formwork_codegen::html::RenderInput;
 use formwork_schema::model::{GeneratorName, Kind};
 use serde_json::{Map, Value, json};
 
+use super::evolution::RecordCheck;
 use super::form::{self, BodyError, Context, PartValue, Posted};
-use super::store::{NewFile, Record, Store, StoreError, StoredFile, Update};
+use super::store::{NewFile, Record, Save, Store, StoreError, StoredFile, Update};
 use super::{App, BODY_LIMIT, is_hex, pages, random_hex};
 use crate::files::sniff;
 
@@ -147,6 +148,8 @@ struct View<'a> {
     action: &'a str,
     record: Option<&'a Record>,
     notice: Option<&'a str>,
+    /// How the record fares under the current spec (what changed for it, orphaned values).
+    check: Option<&'a RecordCheck>,
 }
 
 fn issued_pairs(app: &App, record: Option<&Record>) -> Vec<(String, String)> {
@@ -177,6 +180,25 @@ fn render(app: &App, status: StatusCode, csrf: &Csrf, view: View<'_>) -> Respons
     let values = form::with_urls(&app.inner.fields, view.values);
     let issued = issued_pairs(app, view.record);
     let heading = view.record.and_then(|r| record_name(app, &r.data));
+    let changes = view
+        .check
+        .map(RecordCheck::explanations)
+        .unwrap_or_default();
+    let orphans: Vec<(String, String)> = view
+        .check
+        .map(|c| {
+            c.orphans
+                .iter()
+                .map(|o| {
+                    let value = match &o.value {
+                        Value::String(s) => s.clone(),
+                        v => v.to_string(),
+                    };
+                    (o.label.clone(), value)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     let input = RenderInput {
         values: &values,
         errors: view.errors,
@@ -189,6 +211,8 @@ fn render(app: &App, status: StatusCode, csrf: &Csrf, view: View<'_>) -> Respons
         status: view.record.map(|r| r.status.as_str()),
         notice: view.notice,
         issued: &issued,
+        changes: &changes,
+        orphans: &orphans,
     };
     match app.inner.renderer.render(&input) {
         Ok(page) => with_cookie(pages::html(status, page), csrf),
@@ -196,15 +220,61 @@ fn render(app: &App, status: StatusCode, csrf: &Csrf, view: View<'_>) -> Respons
     }
 }
 
-/// `GET /`: the records.
+/// `GET /`: the records, those that need attention under the current spec marked.
 pub(crate) async fn list(State(app): State<App>) -> Result<Response> {
-    let records = db(&app, |s| s.list()).await?;
+    let checked = app.clone();
+    let (records, attention) = db(&app, move |s| {
+        let records = s.list()?;
+        let mut marks = Vec::with_capacity(records.len());
+        for r in &records {
+            marks.push(needs_attention(&checked, s, r)?);
+        }
+        Ok((records, marks))
+    })
+    .await?;
+    let marked = |r: &Record| {
+        records
+            .iter()
+            .position(|x| x.id == r.id)
+            .is_some_and(|i| attention[i])
+    };
     let page = pages::list(
         &app.inner.form.title,
         app.inner.name_field.as_deref(),
         &records,
+        &marked,
     );
     Ok(pages::html(StatusCode::OK, page))
+}
+
+/// Whether `record` needs attention under the current spec (remembered per record version).
+fn needs_attention(
+    app: &App,
+    store: &Store,
+    record: &Record,
+) -> std::result::Result<bool, StoreError> {
+    let cached = app
+        .inner
+        .attention
+        .lock()
+        .ok()
+        .and_then(|m| m.get(&record.id).copied())
+        .filter(|(v, _)| *v == record.version);
+    if let Some((_, mark)) = cached {
+        return Ok(mark);
+    }
+    let mark = app.inner.checker.check(store, record)?.needs_attention;
+    if let Ok(mut m) = app.inner.attention.lock() {
+        m.insert(record.id.clone(), (record.version, mark));
+    }
+    Ok(mark)
+}
+
+/// How `record` fares under the current spec.
+async fn check_record(app: &App, record: &Record) -> Result<RecordCheck> {
+    let checked = app.clone();
+    let record = record.clone();
+    db(app, move |s| checked.inner.checker.check(s, &record)).await
 }
 
 /// `GET /new`: a blank form (rendered at start-up; only the CSRF token is filled in).
@@ -240,6 +310,7 @@ pub(crate) async fn show(
         .is_some_and(|q| form_urlencoded::parse(q.as_bytes()).any(|(k, _)| k == "saved"));
     let notice = saved.then(|| format!("Saved. Status: {}.", record.status));
     let action = format!("/records/{}", record.id);
+    let check = check_record(&app, &record).await?;
     Ok(render(
         &app,
         StatusCode::OK,
@@ -252,6 +323,7 @@ pub(crate) async fn show(
             action: &action,
             record: Some(&record),
             notice: notice.as_deref(),
+            check: Some(&check),
         },
     ))
 }
@@ -453,6 +525,11 @@ async fn submit(app: App, id: Option<String>, request: Request) -> Result<Respon
         .text("_stage")
         .filter(|s| !s.is_empty())
         .map(str::to_string);
+    let drop_orphans = posted.text("_drop_orphans") == Some("yes");
+    let check = match &record {
+        Some(r) => Some(check_record(&app, r).await?),
+        None => None,
+    };
     let posted = Arc::new(posted);
     let (uploads, kept) = prepare_files(&app, Arc::clone(&posted)).await?;
     let stored_data = record.as_ref().map(|r| &r.data);
@@ -490,6 +567,7 @@ async fn submit(app: App, id: Option<String>, request: Request) -> Result<Respon
                 action: &action_url,
                 record: record.as_ref(),
                 notice: None,
+                check: check.as_ref(),
             },
         ));
     }
@@ -501,10 +579,36 @@ async fn submit(app: App, id: Option<String>, request: Request) -> Result<Respon
     let stage = validator
         .stage(&stage_id)
         .map_err(|e| pages::message(StatusCode::BAD_REQUEST, "Unknown stage", &e.to_string()))?;
-    let report = validator.validate(&form::without_tokens(fields, &built.value), stage);
+    let submitted = form::without_tokens(fields, &built.value);
+    let report = match &record {
+        // Ratcheting: values unchanged since they were stored are judged by the rules of their day.
+        Some(r) => {
+            validator.validate_update(&submitted, &form::without_tokens(fields, &r.data), stage)
+        }
+        None => validator.validate(&submitted, stage),
+    };
     let mut errors = built.errors.clone();
     errors.extend(pairs(&report.errors));
     let warnings: Vec<(String, String)> = pairs(&report.warnings).collect();
+    // Stored values the form has no place for are never dropped without the person's say-so.
+    let orphans = check.as_ref().map_or(&[][..], |c| c.orphans.as_slice());
+    if !orphans.is_empty() && !drop_orphans {
+        errors.push((
+            String::new(),
+            format!(
+                "This record holds {} stored value(s) the form no longer asks for (listed above the form's first section): \
+                 check “Remove these stored values when I save” to save without them, or leave them and save later",
+                orphans.len()
+            ),
+        ));
+    }
+    let note = (!orphans.is_empty()).then(|| {
+        let paths: Vec<&str> = orphans.iter().map(|o| o.path.as_str()).collect();
+        format!(
+            "removed at the person's request, no longer in the form: {}",
+            paths.join(", ")
+        )
+    });
 
     if let Some(r) = &record
         && Some(r.version) != posted_version
@@ -526,6 +630,7 @@ async fn submit(app: App, id: Option<String>, request: Request) -> Result<Respon
                 action: &action_url,
                 record: record.as_ref(),
                 notice: None,
+                check: check.as_ref(),
             },
         ));
     }
@@ -538,8 +643,18 @@ async fn submit(app: App, id: Option<String>, request: Request) -> Result<Respon
             let status = stage_status.unwrap_or_else(|| "draft".to_string());
             let issued = issue(&app);
             let id = random_hex(16);
+            let spec = app.inner.spec_hash.clone();
             let saved = db(&app, move |s| {
-                s.create(&id, &status, &data, &issued, &tokens)
+                let save = Save {
+                    status: &status,
+                    data: &data,
+                    files: &tokens,
+                    spec: Some(&spec),
+                    actor: None,
+                    event: "create",
+                    note: None,
+                };
+                s.create(&id, &issued, save)
             })
             .await?;
             Ok(Redirect::to(&format!("/records/{}?saved=1", saved.id)).into_response())
@@ -549,8 +664,18 @@ async fn submit(app: App, id: Option<String>, request: Request) -> Result<Respon
             let id = r.id.clone();
             let version = r.version;
             let submitted = data.clone();
+            let spec = app.inner.spec_hash.clone();
             let outcome = db(&app, move |s| {
-                s.update(&id, version, &status, &data, &tokens)
+                let save = Save {
+                    status: &status,
+                    data: &data,
+                    files: &tokens,
+                    spec: Some(&spec),
+                    actor: None,
+                    event: "save",
+                    note: note.as_deref(),
+                };
+                s.update(&id, version, save)
             })
             .await?;
             match outcome {
@@ -596,6 +721,7 @@ fn conflict(
             action: &action,
             record: Some(current),
             notice: Some(&notice),
+            check: None,
         },
     )
 }
@@ -727,6 +853,60 @@ pub(crate) async fn api_record(State(app): State<App>, Path(id): Path<String>) -
             "issued": issued,
             "data": data,
         }),
+    ))
+}
+
+/// `GET /api/records/{id}/versions`: every saved version of the record, oldest first, without
+/// secrets (of the current form, and of the spec each version was saved under).
+pub(crate) async fn api_versions(
+    State(app): State<App>,
+    Path(id): Path<String>,
+) -> Result<Response> {
+    if !is_hex(&id, 32) {
+        return Err(json_error(StatusCode::NOT_FOUND, "no such record"));
+    }
+    let lookup = id.clone();
+    let (versions, specs) = db(&app, move |s| {
+        let versions = s.versions(&lookup)?;
+        let mut specs: HashMap<String, formwork_schema::Form> = HashMap::new();
+        for v in &versions {
+            if let Some(h) = &v.spec_hash
+                && !specs.contains_key(h)
+                && let Some(stored) = s.spec(h)?
+                && let Ok(form) = serde_json::from_str(&stored.ir)
+            {
+                specs.insert(h.clone(), form);
+            }
+        }
+        Ok((versions, specs))
+    })
+    .await?;
+    if versions.is_empty() {
+        return Err(json_error(StatusCode::NOT_FOUND, "no such record"));
+    }
+    let fields = &app.inner.fields;
+    let list: Vec<Value> = versions
+        .into_iter()
+        .map(|v| {
+            let mut data = form::without_secrets(fields, &v.data);
+            if let Some(old) = v.spec_hash.as_ref().and_then(|h| specs.get(h)) {
+                data = form::without_secrets(&form::root_fields(old), &data);
+            }
+            json!({
+                "version": v.version,
+                "status": v.status,
+                "spec_version": v.spec_version,
+                "spec_hash": v.spec_hash,
+                "event": v.event,
+                "note": v.note,
+                "created": v.created,
+                "data": data,
+            })
+        })
+        .collect();
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({ "id": id, "versions": list }),
     ))
 }
 

@@ -11,6 +11,7 @@
 //! Content-Security-Policy, bodies and input counts are limited, uploads are limited per file while
 //! streaming, and concurrent edits are detected with the record version (409).
 
+pub mod evolution;
 pub mod form;
 mod handlers;
 mod pages;
@@ -26,7 +27,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use formwork_codegen::html::{Partials, PartialsError, RenderError, Renderer};
 use formwork_schema::model::{Field, Kind, TextFormat};
-use formwork_schema::{Form, SpecError};
+use formwork_schema::{Form, Spec, SpecError};
 
 use crate::Validator;
 pub use store::Store;
@@ -73,6 +74,13 @@ pub struct App {
 
 struct Inner {
     form: Form,
+    /// Checks stored records against this spec (what changed for them, what they hold that the
+    /// form no longer has).
+    checker: evolution::Checker,
+    /// The hash of the spec served, written with every saved version.
+    spec_hash: String,
+    /// Whether a record (by id and version) needs attention, for the list.
+    attention: std::sync::Mutex<std::collections::HashMap<String, (i64, bool)>>,
     fields: Vec<Field>,
     validator: Validator,
     renderer: Renderer,
@@ -87,9 +95,30 @@ struct Inner {
 const TOKEN_SLOT: &str = "fw-csrf-token-slot-7c1e";
 
 impl App {
-    /// Builds the app for `form`, rendering with `partials` and storing in `store`.
-    pub fn new(form: Form, partials: &Partials, store: Store) -> Result<App, ServerError> {
+    /// Builds the app for the spec `source` (named `file` in messages), rendering with `partials`
+    /// and storing in `store`, which remembers the spec so records can say what they were saved under.
+    pub fn from_source(
+        file: &str,
+        source: &str,
+        partials: &Partials,
+        store: Store,
+    ) -> Result<App, ServerError> {
+        let spec = formwork_schema::load_spec_str(file, source)?;
+        let stored = store::StoredSpec::new(&spec.form, source);
+        store.remember_spec(&stored)?;
+        App::new(spec, stored.hash, partials, store)
+    }
+
+    /// Builds the app for a loaded `spec` whose stored hash is `spec_hash`.
+    fn new(
+        spec: Spec,
+        spec_hash: String,
+        partials: &Partials,
+        store: Store,
+    ) -> Result<App, ServerError> {
+        let form = spec.form.clone();
         let validator = Validator::compile(&form)?;
+        let checker = evolution::Checker::new(Arc::new(spec), validator.clone(), &spec_hash);
         let renderer = Renderer::new(&form, partials)?;
         let name_field = form
             .fields()
@@ -110,6 +139,9 @@ impl App {
             inner: Arc::new(Inner {
                 fields: form::root_fields(&form),
                 form,
+                checker,
+                spec_hash,
+                attention: std::sync::Mutex::new(std::collections::HashMap::new()),
                 validator,
                 renderer,
                 css: partials.css().to_string(),
@@ -133,6 +165,7 @@ impl App {
             .route("/assets/form.css", get(handlers::css))
             .route("/api/validate", post(handlers::api_validate))
             .route("/api/records/{id}", get(handlers::api_record))
+            .route("/api/records/{id}/versions", get(handlers::api_versions))
             .route("/schema/{file}", get(handlers::schema))
             .fallback(handlers::not_found)
             .layer(DefaultBodyLimit::max(BODY_LIMIT))
@@ -157,16 +190,21 @@ pub async fn serve(
         .await
 }
 
-/// Loads `spec`, opens the database and serves until Ctrl-C or SIGTERM.
+/// Loads `spec`, opens the database and serves until Ctrl-C or SIGTERM. At start it logs how the
+/// stored records fare under this spec (`formwork records check`'s summary).
 pub async fn run(spec: &Path, config: Config) -> Result<(), ServerError> {
-    let form = formwork_schema::load_file(spec)?;
+    let source = std::fs::read_to_string(spec).map_err(|source| SpecError::Io {
+        path: spec.to_path_buf(),
+        source,
+    })?;
     let partials = match &config.templates {
         Some(dir) => Partials::from_dir(dir)?,
         None => Partials::builtin(),
     };
     let store = Store::open(&config.db)?;
     let _ = store.delete_orphan_files(24)?;
-    let app = App::new(form, &partials, store)?;
+    let app = App::from_source(&spec.display().to_string(), &source, &partials, store)?;
+    let (_, summary) = evolution::check_all(&app.inner.store, &app.inner.checker)?;
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
     let addr = listener.local_addr()?;
     eprintln!(
@@ -174,6 +212,7 @@ pub async fn run(spec: &Path, config: Config) -> Result<(), ServerError> {
         app.form().id,
         config.db.display()
     );
+    eprintln!("formwork: stored records: {}", summary.text());
     serve(listener, app, shutdown_signal()).await?;
     eprintln!("formwork: stopped");
     Ok(())

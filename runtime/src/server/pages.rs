@@ -37,7 +37,13 @@ pub(crate) fn message(status: StatusCode, title: &str, text: &str) -> Response {
 }
 
 /// The list of records: name, status, last update.
-pub(crate) fn list(form_title: &str, name_field: Option<&str>, records: &[Record]) -> String {
+/// The record list; `attention(record)` marks records that no longer conform to the form.
+pub(crate) fn list(
+    form_title: &str,
+    name_field: Option<&str>,
+    records: &[Record],
+    attention: &dyn Fn(&Record) -> bool,
+) -> String {
     let mut b = String::new();
     let _ = writeln!(b, "<h1 class=\"fw-heading\">{}</h1>", escape(form_title));
     b.push_str("<p><a class=\"fw-button\" href=\"/new\">Start a new form</a></p>\n");
@@ -51,9 +57,14 @@ pub(crate) fn list(form_title: &str, name_field: Option<&str>, records: &[Record
                 .and_then(|v| v.as_str())
                 .filter(|s| !s.trim().is_empty())
                 .unwrap_or("(no name)");
+            let mark = if attention(r) {
+                " <strong class=\"fw-tag fw-tag--attention\">Needs attention</strong>"
+            } else {
+                ""
+            };
             let _ = writeln!(
                 b,
-                "<tr><td><a href=\"/records/{}\">{}</a></td><td><strong class=\"fw-tag\">{}</strong></td><td><time datetime=\"{}\">{}</time></td></tr>",
+                "<tr><td><a href=\"/records/{}\">{}</a></td><td><strong class=\"fw-tag\">{}</strong>{mark}</td><td><time datetime=\"{}\">{}</time></td></tr>",
                 escape(&r.id),
                 escape(name),
                 escape(&r.status),

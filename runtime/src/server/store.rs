@@ -1,7 +1,13 @@
-//! SQLite storage: records (data, status, version, issued values) and uploaded files.
+//! SQLite storage: records (data, status, version, issued values), every saved version of each
+//! record, the specs records were saved under, and uploaded files.
 //!
-//! The database file is created on first start; its schema is migrated with `PRAGMA user_version`.
-//! It runs in WAL mode with `synchronous = FULL`: every write is durable when its call returns.
+//! The database file is created on first start; its schema is migrated with `PRAGMA user_version`
+//! (a database of any earlier release opens and is brought up to date). It runs in WAL mode with
+//! `synchronous = FULL`: every write is durable when its call returns.
+//!
+//! History: every create, save and migration of a record writes the whole new state to
+//! `record_versions` in the same transaction as the record, with the spec it was saved under, the
+//! event and (for people) the actor. Nothing a record ever held is lost: `versions` reads it back.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -13,7 +19,8 @@ use serde_json::Value;
 use crate::files::FileMeta;
 
 /// The schema, one migration per version (index 0 brings `user_version` from 0 to 1).
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE records (
     id         TEXT PRIMARY KEY NOT NULL,
     status     TEXT NOT NULL,
@@ -37,7 +44,33 @@ CREATE TABLE files (
     created_at TEXT NOT NULL
 );
 CREATE INDEX files_record ON files (record_id);
-"#];
+"#,
+    r#"
+CREATE TABLE specs (
+    hash            TEXT PRIMARY KEY NOT NULL,
+    form_id         TEXT NOT NULL,
+    version         TEXT,
+    source          TEXT NOT NULL,
+    ir              TEXT NOT NULL,
+    first_served_at TEXT NOT NULL
+);
+ALTER TABLE records ADD COLUMN spec_hash TEXT REFERENCES specs (hash);
+CREATE TABLE record_versions (
+    record_id  TEXT NOT NULL REFERENCES records (id) ON DELETE CASCADE,
+    version    INTEGER NOT NULL,
+    status     TEXT NOT NULL,
+    data       TEXT NOT NULL,
+    spec_hash  TEXT REFERENCES specs (hash),
+    actor      TEXT,
+    event      TEXT NOT NULL,
+    note       TEXT,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (record_id, version)
+) WITHOUT ROWID;
+INSERT INTO record_versions (record_id, version, status, data, spec_hash, event, created_at)
+    SELECT id, version, status, data, NULL, 'before_history', updated_at FROM records;
+"#,
+];
 
 /// `datetime('now')` with a `Z`: UTC timestamps that sort as text.
 const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')";
@@ -66,6 +99,84 @@ pub enum StoreError {
     Poisoned,
 }
 
+/// A spec the server has served: records and their versions name it by `hash`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredSpec {
+    /// SHA-256 (hex) of the checked IR as JSON: comments and layout do not change it.
+    pub hash: String,
+    /// The form id.
+    pub form_id: String,
+    /// The spec's `form.version`.
+    pub version: Option<String>,
+    /// The spec's YAML text as served.
+    pub source: String,
+    /// The checked IR as JSON.
+    pub ir: String,
+}
+
+impl StoredSpec {
+    /// The stored form of `form`, loaded from `source`.
+    pub fn new(form: &formwork_schema::Form, source: &str) -> StoredSpec {
+        use sha2::{Digest, Sha256};
+        let ir = serde_json::to_string(form).unwrap_or_default();
+        let digest = Sha256::digest(ir.as_bytes());
+        let mut hash = String::with_capacity(64);
+        for b in digest {
+            use std::fmt::Write;
+            let _ = write!(hash, "{b:02x}");
+        }
+        StoredSpec {
+            hash,
+            form_id: form.id.clone(),
+            version: form.version.clone(),
+            source: source.to_string(),
+            ir,
+        }
+    }
+}
+
+/// What one write of a record stores besides its data: status, spec, and why.
+#[derive(Debug, Clone, Copy)]
+pub struct Save<'a> {
+    /// The record's status after the write.
+    pub status: &'a str,
+    /// The data.
+    pub data: &'a Value,
+    /// Tokens of the uploads the data references (attached to the record).
+    pub files: &'a [String],
+    /// Hash of the spec the data was validated under ([`StoredSpec::hash`]).
+    pub spec: Option<&'a str>,
+    /// Who wrote it (an account), if known.
+    pub actor: Option<&'a str>,
+    /// What happened: `create`, `save`, `migrate`, ….
+    pub event: &'a str,
+    /// A note for the history, e.g. what a migration changed.
+    pub note: Option<&'a str>,
+}
+
+/// One saved version of a record, from its history.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordVersion {
+    /// The record's version number at this point.
+    pub version: i64,
+    /// The status at this point.
+    pub status: String,
+    /// The data as saved.
+    pub data: Value,
+    /// The spec it was saved under (unknown for versions older than the history).
+    pub spec_hash: Option<String>,
+    /// That spec's `form.version`.
+    pub spec_version: Option<String>,
+    /// Who saved it, if known.
+    pub actor: Option<String>,
+    /// What happened (`create`, `save`, `migrate`, `before_history`).
+    pub event: String,
+    /// A note, e.g. what a migration changed.
+    pub note: Option<String>,
+    /// When (UTC, RFC 3339).
+    pub created: String,
+}
+
 /// One stored record.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Record {
@@ -83,6 +194,8 @@ pub struct Record {
     pub created: String,
     /// Last update time (UTC, RFC 3339).
     pub updated: String,
+    /// The spec the current data was saved under (`None`: saved before records knew their spec).
+    pub spec_hash: Option<String>,
 }
 
 /// Result of [`Store::update`].
@@ -160,7 +273,7 @@ impl Store {
     pub fn list(&self) -> Result<Vec<Record>, StoreError> {
         let conn = self.conn()?;
         let mut stmt = conn.prepare(
-            "SELECT id, status, version, data, issued, created_at, updated_at
+            "SELECT id, status, version, data, issued, created_at, updated_at, spec_hash
              FROM records ORDER BY updated_at DESC, id",
         )?;
         let rows = stmt.query_map([], raw_record)?;
@@ -177,52 +290,53 @@ impl Store {
         get(&conn, id)
     }
 
-    /// Inserts a new record (version 1) and attaches the files it references.
-    pub fn create(
-        &self,
-        id: &str,
-        status: &str,
-        data: &Value,
-        issued: &Value,
-        file_tokens: &[String],
-    ) -> Result<Record, StoreError> {
+    /// Inserts a new record (version 1), attaches the files it references, and starts its history.
+    pub fn create(&self, id: &str, issued: &Value, save: Save<'_>) -> Result<Record, StoreError> {
         let mut conn = self.conn()?;
         let tx = conn.transaction()?;
         tx.execute(
             &format!(
-                "INSERT INTO records (id, status, version, data, issued, created_at, updated_at)
-                 VALUES (?1, ?2, 1, ?3, ?4, {NOW}, {NOW})"
+                "INSERT INTO records (id, status, version, data, issued, created_at, updated_at, spec_hash)
+                 VALUES (?1, ?2, 1, ?3, ?4, {NOW}, {NOW}, ?5)"
             ),
             params![
                 id,
-                status,
-                serde_json::to_string(data)?,
-                serde_json::to_string(issued)?
+                save.status,
+                serde_json::to_string(save.data)?,
+                serde_json::to_string(issued)?,
+                save.spec,
             ],
         )?;
-        attach(&tx, id, file_tokens)?;
+        attach(&tx, id, save.files)?;
         let record = get(&tx, id)?.ok_or(rusqlite::Error::QueryReturnedNoRows)?;
+        append_version(&tx, &record, &save)?;
         tx.commit()?;
         Ok(record)
     }
 
-    /// Replaces a record's data and status if it is still at `expected_version`.
+    /// Replaces a record's data and status if it is still at `expected_version`; the new state
+    /// joins its history in the same transaction (the previous one is there already).
     pub fn update(
         &self,
         id: &str,
         expected_version: i64,
-        status: &str,
-        data: &Value,
-        file_tokens: &[String],
+        save: Save<'_>,
     ) -> Result<Update, StoreError> {
         let mut conn = self.conn()?;
         let tx = conn.transaction()?;
         let changed = tx.execute(
             &format!(
-                "UPDATE records SET status = ?1, data = ?2, version = version + 1, updated_at = {NOW}
+                "UPDATE records SET status = ?1, data = ?2, version = version + 1, updated_at = {NOW},
+                 spec_hash = ?5
                  WHERE id = ?3 AND version = ?4"
             ),
-            params![status, serde_json::to_string(data)?, id, expected_version],
+            params![
+                save.status,
+                serde_json::to_string(save.data)?,
+                id,
+                expected_version,
+                save.spec
+            ],
         )?;
         if changed == 0 {
             let current = get(&tx, id)?;
@@ -232,10 +346,83 @@ impl Store {
                 None => Update::NotFound,
             });
         }
-        attach(&tx, id, file_tokens)?;
+        attach(&tx, id, save.files)?;
         let record = get(&tx, id)?.ok_or(rusqlite::Error::QueryReturnedNoRows)?;
+        append_version(&tx, &record, &save)?;
         tx.commit()?;
         Ok(Update::Saved(record))
+    }
+
+    /// Every saved version of a record, oldest first (empty when there is no such record).
+    pub fn versions(&self, id: &str) -> Result<Vec<RecordVersion>, StoreError> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare(
+            "SELECT v.version, v.status, v.data, v.spec_hash, s.version, v.actor, v.event, v.note, v.created_at
+             FROM record_versions v LEFT JOIN specs s ON s.hash = v.spec_hash
+             WHERE v.record_id = ?1 ORDER BY v.version",
+        )?;
+        let rows = stmt.query_map([id], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, Option<String>>(3)?,
+                r.get::<_, Option<String>>(4)?,
+                r.get::<_, Option<String>>(5)?,
+                r.get::<_, String>(6)?,
+                r.get::<_, Option<String>>(7)?,
+                r.get::<_, String>(8)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (version, status, data, spec_hash, spec_version, actor, event, note, created) =
+                row?;
+            out.push(RecordVersion {
+                version,
+                status,
+                data: serde_json::from_str(&data)?,
+                spec_hash,
+                spec_version,
+                actor,
+                event,
+                note,
+                created,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Remembers a spec the server serves (once per distinct IR).
+    pub fn remember_spec(&self, spec: &StoredSpec) -> Result<(), StoreError> {
+        self.conn()?.execute(
+            &format!(
+                "INSERT OR IGNORE INTO specs (hash, form_id, version, source, ir, first_served_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, {NOW})"
+            ),
+            params![spec.hash, spec.form_id, spec.version, spec.source, spec.ir],
+        )?;
+        Ok(())
+    }
+
+    /// A spec remembered by [`Store::remember_spec`].
+    pub fn spec(&self, hash: &str) -> Result<Option<StoredSpec>, StoreError> {
+        Ok(self
+            .conn()?
+            .query_row(
+                "SELECT hash, form_id, version, source, ir FROM specs WHERE hash = ?1",
+                [hash],
+                |r| {
+                    Ok(StoredSpec {
+                        hash: r.get(0)?,
+                        form_id: r.get(1)?,
+                        version: r.get(2)?,
+                        source: r.get(3)?,
+                        ir: r.get(4)?,
+                    })
+                },
+            )
+            .optional()?)
     }
 
     /// Stores uploads in one transaction; returns a fresh random token per file, in order.
@@ -342,6 +529,27 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Writes `record`'s current state to its history.
+fn append_version(conn: &Connection, record: &Record, save: &Save<'_>) -> Result<(), StoreError> {
+    conn.execute(
+        &format!(
+            "INSERT INTO record_versions (record_id, version, status, data, spec_hash, actor, event, note, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, {NOW})"
+        ),
+        params![
+            record.id,
+            record.version,
+            record.status,
+            serde_json::to_string(&record.data)?,
+            save.spec,
+            save.actor,
+            save.event,
+            save.note,
+        ],
+    )?;
+    Ok(())
+}
+
 fn attach(conn: &Connection, id: &str, tokens: &[String]) -> Result<(), StoreError> {
     let mut stmt = conn.prepare_cached("UPDATE files SET record_id = ?1 WHERE token = ?2")?;
     for token in tokens {
@@ -359,6 +567,7 @@ struct RawRecord {
     issued: String,
     created: String,
     updated: String,
+    spec_hash: Option<String>,
 }
 
 impl RawRecord {
@@ -371,6 +580,7 @@ impl RawRecord {
             issued: serde_json::from_str(&self.issued)?,
             created: self.created,
             updated: self.updated,
+            spec_hash: self.spec_hash,
         })
     }
 }
@@ -384,13 +594,15 @@ fn raw_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawRecord> {
         issued: r.get(4)?,
         created: r.get(5)?,
         updated: r.get(6)?,
+        spec_hash: r.get(7)?,
     })
 }
 
 fn get(conn: &Connection, id: &str) -> Result<Option<Record>, StoreError> {
     let raw = conn
         .query_row(
-            "SELECT id, status, version, data, issued, created_at, updated_at FROM records WHERE id = ?1",
+            "SELECT id, status, version, data, issued, created_at, updated_at, spec_hash
+             FROM records WHERE id = ?1",
             [id],
             raw_record,
         )
@@ -410,28 +622,74 @@ mod tests {
     fn create_update_conflict() {
         let store = Store::in_memory().unwrap();
         assert_eq!(store.schema_version().unwrap(), MIGRATIONS.len() as i64);
+        fn save<'a>(status: &'a str, data: &'a Value) -> Save<'a> {
+            Save {
+                status,
+                data,
+                files: &[],
+                spec: None,
+                actor: None,
+                event: "save",
+                note: None,
+            }
+        }
         let r = store
-            .create("a", "hidden", &json!({"x": 1}), &json!({"id": "1"}), &[])
+            .create("a", &json!({"id": "1"}), save("hidden", &json!({"x": 1})))
             .unwrap();
         assert_eq!(r.version, 1);
         let Update::Saved(r2) = store
-            .update("a", 1, "in_review", &json!({"x": 2}), &[])
+            .update("a", 1, save("in_review", &json!({"x": 2})))
             .unwrap()
         else {
             panic!("not saved")
         };
         assert_eq!((r2.version, r2.status.as_str()), (2, "in_review"));
         let Update::Conflict(cur) = store
-            .update("a", 1, "hidden", &json!({"x": 3}), &[])
+            .update("a", 1, save("hidden", &json!({"x": 3})))
             .unwrap()
         else {
             panic!("no conflict")
         };
         assert_eq!(cur.data, json!({"x": 2}));
         assert!(matches!(
-            store.update("b", 1, "hidden", &json!({}), &[]).unwrap(),
+            store.update("b", 1, save("hidden", &json!({}))).unwrap(),
             Update::NotFound
         ));
+        // Every saved state is in the history, the conflicting write is not.
+        let history = store.versions("a").unwrap();
+        let seen: Vec<(i64, &str, &Value)> = history
+            .iter()
+            .map(|v| (v.version, v.status.as_str(), &v.data))
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                (1, "hidden", &json!({"x": 1})),
+                (2, "in_review", &json!({"x": 2}))
+            ]
+        );
+    }
+
+    #[test]
+    fn specs_are_remembered_once_by_content() {
+        let store = Store::in_memory().unwrap();
+        let form = formwork_schema::load_file(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../specs/contact.yaml"
+        ))
+        .unwrap();
+        let a = StoredSpec::new(&form, "# one layout");
+        let b = StoredSpec::new(&form, "# another layout, same form");
+        assert_eq!(a.hash, b.hash, "the hash is of the IR, not the text");
+        assert_eq!(a.hash.len(), 64);
+        store.remember_spec(&a).unwrap();
+        store.remember_spec(&b).unwrap();
+        let stored = store.spec(&a.hash).unwrap().unwrap();
+        assert_eq!(stored.source, "# one layout");
+        assert_eq!(stored.version.as_deref(), Some("1"));
+        let mut other = form.clone();
+        other.version = Some("2".into());
+        assert_ne!(StoredSpec::new(&other, "").hash, a.hash);
     }
 
     #[test]
