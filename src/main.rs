@@ -453,10 +453,13 @@ fn git_show(rev: &str, path: &Path) -> Result<String, String> {
         .map_err(|_| format!("{rev}:{}: the spec is not UTF-8", path.display()))
 }
 
-/// Writes (or, with `check`, compares) every generated file.
+/// Writes (or, with `check`, compares) every generated file, and the manifest that lets the next
+/// run remove what it no longer emits.
 fn generate(spec: &Path, out: &Path, check: bool) -> Result<ExitCode, String> {
+    use formwork_codegen::generate::{leftovers, with_manifest, write_if_changed};
     let form = load(spec)?;
-    let files = formwork_codegen::generate(&form);
+    let files = with_manifest(formwork_codegen::generate(&form));
+    let extra = leftovers(out, &files);
     if check {
         let stale: Vec<&str> = files
             .iter()
@@ -466,7 +469,7 @@ fn generate(spec: &Path, out: &Path, check: bool) -> Result<ExitCode, String> {
             })
             .map(|f| f.name.as_str())
             .collect();
-        if stale.is_empty() {
+        if stale.is_empty() && extra.is_empty() {
             out_line(&format!(
                 "{}: up to date ({} files)",
                 out.display(),
@@ -483,7 +486,15 @@ fn generate(spec: &Path, out: &Path, check: bool) -> Result<ExitCode, String> {
         for name in stale {
             eprintln!("  stale: {name}");
         }
+        for name in &extra {
+            eprintln!("  stale: {name} (no longer generated; regenerating removes it)");
+        }
         return Ok(ExitCode::from(1));
+    }
+    for name in &extra {
+        let path = out.join(name);
+        std::fs::remove_file(&path)
+            .map_err(|e| format!("{}: cannot remove: {e}", path.display()))?;
     }
     for f in &files {
         let path = out.join(&f.name);
@@ -491,11 +502,16 @@ fn generate(spec: &Path, out: &Path, check: bool) -> Result<ExitCode, String> {
             std::fs::create_dir_all(dir)
                 .map_err(|e| format!("{}: cannot create folder: {e}", dir.display()))?;
         }
-        formwork_codegen::generate::write_if_changed(&path, &f.contents)
+        write_if_changed(&path, &f.contents)
             .map_err(|e| format!("{}: cannot write: {e}", path.display()))?;
     }
+    let removed = if extra.is_empty() {
+        String::new()
+    } else {
+        format!(", removed {} no longer generated", extra.len())
+    };
     out_line(&format!(
-        "wrote {} files for form `{}` to {}",
+        "wrote {} files for form `{}` to {}{removed}",
         files.len(),
         form.id,
         out.display()

@@ -738,3 +738,84 @@ fn records_check_reports_what_no_longer_conforms_and_why() {
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o.stderr).contains("no such database"));
 }
+
+/// Regeneration after a spec change: files no longer emitted are reported by --check and removed
+/// by generate (through the manifest); the diff of the generated files shows the change and
+/// little else (lists in declaration order, the embedded IR one JSON line per line).
+#[test]
+fn regeneration_removes_what_is_no_longer_generated_and_diffs_stay_small() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let out = dir.path().join("out");
+    let spec = dir.path().join("app.yaml");
+    let v1 = std::fs::read_to_string(pipedrive()).expect("v1");
+    std::fs::write(&spec, &v1).expect("write");
+    let generate = |check: bool| {
+        let mut cmd = bin();
+        cmd.arg("generate").arg(&spec).arg("--out").arg(&out);
+        if check {
+            cmd.arg("--check");
+        }
+        run(&mut cmd)
+    };
+    assert!(generate(false).status.success());
+    let manifest = std::fs::read_to_string(out.join(".formwork-generated")).expect("manifest");
+    assert!(
+        manifest
+            .lines()
+            .any(|l| l == "pipedrive_app.review.schema.json"),
+        "{manifest}"
+    );
+    let before = std::fs::read_to_string(out.join("pipedrive_app.rs")).expect("rs");
+    assert!(
+        before.lines().any(|l| l == "  \"id\": \"pipedrive_app\","),
+        "the embedded IR is pretty JSON, one member per line"
+    );
+
+    // Rename the review stage: its schema file is no longer generated.
+    let v2 = v1
+        .replace(
+            "  - id: review\n    label: Send to review",
+            "  - id: submit\n    label: Send to review",
+        )
+        .replace("required: review", "required: submit")
+        .replace("must_be_true: review", "must_be_true: submit");
+    std::fs::write(&spec, &v2).expect("write");
+    let o = generate(true);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        text(&o.stderr).contains("stale: pipedrive_app.review.schema.json (no longer generated"),
+        "{}",
+        text(&o.stderr)
+    );
+    let o = generate(false);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(text(&o.stdout).contains("removed 1 no longer generated"));
+    assert!(!out.join("pipedrive_app.review.schema.json").exists());
+    assert!(out.join("pipedrive_app.submit.schema.json").exists());
+    assert_eq!(generate(true).status.code(), Some(0));
+
+    // A field that starts using another list does not move any enum: the Rust diff is a handful
+    // of lines around the change.
+    std::fs::write(&spec, &v1).expect("write");
+    assert!(generate(false).status.success());
+    let before = std::fs::read_to_string(out.join("pipedrive_app.rs")).expect("rs");
+    let v3 = v1.replace(
+        "      - id: company\n        label: Company name\n",
+        "      - id: panel_spot\n        label: Preferred panel spot\n        kind: choice\n        list: panel_locations\n      - id: company\n        label: Company name\n",
+    );
+    std::fs::write(&spec, &v3).expect("write");
+    assert!(generate(false).status.success());
+    let after = std::fs::read_to_string(out.join("pipedrive_app.rs")).expect("rs");
+    let enums = |s: &str| -> Vec<String> {
+        s.lines()
+            .filter(|l| l.starts_with("pub enum "))
+            .map(String::from)
+            .collect()
+    };
+    assert_eq!(enums(&before), enums(&after), "enums keep their order");
+    let changed = after.lines().filter(|l| !before.contains(l)).count();
+    assert!(changed < 40, "{changed} new lines for one new field");
+    let schema =
+        std::fs::read_to_string(out.join("pipedrive_app.review.schema.json")).expect("schema");
+    assert!(schema.contains("\"$id\": \"urn:formwork:pipedrive_app:1.0.0:review\""));
+}

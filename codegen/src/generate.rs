@@ -30,6 +30,46 @@ pub fn generate(form: &Form) -> Vec<GeneratedFile> {
     files
 }
 
+/// The file `formwork generate` keeps in its output folder: the names of the files it wrote, one
+/// per line, so the next run removes those it no longer emits and `--check` reports them.
+pub const MANIFEST: &str = ".formwork-generated";
+
+/// `files` plus the manifest listing them.
+pub fn with_manifest(mut files: Vec<GeneratedFile>) -> Vec<GeneratedFile> {
+    let mut contents = String::from(
+        "# Files written by `formwork generate`; it removes those it no longer emits. Do not edit.\n",
+    );
+    for f in &files {
+        contents.push_str(&f.name);
+        contents.push('\n');
+    }
+    files.push(GeneratedFile {
+        name: MANIFEST.to_string(),
+        contents,
+    });
+    files
+}
+
+/// The files a previous run listed in `out`'s manifest that `files` no longer has and that still
+/// exist. Only plain relative names count: a manifest cannot point outside `out`.
+pub fn leftovers(out: &Path, files: &[GeneratedFile]) -> Vec<String> {
+    let Ok(text) = std::fs::read_to_string(out.join(MANIFEST)) else {
+        return Vec::new();
+    };
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .filter(|l| {
+            Path::new(l)
+                .components()
+                .all(|c| matches!(c, std::path::Component::Normal(_)))
+        })
+        .filter(|l| *l != MANIFEST && !files.iter().any(|f| f.name == *l))
+        .filter(|l| out.join(l).is_file())
+        .map(String::from)
+        .collect()
+}
+
 /// Writes `contents` to `path` unless the file already holds exactly that (keeps mtimes, so
 /// cargo and make do not rebuild for nothing).
 pub fn write_if_changed(path: &Path, contents: &str) -> std::io::Result<()> {

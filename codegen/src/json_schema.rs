@@ -165,10 +165,7 @@ pub fn emit_dialect(form: &Form, stage: usize, dialect: Dialect) -> Emitted {
         Dialect::OpenApi30 => {}
     }
     if dialect != Dialect::OpenApi30 {
-        root.insert(
-            "$id".into(),
-            format!("urn:formwork:{}:{}", form.id, stage_id).into(),
-        );
+        root.insert("$id".into(), schema_id(form, &stage_id).into());
     }
     root.insert("title".into(), form.title.clone().into());
     if let Some(d) = &form.description {
@@ -205,6 +202,26 @@ pub fn emit_dialect(form: &Form, stage: usize, dialect: Dialect) -> Emitted {
     Emitted {
         schema,
         moved: cx.moved,
+    }
+}
+
+/// `urn:formwork:FORM:VERSION:STAGE` (`urn:formwork:FORM:STAGE` for an unversioned spec): a new
+/// version of the form is a new schema. The version is percent-encoded where it is not a plain
+/// URN character.
+pub fn schema_id(form: &Form, stage: &str) -> String {
+    match &form.version {
+        Some(v) => {
+            let mut version = String::with_capacity(v.len());
+            for b in v.bytes() {
+                if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                    version.push(char::from(b));
+                } else {
+                    version.push_str(&format!("%{b:02X}"));
+                }
+            }
+            format!("urn:formwork:{}:{version}:{stage}", form.id)
+        }
+        None => format!("urn:formwork:{}:{stage}", form.id),
     }
 }
 

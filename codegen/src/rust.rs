@@ -399,6 +399,20 @@ struct Emitter<'a> {
     validation: bool,
 }
 
+/// `s` as a raw string literal (`r#"…"#`, with as many `#` as it needs), so long text such as the
+/// embedded IR stays readable, one JSON line per line, and diffs of generated files stay small.
+fn raw_str(s: &str) -> TokenStream {
+    let mut hashes = 1;
+    while s.contains(&format!("\"{}", "#".repeat(hashes))) {
+        hashes += 1;
+    }
+    let h = "#".repeat(hashes);
+    format!("r{h}\"{s}\"{h}").parse().unwrap_or_else(|_| {
+        let lit = proc_macro2::Literal::string(s);
+        quote!(#lit)
+    })
+}
+
 /// Every field under `fields` in pre-order, with its path key (`/a/b`; group items add no index).
 fn walk<'a>(fields: &[&'a Field], parent: &str, out: &mut Vec<(&'a Field, String)>) {
     for f in fields {
@@ -439,7 +453,25 @@ impl<'a> Emitter<'a> {
             validation: false,
         };
 
-        // Value lists first, so that they get the plain names.
+        // Value lists first, so that they get the plain names: the shared ones in the order the
+        // spec declares them (a field that starts using a list does not reorder the file), then
+        // inline ones in field order.
+        for list in form.shared_lists() {
+            let one = type_name(&singular(&list.id), "List");
+            let name = names.claim(&[
+                one.clone(),
+                type_name(&list.id, "List"),
+                format!("{one}Choice"),
+            ]);
+            em.enum_index
+                .insert(format!("list:{}", list.id), em.enums.len());
+            em.enums.push(ListEnum {
+                name,
+                list,
+                field: None,
+                variants: variant_names(list),
+            });
+        }
         for (f, path) in &all {
             match &f.kind {
                 Kind::Choice(c) => {
@@ -579,7 +611,7 @@ impl<'a> Emitter<'a> {
             .collect();
         let ids: Vec<&str> = self.form.stages.iter().map(|s| s.id.as_str()).collect();
         let stage_docs = self.form.stages.iter().map(|s| docs(&s.label, None));
-        let ir = serde_json::to_string(self.form).unwrap_or_default();
+        let ir = raw_str(&serde_json::to_string_pretty(self.form).unwrap_or_default());
         let methods = self.stage_mods.iter().map(|m| {
             let module = &m.ident;
             quote! {

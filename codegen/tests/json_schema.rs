@@ -121,7 +121,15 @@ fn schemas_are_valid_draft_2020_12() {
                 schema["$schema"],
                 "https://json-schema.org/draft/2020-12/schema"
             );
-            assert_eq!(schema["$id"], format!("urn:formwork:{}:{}", form.id, s.id));
+            assert_eq!(
+                schema["$id"],
+                format!(
+                    "urn:formwork:{}:{}:{}",
+                    form.id,
+                    form.version.as_deref().expect("versioned"),
+                    s.id
+                )
+            );
             if let Err(e) = jsonschema::draft202012::meta::validate(&schema) {
                 panic!(
                     "{} stage {}: not a valid 2020-12 schema: {e} at {}",
@@ -229,7 +237,15 @@ fn draft_07_schemas_are_valid_draft_07() {
         for (i, s) in form.stages.iter().enumerate() {
             let schema = emit_dialect(&form, i, Dialect::Draft07).schema;
             assert_eq!(schema["$schema"], "http://json-schema.org/draft-07/schema#");
-            assert_eq!(schema["$id"], format!("urn:formwork:{}:{}", form.id, s.id));
+            assert_eq!(
+                schema["$id"],
+                format!(
+                    "urn:formwork:{}:{}:{}",
+                    form.id,
+                    form.version.as_deref().expect("versioned"),
+                    s.id
+                )
+            );
             if let Err(e) = jsonschema::draft7::meta::validate(&schema) {
                 panic!(
                     "{} {}: not valid draft-07: {e} at {}",
@@ -788,5 +804,20 @@ fn contact_form_at_its_stage() {
             s.as_object_mut().expect("object").remove("full_name");
         },
         "missing name",
+    );
+}
+
+#[test]
+fn schema_ids_carry_the_form_version() {
+    let mut form = contact();
+    form.version = Some("2.1 beta/3".into());
+    assert_eq!(
+        formwork_codegen::json_schema::schema_id(&form, "submit"),
+        "urn:formwork:contact:2.1%20beta%2F3:submit"
+    );
+    form.version = None;
+    assert_eq!(
+        formwork_codegen::json_schema::schema_id(&form, "submit"),
+        "urn:formwork:contact:submit"
     );
 }

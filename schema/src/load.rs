@@ -281,6 +281,7 @@ impl Checker {
             sections,
             rules: Vec::new(),
             issued,
+            lists: raw.lists.iter().map(|l| l.id.value.clone()).collect(),
         };
         let mut rule_ids = HashMap::new();
         for r in &raw.rules {

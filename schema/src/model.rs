@@ -29,6 +29,9 @@ pub struct Form {
     pub rules: Vec<Rule>,
     /// Server-assigned values.
     pub issued: Vec<Issued>,
+    /// Ids of the shared value lists, in the order the spec declares them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lists: Vec<String>,
 }
 
 /// A stage of the form (index = position in [`Form::stages`]).
@@ -416,7 +419,8 @@ impl Form {
         self.fields().find(|f| f.id == id)
     }
 
-    /// Every shared value list used by some field, deduplicated, in first-use order.
+    /// Every shared value list used by some field, deduplicated, in the order the spec declares
+    /// them (so a field that starts using a list does not reorder generated files).
     pub fn shared_lists(&self) -> Vec<&ValueList> {
         let mut out: Vec<&ValueList> = Vec::new();
         fn walk<'a>(fields: &'a [Field], out: &mut Vec<&'a ValueList>) {
@@ -434,6 +438,7 @@ impl Form {
         for s in &self.sections {
             walk(&s.fields, &mut out);
         }
+        out.sort_by_key(|l| self.lists.iter().position(|id| *id == l.id));
         out
     }
 }
