@@ -118,9 +118,25 @@ enum RecordsCommand {
     Check {
         /// The YAML spec the records are checked against.
         spec: PathBuf,
-        /// SQLite database file of `formwork serve` (migrated to this release's schema if older).
+        /// SQLite database file of `formwork serve` (read only; never written).
         #[arg(long)]
         db: PathBuf,
+        /// Report format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Bring stored records to SPEC: renames (`renamed_from`) and the spec's `migrations`
+    /// (map or drop removed values, drop removed fields). Every migrated record keeps its
+    /// previous version in its history.
+    Migrate {
+        /// The YAML spec to migrate the records to.
+        spec: PathBuf,
+        /// SQLite database file of `formwork serve`.
+        #[arg(long)]
+        db: PathBuf,
+        /// Report what would change; write nothing.
+        #[arg(long)]
+        dry_run: bool,
         /// Report format.
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
@@ -247,6 +263,15 @@ fn run(command: Command) -> Result<ExitCode, String> {
         Command::Records {
             command: RecordsCommand::Check { spec, db, format },
         } => records_check(&spec, &db, format),
+        Command::Records {
+            command:
+                RecordsCommand::Migrate {
+                    spec,
+                    db,
+                    dry_run,
+                    format,
+                },
+        } => records_migrate(&spec, &db, dry_run, format),
         Command::Serve {
             spec,
             addr,
@@ -355,9 +380,20 @@ fn text_report(form: &Form, report: &Report) -> String {
     out
 }
 
-/// `formwork records check`: every stored record under `spec`.
-fn records_check(spec: &Path, db: &Path, format: Format) -> Result<ExitCode, String> {
-    use formwork_runtime::server::{evolution, store};
+/// The spec (with its source text) and the store `records` commands work on: the database
+/// itself, or (`snapshot`) a migrated in-memory copy, so checks and dry runs never write.
+fn records_input(
+    spec: &Path,
+    db: &Path,
+    snapshot: bool,
+) -> Result<
+    (
+        formwork_schema::Spec,
+        String,
+        formwork_runtime::server::store::Store,
+    ),
+    String,
+> {
     let source = std::fs::read_to_string(spec)
         .map_err(|e| format!("{}: cannot read spec: {e}", spec.display()))?;
     let loaded = formwork_schema::load_spec_str(&spec.display().to_string(), &source)
@@ -365,7 +401,117 @@ fn records_check(spec: &Path, db: &Path, format: Format) -> Result<ExitCode, Str
     if !db.is_file() {
         return Err(format!("{}: no such database", db.display()));
     }
-    let store = store::Store::open(db).map_err(|e| format!("{}: {e}", db.display()))?;
+    let store = if snapshot {
+        formwork_runtime::server::store::Store::open_snapshot(db)
+    } else {
+        formwork_runtime::server::store::Store::open(db)
+    }
+    .map_err(|e| format!("{}: {e}", db.display()))?;
+    Ok((loaded, source, store))
+}
+
+/// `formwork records migrate`: every stored record brought to `spec`, or (dry run) what would be.
+fn records_migrate(
+    spec: &Path,
+    db: &Path,
+    dry_run: bool,
+    format: Format,
+) -> Result<ExitCode, String> {
+    use formwork_runtime::server::{form, migrate, store};
+    let (loaded, source, store) = records_input(spec, db, dry_run)?;
+    let stored = store::StoredSpec::new(&loaded.form, &source);
+    let fields = form::root_fields(&loaded.form);
+    let failed = |e: store::StoreError| format!("{}: {e}", db.display());
+    let records = store.list().map_err(failed)?;
+    let mut report = Vec::new();
+    let mut migrated = 0;
+    for r in &records {
+        let (data, steps) = migrate::migrate(&loaded.form, &r.data);
+        if steps.is_empty() {
+            continue;
+        }
+        if !dry_run {
+            if migrated == 0 {
+                store.remember_spec(&stored).map_err(failed)?;
+            }
+            let note: Vec<String> = steps
+                .iter()
+                .map(|s| format!("{}: {}", s.path, s.change))
+                .collect();
+            let note = format!(
+                "migrated to spec version {}: {}",
+                loaded.form.version.as_deref().unwrap_or("(unversioned)"),
+                note.join("; ")
+            );
+            let tokens = form::file_tokens(&fields, &data);
+            let save = store::Save {
+                status: &r.status,
+                data: &data,
+                files: &tokens,
+                spec: Some(&stored.hash),
+                actor: None,
+                event: "migrate",
+                note: Some(&note),
+            };
+            match store.update(&r.id, r.version, save).map_err(failed)? {
+                store::Update::Saved(_) => {}
+                _ => {
+                    return Err(format!(
+                        "record {} changed while it was migrated; nothing more was written: run the migration again",
+                        r.id
+                    ));
+                }
+            }
+        }
+        migrated += 1;
+        report.push((r, steps));
+    }
+    let verb = if dry_run { "would migrate" } else { "migrated" };
+    let summary = format!(
+        "{verb} {migrated} of {} record(s){}",
+        records.len(),
+        if dry_run {
+            "; dry run: nothing was written"
+        } else {
+            ""
+        }
+    );
+    match format {
+        Format::Json => {
+            let list: Vec<serde_json::Value> = report
+                .iter()
+                .map(|(r, steps)| serde_json::json!({"id": r.id, "status": r.status, "version": r.version, "steps": steps}))
+                .collect();
+            out(&format!(
+                "{}\n",
+                serde_json::json!({"dry_run": dry_run, "records": list, "summary": {"records": records.len(), "migrated": migrated, "text": summary}})
+            ));
+        }
+        Format::Text => {
+            let mut text = String::new();
+            for (r, steps) in &report {
+                text.push_str(&format!(
+                    "record {} (status {}): {} change(s)\n",
+                    r.id,
+                    r.status,
+                    steps.len()
+                ));
+                for s in steps {
+                    text.push_str(&format!("  {}: {}\n", s.path, s.change));
+                }
+            }
+            text.push_str(&summary);
+            text.push('\n');
+            out(&text);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `formwork records check`: every stored record under `spec`.
+fn records_check(spec: &Path, db: &Path, format: Format) -> Result<ExitCode, String> {
+    use formwork_runtime::server::{evolution, store};
+    let (loaded, source, store) = records_input(spec, db, true)?;
     let validator = Validator::compile(&loaded.form).map_err(|e| e.to_string())?;
     let hash = store::StoredSpec::new(&loaded.form, &source).hash;
     let checker = evolution::Checker::new(std::sync::Arc::new(loaded), validator, &hash);

@@ -819,3 +819,102 @@ fn regeneration_removes_what_is_no_longer_generated_and_diffs_stay_small() {
         std::fs::read_to_string(out.join("pipedrive_app.review.schema.json")).expect("schema");
     assert!(schema.contains("\"$id\": \"urn:formwork:pipedrive_app:1.0.0:review\""));
 }
+
+/// `formwork records migrate`: a dry run writes nothing; the real run applies the spec's steps,
+/// and every migrated record keeps its previous version in its history.
+#[test]
+fn records_migrate_applies_the_specs_steps_and_keeps_history() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = dir.path().join("v1.db");
+    std::fs::copy(root().join("tests/evolution/v1.db"), &db).expect("copy");
+    let bytes = std::fs::read(&db).expect("read");
+
+    let o = run(bin()
+        .args(["records", "migrate", "--dry-run"])
+        .arg(v2())
+        .arg("--db")
+        .arg(&db));
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    assert!(
+        out.contains("would migrate 3 of 4 record(s); dry run: nothing was written"),
+        "{out}"
+    );
+    assert!(
+        out.contains("/app_actions/0/locations: `product_details` became `deal_details`"),
+        "{out}"
+    );
+    assert_eq!(
+        std::fs::read(&db).expect("read"),
+        bytes,
+        "a dry run leaves the file as it was"
+    );
+    let o = run(bin()
+        .args(["records", "check"])
+        .arg(v2())
+        .arg("--db")
+        .arg(&db));
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(
+        std::fs::read(&db).expect("read"),
+        bytes,
+        "a check leaves the file as it was"
+    );
+
+    let o = run(bin()
+        .args(["records", "migrate", "--format", "json"])
+        .arg(v2())
+        .arg("--db")
+        .arg(&db));
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    assert_eq!(report["summary"]["migrated"], 3);
+
+    let store = formwork_runtime::server::Store::open(&db).expect("db");
+    let a = std::fs::read_to_string(root().join("tests/evolution/v1.records"))
+        .expect("ids")
+        .lines()
+        .next()
+        .expect("A")
+        .to_string();
+    let record = store.get(&a).expect("read").expect("A");
+    assert!(record.data.get("documentation_url").is_none());
+    assert_eq!(
+        record.data["app_actions"][0]["locations"],
+        serde_json::json!(["deal_details"])
+    );
+    assert_eq!(record.status, "in_review", "a migration keeps the status");
+    let history = store.versions(&a).expect("history");
+    assert_eq!(history.len(), 2);
+    assert_eq!(
+        history[0].data["documentation_url"],
+        "https://www.randomawesomeapp.com/help"
+    );
+    assert_eq!(history[1].event, "migrate");
+    assert_eq!(history[1].spec_version.as_deref(), Some("2.0.0"));
+    assert!(
+        history[1]
+            .note
+            .as_deref()
+            .is_some_and(|n| n.contains("/documentation_url"))
+    );
+
+    // Migrated records hold nothing the form has no place for; a second run has nothing to do.
+    let o = run(bin()
+        .args(["records", "check"])
+        .arg(v2())
+        .arg("--db")
+        .arg(&db));
+    let out = text(&o.stdout);
+    assert!(!out.contains("kept, no longer in the form"), "{out}");
+    let o = run(bin()
+        .args(["records", "migrate"])
+        .arg(v2())
+        .arg("--db")
+        .arg(&db));
+    assert!(
+        text(&o.stdout).contains("migrated 0 of 4 record(s)"),
+        "{}",
+        text(&o.stdout)
+    );
+}

@@ -282,6 +282,7 @@ impl Checker {
             rules: Vec::new(),
             issued,
             lists: raw.lists.iter().map(|l| l.id.value.clone()).collect(),
+            migrations: Vec::new(),
         };
         let mut rule_ids = HashMap::new();
         for r in &raw.rules {
@@ -291,7 +292,106 @@ impl Checker {
                 form.rules.push(rule);
             }
         }
+        for m in &raw.migrations {
+            if let Some(step) = self.migration(m, &form) {
+                form.migrations.push(step);
+            }
+        }
         form
+    }
+
+    /// A migration step: exactly one key; drop_field names no current field, map/drop_value name
+    /// a current choice field and a value it no longer offers (map: into one it offers).
+    fn migration(&mut self, m: &MigrationDef, form: &Form) -> Option<Migration> {
+        let given = [
+            m.drop_field.is_some(),
+            m.map_value.is_some(),
+            m.drop_value.is_some(),
+        ];
+        if given.iter().filter(|g| **g).count() != 1 {
+            let pos = m
+                .drop_field
+                .as_ref()
+                .map(|l| l.pos)
+                .or(m.map_value.as_ref().map(|v| v.field.pos))
+                .or(m.drop_value.as_ref().map(|v| v.field.pos))
+                .unwrap_or_default();
+            self.err(
+                pos,
+                "a migration step has exactly one of `drop_field`, `map_value`, `drop_value`",
+                "split it into one step per key",
+            );
+            return None;
+        }
+        if let Some(path) = &m.drop_field {
+            let segs = field_path(path);
+            if resolve_path(form, &segs).is_some() {
+                self.err(
+                    path.pos,
+                    format!(
+                        "`drop_field: {}` names a field the spec still has",
+                        path.value
+                    ),
+                    "drop_field is for fields the spec no longer has; remove the step",
+                );
+                return None;
+            }
+            return Some(Migration::DropField { path: segs });
+        }
+        let (field, from, to) = match (&m.map_value, &m.drop_value) {
+            (Some(v), _) => (&v.field, &v.from, Some(&v.to)),
+            (_, Some(v)) => (&v.field, &v.value, None),
+            _ => return None,
+        };
+        let segs = field_path(field);
+        let list = match resolve_path(form, &segs).map(|f| &f.kind) {
+            Some(Kind::Choice(c)) => &c.list,
+            Some(_) => {
+                self.err(
+                    field.pos,
+                    format!("`{}` is not a choice field", field.value),
+                    "map_value and drop_value apply to choice fields",
+                );
+                return None;
+            }
+            None => {
+                self.err(
+                    field.pos,
+                    format!("the spec has no field `{}`", field.value),
+                    "name a choice field as FIELD, OBJECT.FIELD or GROUP[].FIELD",
+                );
+                return None;
+            }
+        };
+        if list.get(from).is_some() {
+            self.err(
+                from.pos,
+                format!("`{}` still offers `{}`", field.value, from.value),
+                "migrations move stored values away from values the field no longer offers",
+            );
+            return None;
+        }
+        match to {
+            Some(to) if list.get(to).is_none() => {
+                let help = did_you_mean(to, list.values.iter().map(|v| v.id.as_str()))
+                    .unwrap_or_else(|| format!("use one of: {}", ids(list)));
+                self.err(
+                    to.pos,
+                    format!("`{}` does not offer `{}`", field.value, to.value),
+                    help,
+                );
+                None
+            }
+            Some(to) => Some(Migration::MapValue {
+                path: segs,
+                from: from.value.clone(),
+                to: to.value.clone(),
+            }),
+            None => Some(Migration::DropValue {
+                path: segs,
+                value: from.value.clone(),
+            }),
+        }
     }
 
     fn choices(&mut self, values: &[ChoiceDef], pos: Pos, owner: &Located<String>) -> Vec<Choice> {
@@ -1078,6 +1178,43 @@ fn did_you_mean<'a>(word: &str, candidates: impl Iterator<Item = &'a str>) -> Op
         .filter(|(d, c)| *d <= 2.max(c.len() / 4))
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| format!("did you mean `{c}`?"))
+}
+
+/// `a.b`, `group[].c` as path segments (`*` for the items of a group).
+fn field_path(path: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for part in path.split('.') {
+        match part.strip_suffix("[]") {
+            Some(group) => {
+                out.push(group.to_string());
+                out.push("*".to_string());
+            }
+            None => out.push(part.to_string()),
+        }
+    }
+    out
+}
+
+/// The field at `segs` (object fields by id, group items as `*`).
+fn resolve_path<'f>(form: &'f Form, segs: &[String]) -> Option<&'f Field> {
+    let (first, rest) = segs.split_first()?;
+    let mut field = form.field(first)?;
+    let mut rest = rest;
+    while let Some((seg, tail)) = rest.split_first() {
+        field = match (&field.kind, seg.as_str()) {
+            (Kind::Group(_), "*") => {
+                let (sub, tail2) = tail.split_first()?;
+                rest = tail2;
+                field.sub_fields().iter().find(|f| &f.id == sub)?
+            }
+            (Kind::Object(_), _) => {
+                rest = tail;
+                field.sub_fields().iter().find(|f| &f.id == seg)?
+            }
+            _ => return None,
+        };
+    }
+    Some(field)
 }
 
 fn parse_pair(s: &str, sep: char) -> Option<(u32, u32)> {

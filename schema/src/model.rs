@@ -32,6 +32,36 @@ pub struct Form {
     /// Ids of the shared value lists, in the order the spec declares them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub lists: Vec<String>,
+    /// How stored records of earlier spec versions are brought to this one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub migrations: Vec<Migration>,
+}
+
+/// A step of `formwork records migrate`. Paths are field ids from the root, `*` for group items.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "step", rename_all = "snake_case")]
+pub enum Migration {
+    /// Drop the stored values of a removed field.
+    DropField {
+        /// Where the field was.
+        path: Vec<String>,
+    },
+    /// Replace a removed choice value by another.
+    MapValue {
+        /// The choice field.
+        path: Vec<String>,
+        /// The removed value.
+        from: String,
+        /// Its replacement.
+        to: String,
+    },
+    /// Drop a removed choice value.
+    DropValue {
+        /// The choice field.
+        path: Vec<String>,
+        /// The removed value.
+        value: String,
+    },
 }
 
 /// A stage of the form (index = position in [`Form::stages`]).

@@ -30,6 +30,48 @@ pub struct SpecFile {
     /// Values the server assigns (never accepted from a submission), e.g. client credentials.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub issued: Vec<IssuedDef>,
+    /// How `formwork records migrate` brings records stored under earlier versions of the spec to
+    /// this one (renames declared with `renamed_from` are applied too).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub migrations: Vec<MigrationDef>,
+}
+
+/// One migration step. Exactly one key is given. Paths name fields as `FIELD`, `OBJECT.FIELD` or
+/// `GROUP[].FIELD`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MigrationDef {
+    /// Drop the stored values of a field the spec no longer has (they stay in each record's history).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drop_field: Option<Located<String>>,
+    /// Replace a value a choice field no longer offers by one it does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub map_value: Option<ValueMapDef>,
+    /// Drop a value a choice field no longer offers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drop_value: Option<ValueDropDef>,
+}
+
+/// `map_value`: in `field`, `from` becomes `to`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ValueMapDef {
+    /// The choice field (`FIELD`, `OBJECT.FIELD`, `GROUP[].FIELD`).
+    pub field: Located<String>,
+    /// The stored value the field no longer offers.
+    pub from: Located<String>,
+    /// The value it becomes (one the field offers).
+    pub to: Located<String>,
+}
+
+/// `drop_value`: in `field`, `value` is removed.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ValueDropDef {
+    /// The choice field (`FIELD`, `OBJECT.FIELD`, `GROUP[].FIELD`).
+    pub field: Located<String>,
+    /// The stored value the field no longer offers.
+    pub value: Located<String>,
 }
 
 /// Form metadata.

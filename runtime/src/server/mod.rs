@@ -14,6 +14,7 @@
 pub mod evolution;
 pub mod form;
 mod handlers;
+pub mod migrate;
 mod pages;
 pub mod store;
 

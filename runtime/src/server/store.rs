@@ -242,6 +242,22 @@ impl Store {
         Store::init(conn)
     }
 
+    /// A private in-memory copy of the database at `path`, migrated to this release's schema; the
+    /// file is opened read-only and never written (for checks and dry runs).
+    pub fn open_snapshot(path: &Path) -> Result<Store, StoreError> {
+        use rusqlite::OpenFlags;
+        let file = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        let mut copy = Connection::open_in_memory()?;
+        {
+            let backup = rusqlite::backup::Backup::new(&file, &mut copy)?;
+            backup.run_to_completion(256, std::time::Duration::ZERO, None)?;
+        }
+        Store::init(copy)
+    }
+
     /// A private in-memory database (for tests).
     pub fn in_memory() -> Result<Store, StoreError> {
         Store::init(Connection::open_in_memory()?)
