@@ -29,6 +29,12 @@ fn stage(form: &Form, id: &str) -> usize {
         .unwrap_or_else(|| panic!("form {} has no stage {id}", form.id))
 }
 
+/// `urn:formwork:FORM:VERSION:STAGE` of a versioned form.
+fn versioned_id(form: &Form, stage: &str) -> String {
+    let version = form.version.as_deref().expect("versioned");
+    format!("urn:formwork:{}:{version}:{stage}", form.id)
+}
+
 /// A validator of the schema, with `format` asserted (as the acceptance script's external check does).
 fn validator(schema: &Value) -> jsonschema::Validator {
     jsonschema::draft202012::options()
@@ -121,15 +127,7 @@ fn schemas_are_valid_draft_2020_12() {
                 schema["$schema"],
                 "https://json-schema.org/draft/2020-12/schema"
             );
-            assert_eq!(
-                schema["$id"],
-                format!(
-                    "urn:formwork:{}:{}:{}",
-                    form.id,
-                    form.version.as_deref().expect("versioned"),
-                    s.id
-                )
-            );
+            assert_eq!(schema["$id"], versioned_id(&form, &s.id));
             if let Err(e) = jsonschema::draft202012::meta::validate(&schema) {
                 panic!(
                     "{} stage {}: not a valid 2020-12 schema: {e} at {}",
@@ -237,15 +235,7 @@ fn draft_07_schemas_are_valid_draft_07() {
         for (i, s) in form.stages.iter().enumerate() {
             let schema = emit_dialect(&form, i, Dialect::Draft07).schema;
             assert_eq!(schema["$schema"], "http://json-schema.org/draft-07/schema#");
-            assert_eq!(
-                schema["$id"],
-                format!(
-                    "urn:formwork:{}:{}:{}",
-                    form.id,
-                    form.version.as_deref().expect("versioned"),
-                    s.id
-                )
-            );
+            assert_eq!(schema["$id"], versioned_id(&form, &s.id));
             if let Err(e) = jsonschema::draft7::meta::validate(&schema) {
                 panic!(
                     "{} {}: not valid draft-07: {e} at {}",

@@ -1311,26 +1311,7 @@ impl<'a> Cx<'a> {
         at: Pos,
     ) {
         let d = n.def;
-        if a.multiple != b.multiple {
-            self.push(Draft {
-                rule: "CARDINALITY_CHANGED".into(),
-                class: Class::Breaking,
-                at: (Side::New, at),
-                pointer: pointer.into(),
-                old: Some(a.multiple.into()),
-                new: Some(b.multiple.into()),
-                stages: self.all_stages(),
-                message: format!(
-                    "`{pointer}` now takes {}",
-                    if b.multiple {
-                        "several values (an array)"
-                    } else {
-                        "one value"
-                    }
-                ),
-                readers: &[],
-            });
-        }
+        self.cardinality(a.multiple, b.multiple, "values", pointer, at);
         let (mi, ma) = (
             d.and_then(|d| d.min_items.as_ref()),
             d.and_then(|d| d.max_items.as_ref()),
@@ -1372,6 +1353,29 @@ impl<'a> Cx<'a> {
             });
         }
         self.values(&a.list, &b.list, o, n, pointer, at);
+    }
+
+    /// One value or several (`what`: `values`, `files`): a change either way breaks.
+    fn cardinality(&mut self, old: bool, new: bool, what: &str, pointer: &str, at: Pos) {
+        if old == new {
+            return;
+        }
+        let now = if new {
+            format!("several {what} (an array)")
+        } else {
+            format!("one of its {what}")
+        };
+        self.push(Draft {
+            rule: "CARDINALITY_CHANGED".into(),
+            class: Class::Breaking,
+            at: (Side::New, at),
+            pointer: pointer.into(),
+            old: Some(old.into()),
+            new: Some(new.into()),
+            stages: self.all_stages(),
+            message: format!("`{pointer}` now takes {now}"),
+            readers: &[],
+        });
     }
 
     /// The positions of a list's values in a spec: the shared list's, or the field's inline ones.
@@ -1521,26 +1525,7 @@ impl<'a> Cx<'a> {
         at: Pos,
     ) {
         let all = self.all_stages();
-        if a.multiple != b.multiple {
-            self.push(Draft {
-                rule: "CARDINALITY_CHANGED".into(),
-                class: Class::Breaking,
-                at: (Side::New, at),
-                pointer: pointer.into(),
-                old: Some(a.multiple.into()),
-                new: Some(b.multiple.into()),
-                stages: all.clone(),
-                message: format!(
-                    "`{pointer}` now takes {}",
-                    if b.multiple {
-                        "several files (an array)"
-                    } else {
-                        "one file"
-                    }
-                ),
-                readers: &[],
-            });
-        }
+        self.cardinality(a.multiple, b.multiple, "files", pointer, at);
         let key = |f: fn(&FieldDef) -> Pos| d.map_or(at, f);
         self.allowed(
             "media_types",
