@@ -278,12 +278,12 @@ fn run(command: Command) -> Result<ExitCode, String> {
             db,
             templates,
         } => {
-            let config = formwork_runtime::server::Config {
+            let config = formwork_server::Config {
                 addr,
                 db,
                 templates,
             };
-            formwork_runtime::server::run_blocking(&spec, config).map_err(|e| e.to_string())?;
+            formwork_server::run_blocking(&spec, config).map_err(|e| e.to_string())?;
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -386,14 +386,7 @@ fn records_input(
     spec: &Path,
     db: &Path,
     snapshot: bool,
-) -> Result<
-    (
-        formwork_schema::Spec,
-        String,
-        formwork_runtime::server::store::Store,
-    ),
-    String,
-> {
+) -> Result<(formwork_schema::Spec, String, formwork_server::store::Store), String> {
     let source = std::fs::read_to_string(spec)
         .map_err(|e| format!("{}: cannot read spec: {e}", spec.display()))?;
     let loaded = formwork_schema::load_spec_str(&spec.display().to_string(), &source)
@@ -402,9 +395,9 @@ fn records_input(
         return Err(format!("{}: no such database", db.display()));
     }
     let store = if snapshot {
-        formwork_runtime::server::store::Store::open_snapshot(db)
+        formwork_server::store::Store::open_snapshot(db)
     } else {
-        formwork_runtime::server::store::Store::open(db)
+        formwork_server::store::Store::open(db)
     }
     .map_err(|e| format!("{}: {e}", db.display()))?;
     Ok((loaded, source, store))
@@ -417,7 +410,7 @@ fn records_migrate(
     dry_run: bool,
     format: Format,
 ) -> Result<ExitCode, String> {
-    use formwork_runtime::server::{form, migrate, store};
+    use formwork_server::{form, migrate, store};
     let (loaded, source, store) = records_input(spec, db, dry_run)?;
     let stored = store::StoredSpec::new(&loaded.form, &source);
     let fields = form::root_fields(&loaded.form);
@@ -510,7 +503,7 @@ fn records_migrate(
 
 /// `formwork records check`: every stored record under `spec`.
 fn records_check(spec: &Path, db: &Path, format: Format) -> Result<ExitCode, String> {
-    use formwork_runtime::server::{evolution, store};
+    use formwork_server::{evolution, store};
     let (loaded, source, store) = records_input(spec, db, true)?;
     let validator = Validator::compile(&loaded.form).map_err(|e| e.to_string())?;
     let hash = store::StoredSpec::new(&loaded.form, &source).hash;

@@ -870,7 +870,7 @@ fn records_migrate_applies_the_specs_steps_and_keeps_history() {
     let report: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
     assert_eq!(report["summary"]["migrated"], 3);
 
-    let store = formwork_runtime::server::Store::open(&db).expect("db");
+    let store = formwork_server::Store::open(&db).expect("db");
     let a = std::fs::read_to_string(root().join("tests/evolution/v1.records"))
         .expect("ids")
         .lines()

@@ -5,7 +5,6 @@
 //! - [`messages`]: the message catalogue (one place, ready for translation).
 //! - [`files`]: real media type and dimensions of uploads, from their bytes.
 //! - [`url`], [`text`]: format checks shared with other tools.
-//! - `server` (feature `server`): `formwork serve`, the web app (axum + SQLite).
 
 #![deny(missing_docs)]
 
@@ -14,8 +13,6 @@ mod compile;
 pub mod files;
 pub mod messages;
 pub mod report;
-#[cfg(feature = "server")]
-pub mod server;
 pub mod text;
 pub mod url;
 mod validate;

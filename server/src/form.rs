@@ -15,8 +15,8 @@ use formwork_schema::model::{Field, Kind, TextFormat};
 use serde_json::{Map, Number, Value};
 
 use super::store::StoredFile;
-use crate::messages::human_bytes;
-use crate::report::push_pointer_segment;
+use formwork_runtime::messages::human_bytes;
+use formwork_runtime::report::push_pointer_segment;
 
 /// Largest accepted file when its field sets no `max_bytes` (and the cap on any `max_bytes`).
 pub const MAX_FILE_BYTES: u64 = 32 * 1024 * 1024;

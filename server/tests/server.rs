@@ -1,6 +1,5 @@
 //! `formwork serve` end to end: the app runs in-process on 127.0.0.1:0 with a temporary SQLite
 //! database and is driven over real HTTP by a small blocking client.
-#![cfg(feature = "server")]
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -9,7 +8,7 @@ use std::time::Duration;
 
 use formwork_codegen::html::Partials;
 use formwork_runtime::Validator;
-use formwork_runtime::server::{App, Store};
+use formwork_server::{App, Store};
 use scraper::{Html, Selector};
 use serde_json::{Value, json};
 
@@ -52,7 +51,7 @@ fn start_with(spec: &str, db_fixture: Option<&str>) -> Server {
         .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
         .expect("bind");
     let addr = listener.local_addr().expect("addr");
-    rt.spawn(formwork_runtime::server::serve(
+    rt.spawn(formwork_server::serve(
         listener,
         app,
         std::future::pending(),
@@ -193,7 +192,7 @@ impl Server {
     }
 
     /// The stored record, read from the database file directly.
-    fn stored(&self, id: &str) -> formwork_runtime::server::store::Record {
+    fn stored(&self, id: &str) -> formwork_server::store::Record {
         Store::open(&self.db)
             .expect("db")
             .get(id)

@@ -21,7 +21,7 @@ use serde_json::{Value, json};
 
 use super::form::{is_secret, root_fields, without_tokens};
 use super::store::{Record, Store, StoreError};
-use crate::{Issue, Validator};
+use formwork_runtime::{Issue, Validator};
 
 /// Why a stored value no longer conforms, in terms of spec changes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -355,7 +355,7 @@ fn find_orphans(
     let Value::Object(map) = value else { return };
     for (key, v) in map {
         let mut here = path.to_string();
-        crate::report::push_pointer_segment(&mut here, key);
+        formwork_runtime::report::push_pointer_segment(&mut here, key);
         let old_field = old
             .as_ref()
             .and_then(|o| o.iter().find(|f| &f.id == key).copied());

@@ -8,7 +8,7 @@ use formwork_schema::model::{Field, Kind, Migration};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::report::push_pointer_segment;
+use formwork_runtime::report::push_pointer_segment;
 
 /// One change a migration made to a record.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -200,7 +200,7 @@ mod tests {
     use serde_json::json;
 
     fn form(extra: &str) -> Form {
-        let base = include_str!("../../../specs/contact.yaml");
+        let base = include_str!("../../specs/contact.yaml");
         let text = base
             .replace(
                 "      - id: full_name\n",
@@ -281,7 +281,7 @@ mod tests {
                 "no field `nope`",
             ),
         ] {
-            let base = include_str!("../../../specs/contact.yaml");
+            let base = include_str!("../../specs/contact.yaml");
             let text = format!("{base}migrations:\n{step}");
             let err = formwork_schema::load_str("c.yaml", &text)
                 .expect_err("rejected")

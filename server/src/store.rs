@@ -16,7 +16,7 @@ use std::sync::{Mutex, MutexGuard};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::Value;
 
-use crate::files::FileMeta;
+use formwork_runtime::files::FileMeta;
 
 /// The schema, one migration per version (index 0 brings `user_version` from 0 to 1).
 const MIGRATIONS: &[&str] = &[
@@ -711,7 +711,7 @@ mod tests {
     #[test]
     fn files_round_trip() {
         let store = Store::in_memory().unwrap();
-        let meta = crate::files::sniff("a.json", b"{}", 2);
+        let meta = formwork_runtime::files::sniff("a.json", b"{}", 2);
         let tokens = store
             .put_files(&[NewFile {
                 field: "f",

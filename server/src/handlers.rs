@@ -20,7 +20,7 @@ use super::evolution::RecordCheck;
 use super::form::{self, BodyError, Context, PartValue, Posted};
 use super::store::{NewFile, Record, Save, Store, StoreError, StoredFile, Update};
 use super::{App, BODY_LIMIT, is_hex, pages, random_hex};
-use crate::files::sniff;
+use formwork_runtime::files::sniff;
 
 /// Name of the CSRF cookie (double-submit: its value must come back as `_csrf`).
 const CSRF_COOKIE: &str = "fw_csrf";
@@ -478,7 +478,7 @@ fn issue(app: &App) -> Value {
     Value::Object(m)
 }
 
-fn pairs(issues: &[crate::Issue]) -> impl Iterator<Item = (String, String)> + '_ {
+fn pairs(issues: &[formwork_runtime::Issue]) -> impl Iterator<Item = (String, String)> + '_ {
     issues.iter().map(|i| (i.path.clone(), i.message.clone()))
 }
 

@@ -30,7 +30,7 @@ use formwork_codegen::html::{Partials, PartialsError, RenderError, Renderer};
 use formwork_schema::model::{Field, Kind, TextFormat};
 use formwork_schema::{Form, Spec, SpecError};
 
-use crate::Validator;
+use formwork_runtime::Validator;
 pub use store::Store;
 
 /// Largest accepted request body (all uploads of one form together).
