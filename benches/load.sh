@@ -13,8 +13,14 @@ trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 
 cargo build --release -q -p formwork
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+echo "load test password" | target/release/formwork users add load@example.com --db "$work/load.db" >/dev/null
 target/release/formwork serve specs/pipedrive-app.yaml --addr "127.0.0.1:$port" --db "$work/load.db" 2>"$work/serve.log" &
-for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/new" -o "$work/new.html" && break; sleep 0.1; done
+for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/sign-in" -c "$work/jar" -o "$work/signin.html" && break; sleep 0.1; done
+# Sign in once; every request below carries the session cookie.
+csrf=$(sed -n 's/.*name="_csrf" value="\([0-9a-f]*\)".*/\1/p' "$work/signin.html" | head -n 1)
+curl -fs -b "$work/jar" -c "$work/jar" -o /dev/null --data "_csrf=$csrf&email=load%40example.com&password=load+test+password&next=%2F" "http://127.0.0.1:$port/sign-in"
+cookie=$(awk '$6 == "fw_session" || $6 == "fw_csrf" { printf "%s=%s; ", $6, $7 }' "$work/jar")
+curl -fs -H "Cookie: $cookie" "http://127.0.0.1:$port/new" -o "$work/new.html"
 size=$(stat -c %s "$work/new.html")
 
 python3 - "$work/post.lua" <<'PY'
@@ -46,6 +52,6 @@ sleep 0.5
 
 echo "GET /new is $size bytes; $duration s per run, $conns connections, 2 wrk threads"
 run() { printf '%-34s ' "$1"; shift; wrk -t2 -c"$conns" -d"${duration}s" "$@" | awk '/Requests\/sec/ {printf "%s req/s", $2} /Latency/ {lat=$2} END {print "  (mean latency " lat ")"}'; }
-run "formwork GET /new" "http://127.0.0.1:$port/new"
+run "formwork GET /new (signed in)" -H "Cookie: $cookie" "http://127.0.0.1:$port/new"
 run "formwork POST /api/validate?stage=review" -s "$work/post.lua" "http://127.0.0.1:$port/api/validate?stage=review"
 run "nginx static file (same size)" "http://127.0.0.1:$static_port/static.html"

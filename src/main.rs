@@ -102,6 +102,71 @@ enum Command {
         /// Folder of partials (`*.hbs`, `form.css`) overriding the built-in ones.
         #[arg(long)]
         templates: Option<PathBuf>,
+        /// Trust this request header for the signed-in account's email (e.g. X-Forwarded-Email)
+        /// instead of formwork's own sign-in. ONLY behind an authenticating proxy that sets it and
+        /// strips it from clients' requests: anyone who can send it can be anyone.
+        #[arg(long, value_name = "HEADER")]
+        auth_header: Option<String>,
+        /// The site is served over TLS (e.g. behind a proxy): session cookies are `__Host-…; Secure`.
+        #[arg(long)]
+        secure_cookies: bool,
+        /// How long a sign-in lasts, in hours.
+        #[arg(long, default_value_t = 12, value_parser = clap::value_parser!(u32).range(1..=720))]
+        session_hours: u32,
+    },
+    /// Accounts that can sign in to `formwork serve`.
+    Users {
+        #[command(subcommand)]
+        command: UsersCommand,
+    },
+    /// API tokens for the JSON API (`Authorization: Bearer TOKEN`).
+    Tokens {
+        #[command(subcommand)]
+        command: TokensCommand,
+    },
+}
+
+/// `formwork users …`.
+#[derive(Subcommand)]
+enum UsersCommand {
+    /// Add an account. The password is read from stdin when it is piped, else one is generated
+    /// and printed once.
+    Add {
+        /// The account's email address.
+        email: String,
+        /// A role the spec declares (e.g. `reviewer`); none for an ordinary account.
+        #[arg(long)]
+        role: Option<String>,
+        /// SQLite database file of `formwork serve` (created if missing).
+        #[arg(long)]
+        db: PathBuf,
+    },
+    /// List the accounts.
+    List {
+        /// SQLite database file of `formwork serve`.
+        #[arg(long)]
+        db: PathBuf,
+    },
+    /// Disable an account: it can no longer sign in; its sessions and tokens end.
+    Disable {
+        /// The account's email address.
+        email: String,
+        /// SQLite database file of `formwork serve`.
+        #[arg(long)]
+        db: PathBuf,
+    },
+}
+
+/// `formwork tokens …`.
+#[derive(Subcommand)]
+enum TokensCommand {
+    /// Create an API token for an account and print it (once; only its hash is stored).
+    Create {
+        /// The account's email address.
+        email: String,
+        /// SQLite database file of `formwork serve`.
+        #[arg(long)]
+        db: PathBuf,
     },
 }
 
@@ -124,6 +189,14 @@ enum RecordsCommand {
         /// Report format.
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
+    },
+    /// Give every record without an owner (made before there were accounts) to an account.
+    Adopt {
+        /// The account's email address.
+        email: String,
+        /// SQLite database file of `formwork serve`.
+        #[arg(long)]
+        db: PathBuf,
     },
     /// Bring stored records to SPEC: renames (`renamed_from`) and the spec's `migrations`
     /// (map or drop removed values, drop removed fields). Every migrated record keeps its
@@ -272,19 +345,170 @@ fn run(command: Command) -> Result<ExitCode, String> {
                     format,
                 },
         } => records_migrate(&spec, &db, dry_run, format),
+        Command::Records {
+            command: RecordsCommand::Adopt { email, db },
+        } => {
+            let store = open_store(&db)?;
+            let account = find_account(&store, &email)?;
+            let n = store
+                .adopt_unowned(&account.id)
+                .map_err(|e| format!("{}: {e}", db.display()))?;
+            out_line(&format!(
+                "{n} record(s) without an owner now belong to {}",
+                account.email
+            ));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Users { command } => users(command),
+        Command::Tokens {
+            command: TokensCommand::Create { email, db },
+        } => {
+            let store = open_store(&db)?;
+            let account = find_account(&store, &email)?;
+            let token = formwork_server::auth::new_token();
+            store
+                .create_api_token(&account.id, &formwork_server::auth::token_hash(&token))
+                .map_err(|e| format!("{}: {e}", db.display()))?;
+            out_line(&token);
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Serve {
             spec,
             addr,
             db,
             templates,
+            auth_header,
+            secure_cookies,
+            session_hours,
         } => {
+            if let Some(h) = &auth_header
+                && axum_header_name_invalid(h)
+            {
+                return Err(format!("--auth-header: `{h}` is not a valid header name"));
+            }
             let config = formwork_server::Config {
                 addr,
                 db,
                 templates,
+                auth: formwork_server::auth::AuthConfig {
+                    header: auth_header.map(|h| h.to_ascii_lowercase()),
+                    secure_cookies,
+                    session_hours,
+                },
             };
             formwork_server::run_blocking(&spec, config).map_err(|e| e.to_string())?;
             Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// Whether `h` cannot be an HTTP header name (token characters only).
+fn axum_header_name_invalid(h: &str) -> bool {
+    h.is_empty()
+        || !h
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}
+
+/// Opens the database of `formwork serve` (created and migrated if needed).
+fn open_store(db: &Path) -> Result<formwork_server::Store, String> {
+    formwork_server::Store::open(db).map_err(|e| format!("{}: {e}", db.display()))
+}
+
+/// The account with this email, or an error naming `formwork users add`.
+fn find_account(
+    store: &formwork_server::Store,
+    email: &str,
+) -> Result<formwork_server::store::Account, String> {
+    match store.account_by_email(email) {
+        Ok(Some((a, _))) => Ok(a),
+        Ok(None) => Err(format!(
+            "no account {email}: add it with `formwork users add {email} --db DB`"
+        )),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// `formwork users add|list|disable`.
+fn users(command: UsersCommand) -> Result<ExitCode, String> {
+    use std::io::IsTerminal;
+    match command {
+        UsersCommand::Add { email, role, db } => {
+            let email = email.trim().to_lowercase();
+            let at = email.find('@');
+            if email.len() > 254 || at.is_none_or(|i| i == 0 || i + 1 == email.len()) {
+                return Err(format!("`{email}` is not an email address"));
+            }
+            if let Some(r) = &role
+                && (r.is_empty() || !r.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'))
+            {
+                return Err(format!(
+                    "--role `{r}`: use a role id of the spec, like `reviewer`"
+                ));
+            }
+            let store = open_store(&db)?;
+            if store
+                .account_by_email(&email)
+                .map_err(|e| e.to_string())?
+                .is_some()
+            {
+                return Err(format!("{email} already has an account"));
+            }
+            let stdin = std::io::stdin();
+            let (password, generated) = if stdin.is_terminal() {
+                (formwork_server::auth::new_token()[..24].to_string(), true)
+            } else {
+                let mut line = String::new();
+                stdin
+                    .read_line(&mut line)
+                    .map_err(|e| format!("stdin: cannot read the password: {e}"))?;
+                let line = line.trim_end_matches(['\r', '\n']).to_string();
+                if line.is_empty() {
+                    (formwork_server::auth::new_token()[..24].to_string(), true)
+                } else {
+                    (line, false)
+                }
+            };
+            if !generated && password.chars().count() < 10 {
+                return Err("the password must be at least 10 characters".to_string());
+            }
+            let hash =
+                formwork_server::auth::hash_password(&password).map_err(|e| e.to_string())?;
+            let account = store
+                .create_account(&email, Some(&hash), role.as_deref())
+                .map_err(|e| e.to_string())?;
+            if generated {
+                out_line(&format!(
+                    "added {} with password {password} (shown once: keep it now)",
+                    account.email
+                ));
+            } else {
+                out_line(&format!("added {}", account.email));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        UsersCommand::List { db } => {
+            let store = open_store(&db)?;
+            for a in store.accounts().map_err(|e| e.to_string())? {
+                out_line(&format!(
+                    "{}\t{}\t{}",
+                    a.email,
+                    a.role.as_deref().unwrap_or("-"),
+                    if a.disabled { "disabled" } else { "active" }
+                ));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        UsersCommand::Disable { email, db } => {
+            let store = open_store(&db)?;
+            if store.disable_account(&email).map_err(|e| e.to_string())? {
+                out_line(&format!(
+                    "disabled {email}; its sessions and tokens have ended"
+                ));
+                Ok(ExitCode::SUCCESS)
+            } else {
+                Err(format!("no account {email}"))
+            }
         }
     }
 }

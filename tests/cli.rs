@@ -441,7 +441,7 @@ fn serve_starts_answers_and_shuts_down_gracefully_on_sigterm() {
     assert!(db.is_file(), "database created on first start");
     let mut stream = std::net::TcpStream::connect(&addr).expect("connect");
     stream
-        .write_all(b"GET /new HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .write_all(b"GET /sign-in HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         .expect("request");
     let mut response = String::new();
     stream.read_to_string(&mut response).expect("response");
@@ -917,4 +917,89 @@ fn records_migrate_applies_the_specs_steps_and_keeps_history() {
         "{}",
         text(&o.stdout)
     );
+}
+
+/// `formwork users add|list|disable` and `formwork tokens create`: passwords from stdin or
+/// generated and shown once, nothing stored in the clear.
+#[test]
+fn users_and_tokens_are_managed_from_the_cli() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = dir.path().join("people.db");
+    let mut add = bin()
+        .args(["users", "add", "Ada@Example.com", "--db"])
+        .arg(&db)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    add.stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"a long enough password\n")
+        .expect("write");
+    let o = add.wait_with_output().expect("ends");
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert_eq!(text(&o.stdout), "added ada@example.com\n");
+
+    let o = run(bin()
+        .args([
+            "users",
+            "add",
+            "rev@example.com",
+            "--role",
+            "reviewer",
+            "--db",
+        ])
+        .arg(&db)
+        .stdin(Stdio::null()));
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    let generated = out
+        .split("with password ")
+        .nth(1)
+        .and_then(|r| r.split(' ').next())
+        .expect("a generated password is shown once");
+    assert!(generated.len() >= 16, "{out}");
+
+    let o = run(bin()
+        .args(["users", "add", "ada@example.com", "--db"])
+        .arg(&db)
+        .stdin(Stdio::null()));
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("already has an account"));
+    let o = run(bin()
+        .args(["users", "add", "not-an-email", "--db"])
+        .arg(&db)
+        .stdin(Stdio::null()));
+    assert_eq!(o.status.code(), Some(2));
+
+    let o = run(bin()
+        .args(["tokens", "create", "ada@example.com", "--db"])
+        .arg(&db));
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let token = text(&o.stdout).trim().to_string();
+    assert_eq!(token.len(), 64);
+    let o = run(bin()
+        .args(["tokens", "create", "nobody@example.com", "--db"])
+        .arg(&db));
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("formwork users add"));
+
+    let o = run(bin()
+        .args(["users", "disable", "rev@example.com", "--db"])
+        .arg(&db));
+    assert!(o.status.success());
+    let o = run(bin().args(["users", "list", "--db"]).arg(&db));
+    assert_eq!(
+        text(&o.stdout),
+        "ada@example.com\t-\tactive\nrev@example.com\treviewer\tdisabled\n"
+    );
+
+    // Neither the password, the generated one nor the token is in the database file.
+    let bytes = std::fs::read(&db).expect("db");
+    let haystack = String::from_utf8_lossy(&bytes);
+    for secret in ["a long enough password", generated, token.as_str()] {
+        assert!(!haystack.contains(secret), "{secret} stored in the clear");
+    }
 }

@@ -27,8 +27,27 @@ impl Drop for Proc {
     }
 }
 
-/// Starts `formwork serve` on a free loopback port; returns the process and its base URL.
+/// The account the person signs in as.
+const EMAIL: &str = "ada@example.com";
+const PASSWORD: &str = "correct horse battery";
+
+/// Adds the person's account with `formwork users add` (password on stdin), then starts
+/// `formwork serve` on a free loopback port; returns the process and its base URL.
 fn start_server(db: &Path) -> (Proc, String) {
+    use std::io::Write;
+    let mut add = Command::new(env!("CARGO_BIN_EXE_formwork"))
+        .args(["users", "add", EMAIL, "--db"])
+        .arg(db)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("formwork users add");
+    add.stdin
+        .take()
+        .expect("stdin")
+        .write_all(format!("{PASSWORD}\n").as_bytes())
+        .expect("password");
+    assert!(add.wait().expect("users add ends").success());
     let mut child = Command::new(env!("CARGO_BIN_EXE_formwork"))
         .arg("serve")
         .arg(root().join("specs/pipedrive-app.yaml"))
@@ -247,8 +266,22 @@ async fn a_person_registers_an_app_in_a_real_browser() {
     write_png(&icon, 512, 512);
     write_jpeg(&listing, 1280, 800);
 
-    // The blank form, checked by axe-core.
+    // Asking for the form leads to the sign-in page first (checked by axe-core), then back.
     c.goto(&format!("{base}/new")).await.expect("open /new");
+    let url = c.current_url().await.expect("url");
+    assert_eq!(url.path(), "/sign-in", "{url}");
+    let violations = axe(&c).await;
+    assert!(
+        violations.is_empty(),
+        "axe violations on the sign-in page: {violations:#?}"
+    );
+    fill(&c, "email", EMAIL).await;
+    fill(&c, "password", PASSWORD).await;
+    submit(&c, "button[type=submit]").await;
+    let url = c.current_url().await.expect("url");
+    assert_eq!(url.path(), "/new", "{url}");
+
+    // The blank form, checked by axe-core.
     shot(&c, "1-blank-form").await;
     let violations = axe(&c).await;
     assert!(

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, Multipart, Path, RawQuery, Request, State};
+use axum::extract::{Extension, FromRequest, Multipart, Path, RawQuery, Request, State};
 use axum::http::header::{
     CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_LENGTH, CONTENT_TYPE, COOKIE, HeaderValue,
     SET_COOKIE,
@@ -16,10 +16,11 @@ use formwork_codegen::html::RenderInput;
 use formwork_schema::model::{GeneratorName, Kind};
 use serde_json::{Map, Value, json};
 
+use super::auth::{self, Identity};
 use super::evolution::RecordCheck;
 use super::form::{self, BodyError, Context, PartValue, Posted};
-use super::store::{NewFile, Record, Save, Store, StoreError, StoredFile, Update};
-use super::{App, BODY_LIMIT, is_hex, pages, random_hex};
+use super::store::{Account, NewFile, Record, Save, Store, StoreError, StoredFile, Update};
+use super::{ACCOUNT_SLOT, App, BODY_LIMIT, TOKEN_SLOT, is_hex, pages, random_hex};
 use formwork_runtime::files::sniff;
 
 /// Name of the CSRF cookie (double-submit: its value must come back as `_csrf`).
@@ -150,6 +151,8 @@ struct View<'a> {
     notice: Option<&'a str>,
     /// How the record fares under the current spec (what changed for it, orphaned values).
     check: Option<&'a RecordCheck>,
+    /// The signed-in account.
+    account: &'a Account,
 }
 
 fn issued_pairs(app: &App, record: Option<&Record>) -> Vec<(String, String)> {
@@ -213,6 +216,7 @@ fn render(app: &App, status: StatusCode, csrf: &Csrf, view: View<'_>) -> Respons
         issued: &issued,
         changes: &changes,
         orphans: &orphans,
+        account: Some(&view.account.email),
     };
     match app.inner.renderer.render(&input) {
         Ok(page) => with_cookie(pages::html(status, page), csrf),
@@ -220,11 +224,61 @@ fn render(app: &App, status: StatusCode, csrf: &Csrf, view: View<'_>) -> Respons
     }
 }
 
-/// `GET /`: the records, those that need attention under the current spec marked.
-pub(crate) async fn list(State(app): State<App>) -> Result<Response> {
+/// The signed-in account of a page request; anonymous visitors go to the sign-in page.
+#[allow(clippy::result_large_err)] // The error is the response to send, as in every handler.
+fn signed_in(identity: &Identity, path: &str) -> Result<Account> {
+    identity.0.clone().ok_or_else(|| auth::to_sign_in(path))
+}
+
+/// The signed-in account of an API request; 401 otherwise.
+#[allow(clippy::result_large_err)] // The error is the response to send, as in every handler.
+fn api_signed_in(identity: &Identity) -> Result<Account> {
+    identity.0.clone().ok_or_else(|| {
+        let mut r = json_error(
+            StatusCode::UNAUTHORIZED,
+            "sign in first: send `Authorization: Bearer TOKEN` (formwork tokens create EMAIL --db DB)",
+        );
+        r.headers_mut()
+            .insert("www-authenticate", HeaderValue::from_static("Bearer"));
+        r
+    })
+}
+
+/// Records per page of the list.
+const PAGE_SIZE: u32 = 50;
+
+/// `GET /?page=N&status=S`: the signed-in account's records, newest first, a page at a time,
+/// those that need attention under the current spec marked.
+pub(crate) async fn list(
+    State(app): State<App>,
+    Extension(identity): Extension<Identity>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response> {
+    let account = signed_in(&identity, "/")?;
+    let param = |name: &str| {
+        query.as_deref().and_then(|q| {
+            form_urlencoded::parse(q.as_bytes())
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.into_owned())
+        })
+    };
+    let page: u32 = param("page")
+        .and_then(|p| p.parse().ok())
+        .filter(|p| (1..=100_000).contains(p))
+        .unwrap_or(1);
+    let status = param("status").filter(|s| !s.is_empty() && s.len() <= 64);
     let checked = app.clone();
+    let owner = account.id.clone();
+    let filter = status.clone();
     let (records, attention) = db(&app, move |s| {
-        let records = s.list()?;
+        // One page more than shown tells whether there is a next page.
+        let records = s.list_owned(
+            &owner,
+            filter.as_deref(),
+            PAGE_SIZE + 1,
+            (page - 1) * PAGE_SIZE,
+        )?;
         let mut marks = Vec::with_capacity(records.len());
         for r in &records {
             marks.push(needs_attention(&checked, s, r)?);
@@ -238,13 +292,32 @@ pub(crate) async fn list(State(app): State<App>) -> Result<Response> {
             .position(|x| x.id == r.id)
             .is_some_and(|i| attention[i])
     };
-    let page = pages::list(
-        &app.inner.form.title,
-        app.inner.name_field.as_deref(),
-        &records,
-        &marked,
-    );
-    Ok(pages::html(StatusCode::OK, page))
+    let csrf = csrf_for(&headers);
+    let more = records.len() > PAGE_SIZE as usize;
+    let shown = &records[..records.len().min(PAGE_SIZE as usize)];
+    let statuses: Vec<&str> = app
+        .inner
+        .form
+        .stages
+        .iter()
+        .filter_map(|s| s.status.as_deref())
+        .collect();
+    let listing = pages::Listing {
+        form_title: &app.inner.form.title,
+        name_field: app.inner.name_field.as_deref(),
+        records: shown,
+        attention: &marked,
+        account: &account.email,
+        csrf: &csrf.token,
+        page,
+        more,
+        status: status.as_deref(),
+        statuses: &statuses,
+    };
+    Ok(with_cookie(
+        pages::html(StatusCode::OK, pages::list(&listing)),
+        &csrf,
+    ))
 }
 
 /// Whether `record` needs attention under the current spec (remembered per record version).
@@ -277,33 +350,46 @@ async fn check_record(app: &App, record: &Record) -> Result<RecordCheck> {
     db(app, move |s| checked.inner.checker.check(s, &record)).await
 }
 
-/// `GET /new`: a blank form (rendered at start-up; only the CSRF token is filled in).
-pub(crate) async fn new_form(State(app): State<App>, headers: HeaderMap) -> Response {
+/// `GET /new`: a blank form (rendered at start-up; only the CSRF token and account are filled in).
+pub(crate) async fn new_form(
+    State(app): State<App>,
+    Extension(identity): Extension<Identity>,
+    headers: HeaderMap,
+) -> Result<Response> {
+    let account = signed_in(&identity, "/new")?;
     let csrf = csrf_for(&headers);
-    // The token is 64 hex digits (checked in `cookie_token`); escaped all the same, as the
-    // renderer would have.
-    let page = app.inner.blank_page.join(&pages::escape(&csrf.token));
-    with_cookie(pages::html(StatusCode::OK, page), &csrf)
+    // The token is 64 hex digits (checked in `cookie_token`); both are escaped, as the renderer
+    // would have.
+    let page = app
+        .inner
+        .blank_page
+        .replace(TOKEN_SLOT, &pages::escape(&csrf.token))
+        .replace(ACCOUNT_SLOT, &pages::escape(&account.email));
+    Ok(with_cookie(pages::html(StatusCode::OK, page), &csrf))
 }
 
-async fn load_record(app: &App, id: &str) -> Result<Record> {
+/// The record `id` if `account` owns it; 404 for everyone else (as if it did not exist).
+async fn load_record(app: &App, id: &str, account: &Account) -> Result<Record> {
     if !is_hex(id, 32) {
         return Err(record_not_found());
     }
     let id = id.to_string();
     db(app, move |s| s.get(&id))
         .await?
+        .filter(|r| r.owner.as_deref() == Some(account.id.as_str()))
         .ok_or_else(record_not_found)
 }
 
 /// `GET /records/{id}`: the record, its status and issued values, as an editable form.
 pub(crate) async fn show(
     State(app): State<App>,
+    Extension(identity): Extension<Identity>,
     Path(id): Path<String>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response> {
-    let record = load_record(&app, &id).await?;
+    let account = signed_in(&identity, &format!("/records/{id}"))?;
+    let record = load_record(&app, &id, &account).await?;
     let csrf = csrf_for(&headers);
     let saved = query
         .as_deref()
@@ -324,22 +410,30 @@ pub(crate) async fn show(
             record: Some(&record),
             notice: notice.as_deref(),
             check: Some(&check),
+            account: &account,
         },
     ))
 }
 
 /// `POST /new`: validate at the pressed stage; create the record on success.
-pub(crate) async fn submit_new(State(app): State<App>, request: Request) -> Result<Response> {
-    submit(app, None, request).await
+pub(crate) async fn submit_new(
+    State(app): State<App>,
+    Extension(identity): Extension<Identity>,
+    request: Request,
+) -> Result<Response> {
+    let account = signed_in(&identity, "/new")?;
+    submit(app, account, None, request).await
 }
 
 /// `POST /records/{id}`: validate at the pressed stage; update the record if its version still matches.
 pub(crate) async fn submit_record(
     State(app): State<App>,
+    Extension(identity): Extension<Identity>,
     Path(id): Path<String>,
     request: Request,
 ) -> Result<Response> {
-    submit(app, Some(id), request).await
+    let account = signed_in(&identity, &format!("/records/{id}"))?;
+    submit(app, account, Some(id), request).await
 }
 
 fn body_error(e: BodyError) -> Response {
@@ -410,8 +504,10 @@ async fn read_body(app: &App, request: Request) -> Result<Posted> {
 async fn prepare_files(
     app: &App,
     posted: Arc<Posted>,
+    account: &Account,
 ) -> Result<(HashMap<usize, StoredFile>, HashMap<String, StoredFile>)> {
     let form_app = app.clone();
+    let owner = account.id.clone();
     db(app, move |store| {
         let form = &form_app.inner.form;
         let mut indexes = Vec::new();
@@ -452,7 +548,7 @@ async fn prepare_files(
                 }
             })
             .collect();
-        let tokens = store.put_files(&new_files)?;
+        let tokens = store.put_files(&new_files, Some(&owner))?;
         let uploads = indexes
             .into_iter()
             .zip(metas)
@@ -482,10 +578,15 @@ fn pairs(issues: &[formwork_runtime::Issue]) -> impl Iterator<Item = (String, St
     issues.iter().map(|i| (i.path.clone(), i.message.clone()))
 }
 
-async fn submit(app: App, id: Option<String>, request: Request) -> Result<Response> {
+async fn submit(
+    app: App,
+    account: Account,
+    id: Option<String>,
+    request: Request,
+) -> Result<Response> {
     let cookie = cookie_token(request.headers());
     let record = match &id {
-        Some(id) => Some(load_record(&app, id).await?),
+        Some(id) => Some(load_record(&app, id, &account).await?),
         None => None,
     };
     let posted = read_body(&app, request).await?;
@@ -531,7 +632,7 @@ async fn submit(app: App, id: Option<String>, request: Request) -> Result<Respon
         None => None,
     };
     let posted = Arc::new(posted);
-    let (uploads, kept) = prepare_files(&app, Arc::clone(&posted)).await?;
+    let (uploads, kept) = prepare_files(&app, Arc::clone(&posted), &account).await?;
     let stored_data = record.as_ref().map(|r| &r.data);
     let cx = Context {
         uploads,
@@ -568,6 +669,7 @@ async fn submit(app: App, id: Option<String>, request: Request) -> Result<Respon
                 record: record.as_ref(),
                 notice: None,
                 check: check.as_ref(),
+                account: &account,
             },
         ));
     }
@@ -614,7 +716,9 @@ async fn submit(app: App, id: Option<String>, request: Request) -> Result<Respon
         && Some(r.version) != posted_version
     {
         let values = form::mark_secrets(fields, &built.value, &kept);
-        return Ok(conflict(&app, &csrf, r, &values, &errors, &warnings));
+        return Ok(conflict(
+            &app, &account, &csrf, r, &values, &errors, &warnings,
+        ));
     }
     if !errors.is_empty() {
         let values = form::mark_secrets(fields, &built.value, &kept);
@@ -631,6 +735,7 @@ async fn submit(app: App, id: Option<String>, request: Request) -> Result<Respon
                 record: record.as_ref(),
                 notice: None,
                 check: check.as_ref(),
+                account: &account,
             },
         ));
     }
@@ -644,13 +749,14 @@ async fn submit(app: App, id: Option<String>, request: Request) -> Result<Respon
             let issued = issue(&app);
             let id = random_hex(16);
             let spec = app.inner.spec_hash.clone();
+            let actor = account.id.clone();
             let saved = db(&app, move |s| {
                 let save = Save {
                     status: &status,
                     data: &data,
                     files: &tokens,
                     spec: Some(&spec),
-                    actor: None,
+                    actor: Some(&actor),
                     event: "create",
                     note: None,
                 };
@@ -665,13 +771,14 @@ async fn submit(app: App, id: Option<String>, request: Request) -> Result<Respon
             let version = r.version;
             let submitted = data.clone();
             let spec = app.inner.spec_hash.clone();
+            let actor = account.id.clone();
             let outcome = db(&app, move |s| {
                 let save = Save {
                     status: &status,
                     data: &data,
                     files: &tokens,
                     spec: Some(&spec),
-                    actor: None,
+                    actor: Some(&actor),
                     event: "save",
                     note: note.as_deref(),
                 };
@@ -684,7 +791,9 @@ async fn submit(app: App, id: Option<String>, request: Request) -> Result<Respon
                 }
                 Update::Conflict(current) => {
                     let values = form::mark_secrets(fields, &submitted, &kept);
-                    Ok(conflict(&app, &csrf, &current, &values, &errors, &warnings))
+                    Ok(conflict(
+                        &app, &account, &csrf, &current, &values, &errors, &warnings,
+                    ))
                 }
                 Update::NotFound => Err(record_not_found()),
             }
@@ -696,6 +805,7 @@ async fn submit(app: App, id: Option<String>, request: Request) -> Result<Respon
 /// already marked), save nothing.
 fn conflict(
     app: &App,
+    account: &Account,
     csrf: &Csrf,
     current: &Record,
     values: &Value,
@@ -722,16 +832,22 @@ fn conflict(
             record: Some(current),
             notice: Some(&notice),
             check: None,
+            account,
         },
     )
 }
 
 /// `GET /files/{token}`: a stored upload with its sniffed type.
-pub(crate) async fn file(State(app): State<App>, Path(token): Path<String>) -> Result<Response> {
+pub(crate) async fn file(
+    State(app): State<App>,
+    Extension(identity): Extension<Identity>,
+    Path(token): Path<String>,
+) -> Result<Response> {
+    let account = signed_in(&identity, &format!("/files/{token}"))?;
     if !is_hex(&token, 32) {
         return Err(not_found().await);
     }
-    let Some((media_type, bytes)) = db(&app, move |s| s.file(&token)).await? else {
+    let Some((media_type, bytes)) = db(&app, move |s| s.file(&token, &account.id)).await? else {
         return Err(not_found().await);
     };
     let inline = matches!(
@@ -820,11 +936,19 @@ pub(crate) async fn api_validate(
 }
 
 /// `GET /api/records/{id}`: the record as JSON, without secrets.
-pub(crate) async fn api_record(State(app): State<App>, Path(id): Path<String>) -> Result<Response> {
+pub(crate) async fn api_record(
+    State(app): State<App>,
+    Extension(identity): Extension<Identity>,
+    Path(id): Path<String>,
+) -> Result<Response> {
+    let account = api_signed_in(&identity)?;
     if !is_hex(&id, 32) {
         return Err(json_error(StatusCode::NOT_FOUND, "no such record"));
     }
-    let Some(record) = db(&app, move |s| s.get(&id)).await? else {
+    let Some(record) = db(&app, move |s| s.get(&id))
+        .await?
+        .filter(|r| r.owner.as_deref() == Some(account.id.as_str()))
+    else {
         return Err(json_error(StatusCode::NOT_FOUND, "no such record"));
     };
     let fields = &app.inner.fields;
@@ -860,13 +984,21 @@ pub(crate) async fn api_record(State(app): State<App>, Path(id): Path<String>) -
 /// secrets (of the current form, and of the spec each version was saved under).
 pub(crate) async fn api_versions(
     State(app): State<App>,
+    Extension(identity): Extension<Identity>,
     Path(id): Path<String>,
 ) -> Result<Response> {
+    let account = api_signed_in(&identity)?;
     if !is_hex(&id, 32) {
         return Err(json_error(StatusCode::NOT_FOUND, "no such record"));
     }
     let lookup = id.clone();
     let (versions, specs) = db(&app, move |s| {
+        let owned = s
+            .get(&lookup)?
+            .is_some_and(|r| r.owner.as_deref() == Some(account.id.as_str()));
+        if !owned {
+            return Ok((Vec::new(), HashMap::new()));
+        }
         let versions = s.versions(&lookup)?;
         let mut specs: HashMap<String, formwork_schema::Form> = HashMap::new();
         for v in &versions {
@@ -922,4 +1054,84 @@ pub(crate) async fn schema(State(app): State<App>, Path(file): Path<String>) -> 
         formwork_codegen::json_schema::emit_string(&app.inner.form, index),
     )
         .into_response())
+}
+
+/// `GET /sign-in?next=PATH`: the sign-in page.
+pub(crate) async fn sign_in_form(
+    State(app): State<App>,
+    Extension(identity): Extension<Identity>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    if app.inner.auth.header.is_some() {
+        return pages::message(
+            StatusCode::NOT_FOUND,
+            "Sign in through your organisation",
+            "This site signs people in through your organisation's sign-in service.",
+        );
+    }
+    if identity.0.is_some() {
+        return Redirect::to("/").into_response();
+    }
+    let next = query
+        .as_deref()
+        .and_then(|q| {
+            form_urlencoded::parse(q.as_bytes())
+                .find(|(k, _)| k == "next")
+                .map(|(_, v)| v.into_owned())
+        })
+        .unwrap_or_else(|| "/".to_string());
+    let csrf = csrf_for(&headers);
+    with_cookie(
+        auth::sign_in_page(StatusCode::OK, &csrf.token, "", None, &next),
+        &csrf,
+    )
+}
+
+/// Largest sign-in or sign-out body.
+const SMALL_FORM_LIMIT: usize = 16 * 1024;
+
+/// Reads a small urlencoded form and checks its CSRF token against the cookie.
+async fn small_form(request: Request) -> Result<(HashMap<String, String>, String)> {
+    let cookie = cookie_token(request.headers());
+    let bytes = axum::body::to_bytes(request.into_body(), SMALL_FORM_LIMIT)
+        .await
+        .map_err(|_| body_error(BodyError::TooLarge))?;
+    let fields: HashMap<String, String> = form_urlencoded::parse(&bytes)
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    match (cookie, fields.get("_csrf")) {
+        (Some(c), Some(t)) if constant_time_eq(&c, t) => Ok((fields, c)),
+        _ => Err(pages::message(
+            StatusCode::FORBIDDEN,
+            "The form has expired",
+            "This form was not sent from this site, or its security token is missing or out of date. Reload the page and try again.",
+        )),
+    }
+}
+
+/// `POST /sign-in`: email and password (rate-limited, one generic error), then a new session.
+pub(crate) async fn sign_in(State(app): State<App>, request: Request) -> Result<Response> {
+    if app.inner.auth.header.is_some() {
+        return Err(not_found().await);
+    }
+    let address = auth::client(&request);
+    let (fields, csrf) = small_form(request).await?;
+    let get = |k: &str| fields.get(k).cloned().unwrap_or_default();
+    Ok(auth::sign_in(
+        &app,
+        address,
+        get("email"),
+        get("password"),
+        get("next"),
+        csrf,
+    )
+    .await)
+}
+
+/// `POST /sign-out`: ends the session.
+pub(crate) async fn sign_out(State(app): State<App>, request: Request) -> Result<Response> {
+    let headers = request.headers().clone();
+    small_form(request).await?;
+    Ok(auth::sign_out(&app, &headers).await)
 }

@@ -11,6 +11,7 @@
 //! Content-Security-Policy, bodies and input counts are limited, uploads are limited per file while
 //! streaming, and concurrent edits are detected with the record version (409).
 
+pub mod auth;
 pub mod evolution;
 pub mod form;
 mod handlers;
@@ -65,6 +66,8 @@ pub struct Config {
     pub db: PathBuf,
     /// Folder of partials (`*.hbs`, `form.css`) overriding the built-ins.
     pub templates: Option<PathBuf>,
+    /// How people are recognised.
+    pub auth: auth::AuthConfig,
 }
 
 /// The web app: form, validator, renderer and store, shared by every request.
@@ -88,12 +91,16 @@ struct Inner {
     css: String,
     store: Arc<Store>,
     name_field: Option<String>,
-    /// The blank form page, rendered once, split where the CSRF token goes.
-    blank_page: Vec<String>,
+    /// The blank form page, rendered once, with slots for the CSRF token and the account.
+    blank_page: String,
+    /// How people are recognised.
+    auth: auth::AuthConfig,
 }
 
 /// Stands in for the CSRF token when the blank page is rendered once at start-up.
 const TOKEN_SLOT: &str = "fw-csrf-token-slot-7c1e";
+/// Stands in for the signed-in account's email in that page.
+const ACCOUNT_SLOT: &str = "fw-account-slot-3b9d@invalid";
 
 impl App {
     /// Builds the app for the spec `source` (named `file` in messages), rendering with `partials`
@@ -103,11 +110,12 @@ impl App {
         source: &str,
         partials: &Partials,
         store: Store,
+        auth: auth::AuthConfig,
     ) -> Result<App, ServerError> {
         let spec = formwork_schema::load_spec_str(file, source)?;
         let stored = store::StoredSpec::new(&spec.form, source);
         store.remember_spec(&stored)?;
-        App::new(spec, stored.hash, partials, store)
+        App::new(spec, stored.hash, partials, store, auth)
     }
 
     /// Builds the app for a loaded `spec` whose stored hash is `spec_hash`.
@@ -116,6 +124,7 @@ impl App {
         spec_hash: String,
         partials: &Partials,
         store: Store,
+        auth: auth::AuthConfig,
     ) -> Result<App, ServerError> {
         let form = spec.form.clone();
         let validator = Validator::compile(&form)?;
@@ -130,12 +139,9 @@ impl App {
         let blank = serde_json::Value::Object(serde_json::Map::new());
         let mut input = formwork_codegen::html::RenderInput::new(&blank);
         input.csrf = TOKEN_SLOT;
+        input.account = Some(ACCOUNT_SLOT);
         input.action = "/new";
-        let blank_page = renderer
-            .render(&input)?
-            .split(TOKEN_SLOT)
-            .map(String::from)
-            .collect();
+        let blank_page = renderer.render(&input)?;
         Ok(App {
             inner: Arc::new(Inner {
                 fields: form::root_fields(&form),
@@ -149,6 +155,7 @@ impl App {
                 store: Arc::new(store),
                 name_field,
                 blank_page,
+                auth,
             }),
         })
     }
@@ -163,6 +170,11 @@ impl App {
                 get(handlers::show).post(handlers::submit_record),
             )
             .route("/files/{token}", get(handlers::file))
+            .route(
+                "/sign-in",
+                get(handlers::sign_in_form).post(handlers::sign_in),
+            )
+            .route("/sign-out", post(handlers::sign_out))
             .route("/assets/form.css", get(handlers::css))
             .route("/api/validate", post(handlers::api_validate))
             .route("/api/records/{id}", get(handlers::api_record))
@@ -170,6 +182,10 @@ impl App {
             .route("/schema/{file}", get(handlers::schema))
             .fallback(handlers::not_found)
             .layer(DefaultBodyLimit::max(BODY_LIMIT))
+            .layer(axum::middleware::from_fn_with_state(
+                self.clone(),
+                auth::identify,
+            ))
             .layer(axum::middleware::from_fn(handlers::security_headers))
             .with_state(self.clone())
     }
@@ -186,9 +202,13 @@ pub async fn serve(
     app: App,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app.router())
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        app.router()
+            .into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }
 
 /// Loads `spec`, opens the database and serves until Ctrl-C or SIGTERM. At start it logs how the
@@ -204,7 +224,13 @@ pub async fn run(spec: &Path, config: Config) -> Result<(), ServerError> {
     };
     let store = Store::open(&config.db)?;
     let _ = store.delete_orphan_files(24)?;
-    let app = App::from_source(&spec.display().to_string(), &source, &partials, store)?;
+    let app = App::from_source(
+        &spec.display().to_string(),
+        &source,
+        &partials,
+        store,
+        config.auth.clone(),
+    )?;
     let (_, summary) = evolution::check_all(&app.inner.store, &app.inner.checker)?;
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
     let addr = listener.local_addr()?;

@@ -36,28 +36,67 @@ pub(crate) fn message(status: StatusCode, title: &str, text: &str) -> Response {
     html(status, layout(title, &body))
 }
 
-/// The list of records: name, status, last update.
-/// The record list; `attention(record)` marks records that no longer conform to the form.
-pub(crate) fn list(
-    form_title: &str,
-    name_field: Option<&str>,
-    records: &[Record],
-    attention: &dyn Fn(&Record) -> bool,
-) -> String {
-    let mut b = String::new();
-    let _ = writeln!(b, "<h1 class=\"fw-heading\">{}</h1>", escape(form_title));
+/// What the record list shows.
+pub(crate) struct Listing<'a> {
+    pub form_title: &'a str,
+    pub name_field: Option<&'a str>,
+    /// The records of this page.
+    pub records: &'a [Record],
+    /// Whether a record no longer conforms to the form.
+    pub attention: &'a dyn Fn(&Record) -> bool,
+    /// The signed-in account's email.
+    pub account: &'a str,
+    /// CSRF token (for the sign-out button).
+    pub csrf: &'a str,
+    /// 1-based page number.
+    pub page: u32,
+    /// Whether there is a next page.
+    pub more: bool,
+    /// The status filter, if any.
+    pub status: Option<&'a str>,
+    /// The statuses records can have (for the filter).
+    pub statuses: &'a [&'a str],
+}
+
+/// The account bar: who is signed in, and a sign-out button.
+pub(crate) fn account_bar(account: &str, csrf: &str) -> String {
+    format!(
+        "<div class=\"fw-account\"><a href=\"/\">Your records</a> · Signed in as <strong>{}</strong> \
+         <form class=\"fw-account__sign-out\" action=\"/sign-out\" method=\"post\">\
+         <input type=\"hidden\" name=\"_csrf\" value=\"{}\">\
+         <button class=\"fw-link-button\" type=\"submit\">Sign out</button></form></div>\n",
+        escape(account),
+        escape(csrf)
+    )
+}
+
+/// The signed-in account's records, newest first, a page at a time, with a status filter.
+pub(crate) fn list(l: &Listing<'_>) -> String {
+    let mut b = account_bar(l.account, l.csrf);
+    let _ = writeln!(b, "<h1 class=\"fw-heading\">{}</h1>", escape(l.form_title));
     b.push_str("<p><a class=\"fw-button\" href=\"/new\">Start a new form</a></p>\n");
-    if records.is_empty() {
-        b.push_str("<p class=\"fw-lead\">Nothing has been saved yet.</p>\n");
+    b.push_str("<form class=\"fw-filter\" action=\"/\" method=\"get\"><label class=\"fw-label\" for=\"status\">Status</label> <select class=\"fw-select\" id=\"status\" name=\"status\"><option value=\"\">Any</option>");
+    for s in l.statuses {
+        let selected = if l.status == Some(*s) {
+            " selected"
+        } else {
+            ""
+        };
+        let _ = write!(b, "<option value=\"{0}\"{selected}>{0}</option>", escape(s));
+    }
+    b.push_str("</select> <button class=\"fw-button fw-button--secondary\" type=\"submit\">Show</button></form>\n");
+    if l.records.is_empty() {
+        b.push_str("<p class=\"fw-lead\">No records here yet.</p>\n");
     } else {
         b.push_str("<table class=\"fw-table\">\n<thead><tr><th scope=\"col\">Name</th><th scope=\"col\">Status</th><th scope=\"col\">Updated</th></tr></thead>\n<tbody>\n");
-        for r in records {
-            let name = name_field
+        for r in l.records {
+            let name = l
+                .name_field
                 .and_then(|f| r.data.get(f))
                 .and_then(|v| v.as_str())
                 .filter(|s| !s.trim().is_empty())
                 .unwrap_or("(no name)");
-            let mark = if attention(r) {
+            let mark = if (l.attention)(r) {
                 " <strong class=\"fw-tag fw-tag--attention\">Needs attention</strong>"
             } else {
                 ""
@@ -74,7 +113,33 @@ pub(crate) fn list(
         }
         b.push_str("</tbody>\n</table>\n");
     }
-    layout(form_title, &b)
+    let filter: String = l
+        .status
+        .map(|s| {
+            let v: String = form_urlencoded::byte_serialize(s.as_bytes()).collect();
+            format!("&amp;status={v}")
+        })
+        .unwrap_or_default();
+    if l.page > 1 || l.more {
+        b.push_str("<nav class=\"fw-pagination\" aria-label=\"Pages\">");
+        if l.page > 1 {
+            let _ = write!(
+                b,
+                "<a href=\"/?page={}{filter}\" rel=\"prev\">Previous page</a>",
+                l.page - 1
+            );
+        }
+        let _ = write!(b, "<span>Page {}</span>", l.page);
+        if l.more {
+            let _ = write!(
+                b,
+                "<a href=\"/?page={}{filter}\" rel=\"next\">Next page</a>",
+                l.page + 1
+            );
+        }
+        b.push_str("</nav>\n");
+    }
+    layout(l.form_title, &b)
 }
 
 #[cfg(test)]

@@ -70,6 +70,36 @@ CREATE TABLE record_versions (
 INSERT INTO record_versions (record_id, version, status, data, spec_hash, event, created_at)
     SELECT id, version, status, data, NULL, 'before_history', updated_at FROM records;
 "#,
+    r#"
+CREATE TABLE accounts (
+    id            TEXT PRIMARY KEY NOT NULL,
+    email         TEXT NOT NULL UNIQUE,
+    password_hash TEXT,
+    role          TEXT,
+    disabled      INTEGER NOT NULL DEFAULT 0,
+    created_at    TEXT NOT NULL
+);
+CREATE TABLE sessions (
+    token_hash TEXT PRIMARY KEY NOT NULL,
+    account_id TEXT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL
+);
+CREATE INDEX sessions_expiry ON sessions (expires_at);
+CREATE TABLE api_tokens (
+    token_hash TEXT PRIMARY KEY NOT NULL,
+    account_id TEXT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE login_failures (
+    key TEXT NOT NULL,
+    at  TEXT NOT NULL
+);
+CREATE INDEX login_failures_key ON login_failures (key, at);
+ALTER TABLE records ADD COLUMN owner TEXT REFERENCES accounts (id);
+CREATE INDEX records_owner ON records (owner, updated_at);
+ALTER TABLE files ADD COLUMN owner TEXT REFERENCES accounts (id);
+"#,
 ];
 
 /// `datetime('now')` with a `Z`: UTC timestamps that sort as text.
@@ -146,7 +176,7 @@ pub struct Save<'a> {
     pub files: &'a [String],
     /// Hash of the spec the data was validated under ([`StoredSpec::hash`]).
     pub spec: Option<&'a str>,
-    /// Who wrote it (an account), if known.
+    /// Who wrote it (an account id), if known; a new record belongs to it.
     pub actor: Option<&'a str>,
     /// What happened: `create`, `save`, `migrate`, ….
     pub event: &'a str,
@@ -177,6 +207,19 @@ pub struct RecordVersion {
     pub created: String,
 }
 
+/// An account that can sign in (or be named by a trusted proxy header).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    /// Random 128-bit hex id.
+    pub id: String,
+    /// Lower-cased email address.
+    pub email: String,
+    /// A role the spec declares (e.g. `reviewer`); `None` for an ordinary account.
+    pub role: Option<String>,
+    /// Disabled accounts cannot sign in, and their sessions and tokens stop working.
+    pub disabled: bool,
+}
+
 /// One stored record.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Record {
@@ -196,6 +239,8 @@ pub struct Record {
     pub updated: String,
     /// The spec the current data was saved under (`None`: saved before records knew their spec).
     pub spec_hash: Option<String>,
+    /// The account that created it (`None`: created before there were accounts).
+    pub owner: Option<String>,
 }
 
 /// Result of [`Store::update`].
@@ -289,7 +334,7 @@ impl Store {
     pub fn list(&self) -> Result<Vec<Record>, StoreError> {
         let conn = self.conn()?;
         let mut stmt = conn.prepare(
-            "SELECT id, status, version, data, issued, created_at, updated_at, spec_hash
+            "SELECT id, status, version, data, issued, created_at, updated_at, spec_hash, owner
              FROM records ORDER BY updated_at DESC, id",
         )?;
         let rows = stmt.query_map([], raw_record)?;
@@ -298,6 +343,204 @@ impl Store {
             out.push(row?.parse()?);
         }
         Ok(out)
+    }
+
+    /// The records of `owner`, most recently updated first, a page at a time (`status` filters).
+    pub fn list_owned(
+        &self,
+        owner: &str,
+        status: Option<&str>,
+        limit: u32,
+        offset: u32,
+    ) -> Result<Vec<Record>, StoreError> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, status, version, data, issued, created_at, updated_at, spec_hash, owner
+             FROM records WHERE owner = ?1 AND (?2 IS NULL OR status = ?2)
+             ORDER BY updated_at DESC, id LIMIT ?3 OFFSET ?4",
+        )?;
+        let rows = stmt.query_map(params![owner, status, limit, offset], raw_record)?;
+        let raws: Vec<RawRecord> = rows.collect::<Result<_, _>>()?;
+        drop(stmt);
+        drop(conn);
+        Ok(raws
+            .into_iter()
+            .map(RawRecord::parse)
+            .collect::<Result<_, _>>()?)
+    }
+
+    /// Gives every record without an owner to `owner`; returns how many.
+    pub fn adopt_unowned(&self, owner: &str) -> Result<usize, StoreError> {
+        let conn = self.conn()?;
+        conn.execute("UPDATE files SET owner = ?1 WHERE owner IS NULL", [owner])?;
+        Ok(conn.execute("UPDATE records SET owner = ?1 WHERE owner IS NULL", [owner])?)
+    }
+
+    /// Creates an account (`password_hash`: an Argon2id PHC string, or `None` for accounts named
+    /// by a trusted proxy header).
+    pub fn create_account(
+        &self,
+        email: &str,
+        password_hash: Option<&str>,
+        role: Option<&str>,
+    ) -> Result<Account, StoreError> {
+        let id = crate::random_hex(16);
+        let email = email.trim().to_lowercase();
+        self.conn()?.execute(
+            &format!(
+                "INSERT INTO accounts (id, email, password_hash, role, created_at) VALUES (?1, ?2, ?3, ?4, {NOW})"
+            ),
+            params![id, email, password_hash, role],
+        )?;
+        Ok(Account {
+            id,
+            email,
+            role: role.map(String::from),
+            disabled: false,
+        })
+    }
+
+    /// The account with this email (any case), and its password hash.
+    pub fn account_by_email(
+        &self,
+        email: &str,
+    ) -> Result<Option<(Account, Option<String>)>, StoreError> {
+        Ok(self
+            .conn()?
+            .query_row(
+                "SELECT id, email, role, disabled, password_hash FROM accounts WHERE email = ?1",
+                [email.trim().to_lowercase()],
+                |r| Ok((account(r)?, r.get(4)?)),
+            )
+            .optional()?)
+    }
+
+    /// Every account, by email.
+    pub fn accounts(&self) -> Result<Vec<Account>, StoreError> {
+        let conn = self.conn()?;
+        let mut stmt =
+            conn.prepare("SELECT id, email, role, disabled FROM accounts ORDER BY email")?;
+        let rows = stmt.query_map([], account)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Disables an account and ends its sessions and tokens; false when there is no such account.
+    pub fn disable_account(&self, email: &str) -> Result<bool, StoreError> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction()?;
+        let id: Option<String> = tx
+            .query_row(
+                "SELECT id FROM accounts WHERE email = ?1",
+                [email.trim().to_lowercase()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let Some(id) = id else { return Ok(false) };
+        tx.execute("UPDATE accounts SET disabled = 1 WHERE id = ?1", [&id])?;
+        tx.execute("DELETE FROM sessions WHERE account_id = ?1", [&id])?;
+        tx.execute("DELETE FROM api_tokens WHERE account_id = ?1", [&id])?;
+        tx.commit()?;
+        Ok(true)
+    }
+
+    /// Starts a session for `account` lasting `hours`, stored by the hash of its token.
+    pub fn create_session(
+        &self,
+        account: &str,
+        token_hash: &str,
+        hours: u32,
+    ) -> Result<(), StoreError> {
+        let conn = self.conn()?;
+        conn.execute(
+            "DELETE FROM sessions WHERE expires_at < strftime('%Y-%m-%dT%H:%M:%SZ', 'now')",
+            [],
+        )?;
+        conn.execute(
+            &format!(
+                "INSERT INTO sessions (token_hash, account_id, created_at, expires_at)
+                 VALUES (?1, ?2, {NOW}, strftime('%Y-%m-%dT%H:%M:%SZ', 'now', ?3))"
+            ),
+            params![token_hash, account, format!("+{hours} hours")],
+        )?;
+        Ok(())
+    }
+
+    /// The enabled account of an unexpired session.
+    pub fn session_account(&self, token_hash: &str) -> Result<Option<Account>, StoreError> {
+        Ok(self
+            .conn()?
+            .query_row(
+                "SELECT a.id, a.email, a.role, a.disabled FROM sessions s JOIN accounts a ON a.id = s.account_id
+                 WHERE s.token_hash = ?1 AND a.disabled = 0
+                   AND s.expires_at > strftime('%Y-%m-%dT%H:%M:%SZ', 'now')",
+                [token_hash],
+                account,
+            )
+            .optional()?)
+    }
+
+    /// Ends a session.
+    pub fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
+        self.conn()?
+            .execute("DELETE FROM sessions WHERE token_hash = ?1", [token_hash])?;
+        Ok(())
+    }
+
+    /// Stores an API token of `account` by its hash.
+    pub fn create_api_token(&self, account: &str, token_hash: &str) -> Result<(), StoreError> {
+        self.conn()?.execute(
+            &format!(
+                "INSERT INTO api_tokens (token_hash, account_id, created_at) VALUES (?1, ?2, {NOW})"
+            ),
+            params![token_hash, account],
+        )?;
+        Ok(())
+    }
+
+    /// The enabled account of an API token.
+    pub fn token_account(&self, token_hash: &str) -> Result<Option<Account>, StoreError> {
+        Ok(self
+            .conn()?
+            .query_row(
+                "SELECT a.id, a.email, a.role, a.disabled FROM api_tokens t JOIN accounts a ON a.id = t.account_id
+                 WHERE t.token_hash = ?1 AND a.disabled = 0",
+                [token_hash],
+                account,
+            )
+            .optional()?)
+    }
+
+    /// Records a failed sign-in under each key (`account:EMAIL`, `address:IP`).
+    pub fn record_login_failure(&self, keys: &[String]) -> Result<(), StoreError> {
+        let conn = self.conn()?;
+        conn.execute(
+            "DELETE FROM login_failures WHERE at < strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-1 day')",
+            [],
+        )?;
+        for key in keys {
+            conn.execute(
+                &format!("INSERT INTO login_failures (key, at) VALUES (?1, {NOW})"),
+                [key],
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Failed sign-ins under `key` in the last `minutes`.
+    pub fn login_failures(&self, key: &str, minutes: u32) -> Result<u32, StoreError> {
+        Ok(self.conn()?.query_row(
+            "SELECT count(*) FROM login_failures WHERE key = ?1
+             AND at >= strftime('%Y-%m-%dT%H:%M:%SZ', 'now', ?2)",
+            params![key, format!("-{minutes} minutes")],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// Forgets the failed sign-ins under `key` (after a successful one).
+    pub fn clear_login_failures(&self, key: &str) -> Result<(), StoreError> {
+        self.conn()?
+            .execute("DELETE FROM login_failures WHERE key = ?1", [key])?;
+        Ok(())
     }
 
     /// The record with this id.
@@ -312,8 +555,8 @@ impl Store {
         let tx = conn.transaction()?;
         tx.execute(
             &format!(
-                "INSERT INTO records (id, status, version, data, issued, created_at, updated_at, spec_hash)
-                 VALUES (?1, ?2, 1, ?3, ?4, {NOW}, {NOW}, ?5)"
+                "INSERT INTO records (id, status, version, data, issued, created_at, updated_at, spec_hash, owner)
+                 VALUES (?1, ?2, 1, ?3, ?4, {NOW}, {NOW}, ?5, ?6)"
             ),
             params![
                 id,
@@ -321,6 +564,7 @@ impl Store {
                 serde_json::to_string(save.data)?,
                 serde_json::to_string(issued)?,
                 save.spec,
+                save.actor,
             ],
         )?;
         attach(&tx, id, save.files)?;
@@ -441,8 +685,12 @@ impl Store {
             .optional()?)
     }
 
-    /// Stores uploads in one transaction; returns a fresh random token per file, in order.
-    pub fn put_files(&self, files: &[NewFile<'_>]) -> Result<Vec<String>, StoreError> {
+    /// Stores uploads of `owner` in one transaction; returns a fresh random token per file, in order.
+    pub fn put_files(
+        &self,
+        files: &[NewFile<'_>],
+        owner: Option<&str>,
+    ) -> Result<Vec<String>, StoreError> {
         if files.is_empty() {
             return Ok(Vec::new());
         }
@@ -451,8 +699,8 @@ impl Store {
         let mut tokens = Vec::with_capacity(files.len());
         {
             let mut stmt = tx.prepare(&format!(
-                "INSERT INTO files (token, field, name, media_type, size, width, height, bytes, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, {NOW})"
+                "INSERT INTO files (token, field, name, media_type, size, width, height, bytes, created_at, owner)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, {NOW}, ?9)"
             ))?;
             for f in files {
                 let token = super::random_hex(16);
@@ -465,6 +713,7 @@ impl Store {
                     f.meta.width,
                     f.meta.height,
                     f.bytes,
+                    owner,
                 ])?;
                 tokens.push(token);
             }
@@ -505,13 +754,14 @@ impl Store {
         Ok(out)
     }
 
-    /// A stored file's media type and bytes.
-    pub fn file(&self, token: &str) -> Result<Option<(String, Vec<u8>)>, StoreError> {
+    /// A stored file's media type and bytes, if `owner` uploaded it or owns its record.
+    pub fn file(&self, token: &str, owner: &str) -> Result<Option<(String, Vec<u8>)>, StoreError> {
         let conn = self.conn()?;
         Ok(conn
             .query_row(
-                "SELECT media_type, bytes FROM files WHERE token = ?1",
-                [token],
+                "SELECT f.media_type, f.bytes FROM files f LEFT JOIN records r ON r.id = f.record_id
+                 WHERE f.token = ?1 AND (f.owner = ?2 OR r.owner = ?2)",
+                params![token, owner],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()?)
@@ -543,6 +793,15 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
         tx.commit()?;
     }
     Ok(())
+}
+
+fn account(r: &rusqlite::Row<'_>) -> rusqlite::Result<Account> {
+    Ok(Account {
+        id: r.get(0)?,
+        email: r.get(1)?,
+        role: r.get(2)?,
+        disabled: r.get::<_, i64>(3)? != 0,
+    })
 }
 
 /// Writes `record`'s current state to its history.
@@ -584,6 +843,7 @@ struct RawRecord {
     created: String,
     updated: String,
     spec_hash: Option<String>,
+    owner: Option<String>,
 }
 
 impl RawRecord {
@@ -597,6 +857,7 @@ impl RawRecord {
             created: self.created,
             updated: self.updated,
             spec_hash: self.spec_hash,
+            owner: self.owner,
         })
     }
 }
@@ -611,13 +872,14 @@ fn raw_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawRecord> {
         created: r.get(5)?,
         updated: r.get(6)?,
         spec_hash: r.get(7)?,
+        owner: r.get(8)?,
     })
 }
 
 fn get(conn: &Connection, id: &str) -> Result<Option<Record>, StoreError> {
     let raw = conn
         .query_row(
-            "SELECT id, status, version, data, issued, created_at, updated_at, spec_hash
+            "SELECT id, status, version, data, issued, created_at, updated_at, spec_hash, owner
              FROM records WHERE id = ?1",
             [id],
             raw_record,
@@ -687,6 +949,19 @@ mod tests {
     }
 
     #[test]
+    fn sessions_expire_and_end() {
+        let store = Store::in_memory().unwrap();
+        let ada = store.create_account("ada@example.com", None, None).unwrap();
+        store.create_session(&ada.id, "live", 1).unwrap();
+        store.create_session(&ada.id, "stale", 0).unwrap();
+        assert_eq!(store.session_account("live").unwrap(), Some(ada.clone()));
+        assert_eq!(store.session_account("stale").unwrap(), None, "expired");
+        assert_eq!(store.session_account("unknown").unwrap(), None);
+        store.delete_session("live").unwrap();
+        assert_eq!(store.session_account("live").unwrap(), None, "signed out");
+    }
+
+    #[test]
     fn specs_are_remembered_once_by_content() {
         let store = Store::in_memory().unwrap();
         let form = formwork_schema::load_file(concat!(
@@ -712,12 +987,18 @@ mod tests {
     fn files_round_trip() {
         let store = Store::in_memory().unwrap();
         let meta = formwork_runtime::files::sniff("a.json", b"{}", 2);
+        let ada = store.create_account("Ada@example.com", None, None).unwrap();
+        let bob = store.create_account("bob@example.com", None, None).unwrap();
+        assert_eq!(ada.email, "ada@example.com");
         let tokens = store
-            .put_files(&[NewFile {
-                field: "f",
-                meta: &meta,
-                bytes: b"{}",
-            }])
+            .put_files(
+                &[NewFile {
+                    field: "f",
+                    meta: &meta,
+                    bytes: b"{}",
+                }],
+                Some(&ada.id),
+            )
             .unwrap();
         let found = store
             .files_meta(&[tokens[0].clone(), "nope".into()])
@@ -725,8 +1006,13 @@ mod tests {
         assert_eq!(found.len(), 1);
         assert_eq!(found[&tokens[0]].meta, meta);
         assert_eq!(
-            store.file(&tokens[0]).unwrap(),
+            store.file(&tokens[0], &ada.id).unwrap(),
             Some(("application/json".to_string(), b"{}".to_vec()))
+        );
+        assert_eq!(
+            store.file(&tokens[0], &bob.id).unwrap(),
+            None,
+            "only its owner's"
         );
     }
 }

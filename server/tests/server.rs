@@ -14,12 +14,15 @@ use serde_json::{Value, json};
 
 const SPEC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../specs/pipedrive-app.yaml");
 const XSS: &str = "<script>alert(1)</script>";
+const PASSWORD: &str = "correct horse battery";
 
 // ---------------------------------------------------------------------------------------------
 // Server and client
 
 struct Server {
     addr: SocketAddr,
+    /// The account sessions sign in as (`ada@example.com`, password [`PASSWORD`]).
+    account: formwork_server::store::Account,
     db: PathBuf,
     validator: Validator,
     _dir: tempfile::TempDir,
@@ -41,7 +44,27 @@ fn start_with(spec: &str, db_fixture: Option<&str>) -> Server {
         std::fs::copy(fixture, &db).expect("fixture copied");
     }
     let store = Store::open(&db).expect("database opens");
-    let app = App::from_source(spec, &source, &Partials::builtin(), store).expect("app builds");
+    let hash = formwork_server::auth::hash_password(PASSWORD).expect("hash");
+    let account = store
+        .create_account("ada@example.com", Some(&hash), None)
+        .expect("account");
+    store
+        .create_account("bob@example.com", Some(&hash), None)
+        .expect("second account");
+    store
+        .adopt_unowned(&account.id)
+        .expect("records of the fixture are Ada's");
+    let app = App::from_source(
+        spec,
+        &source,
+        &Partials::builtin(),
+        store,
+        formwork_server::auth::AuthConfig {
+            session_hours: 1,
+            ..Default::default()
+        },
+    )
+    .expect("app builds");
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -58,6 +81,7 @@ fn start_with(spec: &str, db_fixture: Option<&str>) -> Server {
     ));
     Server {
         addr,
+        account,
         db,
         validator,
         _dir: dir,
@@ -175,18 +199,46 @@ impl Server {
         self.request("GET", path, &[], None)
     }
 
-    /// A browser session: the CSRF cookie and token from `GET /new`.
+    /// A browser session signed in as Ada.
     fn session(&self) -> Session<'_> {
-        let page = self.get("/new");
-        assert_eq!(page.status, 200);
+        self.session_as("ada@example.com")
+    }
+
+    /// A browser session signed in as `email`: the CSRF cookie and token from `GET /sign-in`,
+    /// then the session cookie from `POST /sign-in`.
+    fn session_as(&self, email: &str) -> Session<'_> {
+        let page = self.get("/sign-in");
+        assert_eq!(page.status, 200, "{}", page.text());
         let set_cookie = page.header("set-cookie").expect("csrf cookie").to_string();
         assert!(set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Strict"));
-        let cookie = set_cookie.split(';').next().unwrap_or_default().to_string();
+        let csrf_cookie = set_cookie.split(';').next().unwrap_or_default().to_string();
         let csrf = attr(&page.doc(), "input[name=\"_csrf\"]", "value").expect("csrf field");
-        assert_eq!(cookie, format!("fw_csrf={csrf}"));
+        assert_eq!(csrf_cookie, format!("fw_csrf={csrf}"));
+        let body = format!(
+            "_csrf={csrf}&email={}&password={}&next=%2F",
+            email.replace('@', "%40"),
+            PASSWORD.replace(' ', "+")
+        );
+        let r = self.request(
+            "POST",
+            "/sign-in",
+            &[
+                ("Cookie", &csrf_cookie),
+                ("Content-Type", "application/x-www-form-urlencoded"),
+            ],
+            Some(body.as_bytes()),
+        );
+        assert_eq!(r.status, 303, "{}", r.text());
+        let session = r
+            .headers
+            .iter()
+            .filter(|(k, _)| k == "set-cookie")
+            .map(|(_, v)| v.split(';').next().unwrap_or_default().to_string())
+            .find(|c| c.starts_with("fw_session="))
+            .expect("session cookie");
         Session {
             server: self,
-            cookie,
+            cookie: format!("{csrf_cookie}; {session}"),
             csrf,
         }
     }
@@ -220,6 +272,19 @@ impl Session<'_> {
             path,
             &[("Cookie", &self.cookie), ("Content-Type", &content_type)],
             Some(&body),
+        )
+    }
+
+    /// Posts an urlencoded body.
+    fn post_form(&self, path: &str, body: &str) -> Resp {
+        self.server.request(
+            "POST",
+            path,
+            &[
+                ("Cookie", &self.cookie),
+                ("Content-Type", "application/x-www-form-urlencoded"),
+            ],
+            Some(body.as_bytes()),
         )
     }
 
@@ -417,13 +482,13 @@ fn save_with_app_name_and_callback_issues_credentials() {
     assert_eq!(input_value(&doc, "_version").as_deref(), Some("1"));
     assert!(texts(&doc, ".fw-notice").concat().contains("Saved"));
 
-    let list = server.get("/");
+    let list = server.session().get("/");
     assert_eq!(list.status, 200);
     let ldoc = list.doc();
     assert_eq!(texts(&ldoc, "tbody td a"), ["Random"]);
     assert!(texts(&ldoc, "tbody td").contains(&"hidden".to_string()));
 
-    let api = server.get(&format!("/api/records/{id}"));
+    let api = server.session().get(&format!("/api/records/{id}"));
     assert_eq!(api.status, 200);
     let j = api.json();
     assert_eq!(j["status"], "hidden");
@@ -584,7 +649,13 @@ fn review_with_missing_fields_is_422_with_every_error_and_every_value_kept() {
     // Secrets are never echoed.
     assert!(!r.text().contains("hunter2"));
     // Nothing was saved.
-    assert!(server.get("/").text().contains("Nothing has been saved"));
+    assert!(
+        server
+            .session()
+            .get("/")
+            .text()
+            .contains("No records here yet")
+    );
 }
 
 #[test]
@@ -650,7 +721,7 @@ fn uploads_are_sniffed_checked_kept_and_served() {
     );
     assert_eq!(r.status, 303, "{}", r.text());
     let id = record_id(&r);
-    let j = server.get(&format!("/api/records/{id}")).json();
+    let j = server.session().get(&format!("/api/records/{id}")).json();
     let icon = &j["data"]["app_icon"];
     assert_eq!(
         (
@@ -672,16 +743,19 @@ fn uploads_are_sniffed_checked_kept_and_served() {
 
     // Files are served with their sniffed type.
     let url = icon["url"].as_str().expect("icon url");
-    let f = server.get(url);
+    let f = server.session().get(url);
     assert_eq!(f.status, 200);
     assert_eq!(f.header("content-type"), Some("image/png"));
     assert_eq!(f.header("x-content-type-options"), Some("nosniff"));
     assert_eq!(f.body, good_icon);
     assert_eq!(
-        server.get("/files/00000000000000000000000000000000").status,
+        server
+            .session()
+            .get("/files/00000000000000000000000000000000")
+            .status,
         404
     );
-    assert_eq!(server.get("/files/not-a-token").status, 404);
+    assert_eq!(server.session().get("/files/not-a-token").status, 404);
 
     // The record page shows the stored files with previews and keepers; saving again keeps them.
     let page = s.get(&format!("/records/{id}"));
@@ -844,7 +918,7 @@ fn markup_in_every_text_field_is_rendered_inert() {
 
     // Stored markup stays inert on the record page and the list.
     let id = s.create(Multipart::default().text("app_name", XSS));
-    for page in [s.get(&format!("/records/{id}")), server.get("/")] {
+    for page in [s.get(&format!("/records/{id}")), server.session().get("/")] {
         assert_eq!(page.status, 200);
         assert!(!page.text().contains("<script"));
         assert!(
@@ -927,9 +1001,20 @@ fn csrf_token_is_required() {
     // No token.
     let r = s.post("/new", fields(Multipart::default()));
     assert_eq!(r.status, 403);
-    // A token but no cookie.
+    // A token but no CSRF cookie (signed in all the same).
     let (ct, body) = fields(s.form()).body();
-    let r = server.request("POST", "/new", &[("Content-Type", &ct)], Some(&body));
+    let only_session = s
+        .cookie
+        .split("; ")
+        .find(|c| c.starts_with("fw_session="))
+        .expect("session cookie")
+        .to_string();
+    let r = server.request(
+        "POST",
+        "/new",
+        &[("Content-Type", &ct), ("Cookie", &only_session)],
+        Some(&body),
+    );
     assert_eq!(r.status, 403);
     // A token that does not match the cookie.
     let (ct, body) = fields(Multipart::default().text("_csrf", &"a".repeat(64))).body();
@@ -940,7 +1025,13 @@ fn csrf_token_is_required() {
         Some(&body),
     );
     assert_eq!(r.status, 403);
-    assert!(server.get("/").text().contains("Nothing has been saved"));
+    assert!(
+        server
+            .session()
+            .get("/")
+            .text()
+            .contains("No records here yet")
+    );
     // With the token it works (urlencoded too).
     let body = format!(
         "_csrf={}&_stage=save&app_name=Plain&callback_url=https%3A%2F%2Fexample.com%2Fcb&review_notifications=true",
@@ -1009,7 +1100,13 @@ fn group_actions_rerender_without_saving() {
 
     let r = s.post("/new", s.form().text("_action", "remove:nothing:0"));
     assert_eq!(r.status, 400);
-    assert!(server.get("/").text().contains("Nothing has been saved"));
+    assert!(
+        server
+            .session()
+            .get("/")
+            .text()
+            .contains("No records here yet")
+    );
 
     // Blank items are not saved.
     let id = s.create(
@@ -1200,19 +1297,25 @@ fn json_api_schema_and_assets() {
     assert_eq!(css.header("content-type"), Some("text/css; charset=utf-8"));
     assert!(css.text().contains(".fw-"));
 
-    assert_eq!(server.get("/records/nope").status, 404);
+    assert_eq!(server.session().get("/records/nope").status, 404);
     assert_eq!(
         server
+            .session()
             .get("/records/0123456789abcdef0123456789abcdef")
             .status,
         404
     );
     assert_eq!(
         server
+            .session()
             .get("/api/records/0123456789abcdef0123456789abcdef")
             .status,
         404
     );
+    // Anonymous API calls are told to authenticate.
+    let anonymous = server.get("/api/records/0123456789abcdef0123456789abcdef");
+    assert_eq!(anonymous.status, 401);
+    assert_eq!(anonymous.header("www-authenticate"), Some("Bearer"));
     assert_eq!(server.get("/no/such/page").status, 404);
 }
 
@@ -1261,9 +1364,21 @@ fn bad_requests_are_4xx_not_5xx() {
 fn blank_form_carries_each_visitors_own_csrf_token() {
     let server = start();
     let mut tokens = Vec::new();
-    for _ in 0..2 {
-        let r = server.get("/new");
+    for email in ["ada@example.com", "bob@example.com"] {
+        let s = server.session_as(email);
+        let only_session = s
+            .cookie
+            .split("; ")
+            .find(|c| c.starts_with("fw_session="))
+            .expect("session cookie")
+            .to_string();
+        let r = server.request("GET", "/new", &[("Cookie", &only_session)], None);
         assert_eq!(r.status, 200);
+        assert!(
+            r.text()
+                .contains(&format!("Signed in as <strong>{email}</strong>"))
+        );
+        assert!(!r.text().contains("fw-account-slot"), "no placeholder left");
         let cookie = r
             .header("set-cookie")
             .expect("a CSRF cookie for a new visitor")
@@ -1336,11 +1451,12 @@ fn a_database_of_the_previous_release_opens_and_keeps_every_record() {
     let db = dir.path().join("v1.db");
     std::fs::copy(V1_DB, &db).expect("copy");
     let store = Store::open(&db).expect("v1 database opens in this release");
-    assert_eq!(store.schema_version().expect("version"), 2);
+    assert_eq!(store.schema_version().expect("version"), 3);
     let records = store.list().expect("records");
     assert_eq!(records.len(), 4);
     for r in &records {
         assert_eq!(r.spec_hash, None, "saved before records knew their spec");
+        assert_eq!(r.owner, None, "made before there were accounts");
         let history = store.versions(&r.id).expect("history");
         assert_eq!(history.len(), 1, "the stored state starts the history");
         assert_eq!(history[0].data, r.data);
@@ -1362,7 +1478,7 @@ fn serving_a_changed_spec_marks_and_explains_records_and_loses_nothing() {
     let (a, b) = (&ids[0], &ids[1]);
 
     // The list marks every record that no longer conforms.
-    let list = server.get("/").text();
+    let list = server.session().get("/").text();
     assert_eq!(list.matches("Needs attention").count(), 4, "{list}");
 
     // Record A's page says what changed for it and shows the orphaned values read-only.
@@ -1513,5 +1629,261 @@ fn ratcheting_lets_an_unchanged_over_long_text_through_at_save_but_not_at_review
             .any(|e| e.contains("80 characters or fewer")),
         "{:?}",
         summary(&r.doc())
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// People: sign-in, sessions, ownership
+
+#[test]
+fn anonymous_visitors_are_sent_to_sign_in_and_come_back() {
+    let server = start();
+    for path in ["/", "/new", "/records/0123456789abcdef0123456789abcdef"] {
+        let r = server.get(path);
+        assert_eq!(r.status, 303, "{path}");
+        let to = r.header("location").expect("location");
+        assert!(to.starts_with("/sign-in?next="), "{path} -> {to}");
+    }
+    let page = server.get("/sign-in?next=%2Fnew");
+    assert_eq!(page.status, 200);
+    let doc = page.doc();
+    assert_eq!(input_value(&doc, "next").as_deref(), Some("/new"));
+    assert!(attr(&doc, "label[for=email]", "for").is_some());
+    assert!(attr(&doc, "input#password", "autocomplete").as_deref() == Some("current-password"));
+}
+
+#[test]
+fn sign_in_fails_with_one_message_is_rate_limited_and_csrf_protected() {
+    let server = start();
+    let page = server.get("/sign-in");
+    let cookie = page
+        .header("set-cookie")
+        .and_then(|c| c.split(';').next())
+        .expect("csrf cookie")
+        .to_string();
+    let csrf = input_value(&page.doc(), "_csrf").expect("csrf");
+    let post = |body: String| {
+        server.request(
+            "POST",
+            "/sign-in",
+            &[
+                ("Cookie", &cookie),
+                ("Content-Type", "application/x-www-form-urlencoded"),
+            ],
+            Some(body.as_bytes()),
+        )
+    };
+    let wrong = |email: &str| format!("_csrf={csrf}&email={email}&password=wrong+password");
+    let unknown = post(wrong("nobody%40example.com"));
+    let bad = post(wrong("ada%40example.com"));
+    assert_eq!((unknown.status, bad.status), (401, 401));
+    let message = |r: &Resp| summary(&r.doc());
+    assert_eq!(
+        message(&unknown),
+        message(&bad),
+        "the same words whether the account exists"
+    );
+    assert_eq!(
+        message(&bad),
+        ["Enter a correct email address and password"]
+    );
+    assert!(bad.header("set-cookie").is_none(), "no session");
+    for _ in 1..formwork_server::auth::MAX_FAILURES_PER_ACCOUNT {
+        assert_eq!(post(wrong("ada%40example.com")).status, 401);
+    }
+    // Five failures: even the right password waits now.
+    let right = format!(
+        "_csrf={csrf}&email=ada%40example.com&password={}",
+        PASSWORD.replace(' ', "+")
+    );
+    let r = post(right.clone());
+    assert_eq!(r.status, 429, "{}", r.text());
+    assert!(summary(&r.doc())[0].contains("Too many attempts"));
+    // Bob, from the same address, is not locked out.
+    let bob = right.replace("ada%40", "bob%40");
+    assert_eq!(post(bob).status, 303);
+    // Without the CSRF token: refused before any password check.
+    let r = post(format!(
+        "email=bob%40example.com&password={}",
+        PASSWORD.replace(' ', "+")
+    ));
+    assert_eq!(r.status, 403);
+}
+
+#[test]
+fn sign_out_ends_the_session() {
+    let server = start();
+    let s = server.session();
+    assert_eq!(s.get("/").status, 200);
+    let r = s.post_form("/sign-out", &format!("_csrf={}", s.csrf));
+    assert_eq!(r.status, 303);
+    assert_eq!(r.header("location"), Some("/sign-in"));
+    assert!(r.headers.iter().any(|(k, v)| k == "set-cookie"
+        && v.starts_with("fw_session=;")
+        && v.contains("Max-Age=0")));
+    // The old cookie no longer signs anyone in.
+    assert_eq!(s.get("/").status, 303);
+    // Signing out needs the CSRF token too.
+    let t = server.session();
+    assert_eq!(t.post_form("/sign-out", "").status, 403);
+    assert_eq!(t.get("/").status, 200);
+}
+
+#[test]
+fn each_account_sees_only_its_own_records_everywhere() {
+    let server = start();
+    let ada = server.session();
+    let bob = server.session_as("bob@example.com");
+    let icon = png(512, 512);
+    let r = ada.post(
+        "/new",
+        ada.form()
+            .text("_stage", "save")
+            .text("app_name", "Ada's app")
+            .text("callback_url", "https://ada.example/cb")
+            .file("app_icon", "icon.png", "image/png", &icon),
+    );
+    assert_eq!(r.status, 303, "{}", r.text());
+    let id = record_id(&r);
+    let bobs = bob.create(Multipart::default().text("app_name", "Bob's app"));
+
+    assert!(
+        ada.get("/").text().contains("Ada&#39;s app") || ada.get("/").text().contains("Ada's app")
+    );
+    let bob_list = bob.get("/").text();
+    assert!(!bob_list.contains("Ada"), "{bob_list}");
+    assert!(bob_list.contains(&bobs));
+
+    // Bob gets 404 for everything of Ada's, as if it did not exist.
+    assert_eq!(bob.get(&format!("/records/{id}")).status, 404);
+    assert_eq!(bob.get(&format!("/api/records/{id}")).status, 404);
+    assert_eq!(bob.get(&format!("/api/records/{id}/versions")).status, 404);
+    let token = server.stored(&id).data["app_icon"]["token"]
+        .as_str()
+        .expect("file token")
+        .to_string();
+    assert_eq!(ada.get(&format!("/files/{token}")).status, 200);
+    assert_eq!(bob.get(&format!("/files/{token}")).status, 404);
+    let r = bob.post(
+        &format!("/records/{id}"),
+        bob.form()
+            .text("_stage", "save")
+            .text("_version", "1")
+            .text("app_name", "Taken over")
+            .text("callback_url", "https://bob.example/cb"),
+    );
+    assert_eq!(r.status, 404);
+    assert_eq!(
+        server.stored(&id).data["app_name"],
+        "Ada's app",
+        "nothing written"
+    );
+    assert_eq!(
+        server.stored(&id).owner.as_deref(),
+        Some(server.account.id.as_str())
+    );
+}
+
+#[test]
+fn api_tokens_authenticate_the_json_api() {
+    let server = start();
+    let s = server.session();
+    let id = s.create(Multipart::default().text("app_name", "Tokened"));
+    let store = Store::open(&server.db).expect("db");
+    let token = formwork_server::auth::new_token();
+    store
+        .create_api_token(
+            &server.account.id,
+            &formwork_server::auth::token_hash(&token),
+        )
+        .expect("token");
+    let auth = format!("Bearer {token}");
+    let r = server.request(
+        "GET",
+        &format!("/api/records/{id}"),
+        &[("Authorization", &auth)],
+        None,
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["data"]["app_name"], "Tokened");
+    let wrong = format!("Bearer {}", "0".repeat(64));
+    let r = server.request(
+        "GET",
+        &format!("/api/records/{id}"),
+        &[("Authorization", &wrong)],
+        None,
+    );
+    assert_eq!(r.status, 401);
+    // A disabled account's tokens and sessions stop working.
+    assert!(store.disable_account("ada@example.com").expect("disable"));
+    let r = server.request(
+        "GET",
+        &format!("/api/records/{id}"),
+        &[("Authorization", &auth)],
+        None,
+    );
+    assert_eq!(r.status, 401);
+    assert_eq!(s.get("/").status, 303);
+}
+
+/// Behind an authenticating proxy (`--auth-header`), the header names the account; formwork's own
+/// sign-in is off.
+#[test]
+fn a_trusted_proxy_header_names_the_account() {
+    let source = std::fs::read_to_string(SPEC).expect("spec");
+    let dir = tempfile::tempdir().expect("tmp");
+    let store = Store::open(&dir.path().join("proxy.db")).expect("db");
+    let app = App::from_source(
+        SPEC,
+        &source,
+        &Partials::builtin(),
+        store,
+        formwork_server::auth::AuthConfig {
+            header: Some("x-forwarded-email".into()),
+            session_hours: 1,
+            ..Default::default()
+        },
+    )
+    .expect("app");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    rt.spawn(formwork_server::serve(
+        listener,
+        app,
+        std::future::pending(),
+    ));
+    let get = |path: &str, header: Option<&str>| {
+        let mut s = TcpStream::connect(addr).expect("connect");
+        let extra = header.map_or(String::new(), |h| format!("X-Forwarded-Email: {h}\r\n"));
+        s.write_all(
+            format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{extra}\r\n")
+                .as_bytes(),
+        )
+        .expect("write");
+        let mut out = String::new();
+        s.read_to_string(&mut out).expect("read");
+        out
+    };
+    let page = get("/", Some("Carol@Example.com"));
+    assert!(
+        page.starts_with("HTTP/1.1 200"),
+        "{}",
+        &page[..200.min(page.len())]
+    );
+    assert!(page.contains("Signed in as <strong>carol@example.com</strong>"));
+    assert!(
+        get("/", None).starts_with("HTTP/1.1 303"),
+        "no header: not signed in"
+    );
+    assert!(
+        get("/sign-in", None).starts_with("HTTP/1.1 404"),
+        "own sign-in is off"
     );
 }
