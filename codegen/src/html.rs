@@ -247,7 +247,10 @@ fn main_template_using(form: &Form, used: &mut BTreeSet<&str>) -> String {
         "<h2 class=\"fw-issued__title\" id=\"fw-issued-title\">Your credentials</h2>\n",
         "<dl class=\"fw-issued__list\">\n",
         "{{#each issued}}\n",
-        "<div class=\"fw-issued__row\"><dt>{{label}}</dt><dd><code>{{value}}</code></dd></div>\n",
+        "<div class=\"fw-issued__row\"><dt>{{label}}</dt><dd><code>{{value}}</code>",
+        "{{#if reveal}} <form class=\"fw-inline-form\" action=\"{{reveal}}\" method=\"post\"><input type=\"hidden\" name=\"_csrf\" value=\"{{@root.csrf}}\"><button class=\"fw-link-button\" type=\"submit\">Reveal<span class=\"fw-visually-hidden\"> {{label}}</span></button></form>{{/if}}",
+        "{{#if rotate}} <form class=\"fw-inline-form\" action=\"{{rotate}}\" method=\"post\"><input type=\"hidden\" name=\"_csrf\" value=\"{{@root.csrf}}\"><button class=\"fw-link-button\" type=\"submit\">Rotate<span class=\"fw-visually-hidden\"> {{label}}</span></button></form>{{/if}}",
+        "</dd></div>\n",
         "{{/each}}\n",
         "</dl>\n",
         "</div>\n",
@@ -454,8 +457,8 @@ pub struct RenderInput<'a> {
     pub status: Option<&'a str>,
     /// A notice shown at the top (e.g. "Your app was saved").
     pub notice: Option<&'a str>,
-    /// Server-assigned values to show, as `(label, value)`.
-    pub issued: &'a [(String, String)],
+    /// Server-assigned values to show.
+    pub issued: &'a [IssuedView],
     /// What changed in the form for this record, one sentence each (shown above the form).
     pub changes: &'a [String],
     /// Stored values the form no longer has a place for, as `(where, value)`: shown read-only
@@ -463,6 +466,32 @@ pub struct RenderInput<'a> {
     pub orphans: &'a [(String, String)],
     /// The signed-in account (shown with a sign-out button), if any.
     pub account: Option<&'a str>,
+}
+
+/// A server-assigned value on the page: its label, the value (or a mask), and the addresses of
+/// its Reveal and Rotate buttons (posted with the page's CSRF token) where it is a secret.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct IssuedView {
+    /// Label, e.g. `Client secret`.
+    pub label: String,
+    /// The value, or a mask.
+    pub value: String,
+    /// Where the Reveal button posts (a masked secret).
+    pub reveal: Option<String>,
+    /// Where the Rotate button posts (a secret).
+    pub rotate: Option<String>,
+}
+
+impl IssuedView {
+    /// A value shown as it is, without buttons.
+    pub fn plain(label: &str, value: &str) -> IssuedView {
+        IssuedView {
+            label: label.to_string(),
+            value: value.to_string(),
+            reveal: None,
+            rotate: None,
+        }
+    }
 }
 
 static NULL: Value = Value::Null;
@@ -547,7 +576,7 @@ impl Renderer {
 
     /// The render context the templates see.
     ///
-    /// Root: `title`, `heading`, `action`, `csrf`, `version`, `status`, `notice`, `issued` (`[{label, value}]`),
+    /// Root: `title`, `heading`, `action`, `csrf`, `version`, `status`, `notice`, `issued` (`[{label, value, reveal, rotate}]`),
     /// `changes` (`[text]`), `orphans` (`[{label, value}]`), `account`,
     /// `errors`/`warnings` (`[{message, href}]`, `href` null when the pointer matches no field) and `f`
     /// (field views by id). Every field view has `kind`, `id`, `name`, `label`, `hint`, `example`,
@@ -583,7 +612,7 @@ impl Renderer {
         let issued: Vec<Value> = input
             .issued
             .iter()
-            .map(|(l, v)| json!({"label": l, "value": v}))
+            .map(|i| json!({"label": i.label, "value": i.value, "reveal": i.reveal, "rotate": i.rotate}))
             .collect();
         let orphans: Vec<Value> = input
             .orphans

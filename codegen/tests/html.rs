@@ -1,6 +1,6 @@
 //! The HTML emitter and renderer: generated template, partials, view model and rendered pages.
 
-use formwork_codegen::html::{self, Partials, RenderInput, Renderer};
+use formwork_codegen::html::{self, IssuedView, Partials, RenderInput, Renderer};
 use formwork_schema::Form;
 use formwork_schema::model::{Field, Kind};
 use scraper::{ElementRef, Html, Selector};
@@ -436,7 +436,7 @@ fn markup_in_values_and_messages_is_inert() {
         ("/app_name".to_string(), format!("bad {attack}")),
         (format!("/{attack}"), format!("unknown {quote}")),
     ];
-    let issued = vec![("Client ID".to_string(), attack.to_string())];
+    let issued = vec![IssuedView::plain("Client ID", attack)];
     let mut input = RenderInput::new(&values);
     input.errors = &errors;
     input.issued = &issued;
@@ -616,8 +616,8 @@ fn status_notice_and_issued_values_are_shown() {
     let form = pipedrive();
     let values = json!({"app_name": "Random"});
     let issued = vec![
-        ("Client ID".to_string(), "abc123".to_string()),
-        ("Client secret".to_string(), "s3cr3t".to_string()),
+        IssuedView::plain("Client ID", "abc123"),
+        IssuedView::plain("Client secret", "s3cr3t"),
     ];
     let mut input = RenderInput::new(&values);
     input.status = Some("hidden");
@@ -636,6 +636,38 @@ fn status_notice_and_issued_values_are_shown() {
         .map(text_of)
         .collect();
     assert_eq!(rows, vec!["Client IDabc123", "Client secrets3cr3t"]);
+    assert!(
+        all(&doc, ".fw-issued form").is_empty(),
+        "no buttons for plain values"
+    );
+
+    // A masked secret gets Reveal and Rotate buttons posting the page's CSRF token.
+    let issued = vec![IssuedView {
+        label: "Client secret".into(),
+        value: "••••••".into(),
+        reveal: Some("/records/abc/secrets/client_secret/reveal".into()),
+        rotate: Some("/records/abc/secrets/client_secret/rotate".into()),
+    }];
+    input.issued = &issued;
+    input.csrf = "tok";
+    let doc = Html::parse_document(&render(&form, &input));
+    let forms = all(&doc, ".fw-issued form");
+    let actions: Vec<&str> = forms
+        .iter()
+        .filter_map(|f| f.value().attr("action"))
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "/records/abc/secrets/client_secret/reveal",
+            "/records/abc/secrets/client_secret/rotate"
+        ]
+    );
+    let tokens: Vec<&str> = all(&doc, ".fw-issued input[name=_csrf]")
+        .iter()
+        .filter_map(|i| i.value().attr("value"))
+        .collect();
+    assert_eq!(tokens, ["tok", "tok"]);
 }
 
 #[test]
@@ -839,8 +871,8 @@ fn dump_pages() {
         "Use sentence case for the action name".to_string(),
     )];
     let issued = vec![
-        ("Client ID".to_string(), "c1d2e3f4".to_string()),
-        ("Client secret".to_string(), "s-9f8e7d".to_string()),
+        IssuedView::plain("Client ID", "c1d2e3f4"),
+        IssuedView::plain("Client secret", "s-9f8e7d"),
     ];
     let mut input = RenderInput::new(&values);
     input.errors = &errors;
@@ -898,7 +930,7 @@ fn inlined_template_renders_the_same_page_as_the_emitted_one() {
             "/app_panels/0/api_endpoint".to_string(),
             "Use https".to_string(),
         )];
-        let issued = vec![("Client ID".to_string(), "abc".to_string())];
+        let issued = vec![IssuedView::plain("Client ID", "abc")];
         for values in [&blank, &full] {
             let mut input = RenderInput::new(values);
             input.csrf = "token";

@@ -12,7 +12,7 @@ use axum::http::header::{
 use axum::http::{HeaderMap, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
-use formwork_codegen::html::RenderInput;
+use formwork_codegen::html::{IssuedView, RenderInput};
 use formwork_schema::model::{GeneratorName, Kind};
 use serde_json::{Map, Value, json};
 
@@ -153,19 +153,48 @@ struct View<'a> {
     check: Option<&'a RecordCheck>,
     /// The signed-in account.
     account: &'a Account,
+    /// Which issued secrets are shown in full.
+    reveal: Reveal<'a>,
 }
 
-fn issued_pairs(app: &App, record: Option<&Record>) -> Vec<(String, String)> {
+/// Which issued secrets a page shows in full.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Reveal<'a> {
+    /// None: secrets are masked, with Reveal and Rotate buttons.
+    Masked,
+    /// Every one (right after they were issued).
+    All,
+    /// This one (after Reveal or Rotate).
+    One(&'a str),
+}
+
+/// A mask in place of a secret.
+const MASK: &str = "••••••••••••••••";
+
+/// The record's issued values: ids in full, secrets per `reveal`, with their buttons.
+fn issued_views(app: &App, record: Option<&Record>, reveal: Reveal<'_>) -> Vec<IssuedView> {
     let Some(r) = record else { return Vec::new() };
     app.inner
         .form
         .issued
         .iter()
         .filter_map(|i| {
-            r.issued
-                .get(&i.id)
-                .and_then(Value::as_str)
-                .map(|v| (i.label.clone(), v.to_string()))
+            let value = r.issued.get(&i.id).and_then(Value::as_str)?;
+            if i.generate != GeneratorName::Secret {
+                return Some(IssuedView::plain(&i.label, value));
+            }
+            let base = format!("/records/{}/secrets/{}", r.id, i.id);
+            let shown = reveal == Reveal::All || reveal == Reveal::One(&i.id);
+            Some(IssuedView {
+                label: i.label.clone(),
+                value: if shown {
+                    value.to_string()
+                } else {
+                    MASK.to_string()
+                },
+                reveal: (!shown).then(|| format!("{base}/reveal")),
+                rotate: Some(format!("{base}/rotate")),
+            })
         })
         .collect()
 }
@@ -181,7 +210,7 @@ fn record_name<'a>(app: &App, data: &'a Value) -> Option<&'a str> {
 
 fn render(app: &App, status: StatusCode, csrf: &Csrf, view: View<'_>) -> Response {
     let values = form::with_urls(&app.inner.fields, view.values);
-    let issued = issued_pairs(app, view.record);
+    let issued = issued_views(app, view.record, view.reveal);
     let heading = view.record.and_then(|r| record_name(app, &r.data));
     let changes = view
         .check
@@ -395,24 +424,126 @@ pub(crate) async fn show(
         .as_deref()
         .is_some_and(|q| form_urlencoded::parse(q.as_bytes()).any(|(k, _)| k == "saved"));
     let notice = saved.then(|| format!("Saved. Status: {}.", record.status));
+    let reveal = if record.secrets_shown {
+        Reveal::Masked
+    } else {
+        // Issued secrets are shown in full once, right after they are issued.
+        let id = record.id.clone();
+        db(&app, move |s| s.mark_secrets_shown(&id)).await?;
+        Reveal::All
+    };
+    record_page(&app, &account, &record, &csrf, notice.as_deref(), reveal).await
+}
+
+/// The record page: the record as an editable form, with what changed for it under the current
+/// spec and its issued values.
+async fn record_page(
+    app: &App,
+    account: &Account,
+    record: &Record,
+    csrf: &Csrf,
+    notice: Option<&str>,
+    reveal: Reveal<'_>,
+) -> Result<Response> {
     let action = format!("/records/{}", record.id);
-    let check = check_record(&app, &record).await?;
+    let check = check_record(app, record).await?;
     Ok(render(
-        &app,
+        app,
         StatusCode::OK,
-        &csrf,
+        csrf,
         View {
             values: &form::mark_secrets(&app.inner.fields, &record.data, &|p| Some(p.to_string())),
             errors: &[],
             warnings: &[],
             version: Some(record.version),
             action: &action,
-            record: Some(&record),
-            notice: notice.as_deref(),
+            record: Some(record),
+            notice,
             check: Some(&check),
-            account: &account,
+            account,
+            reveal,
         },
     ))
+}
+
+/// The issued secret `name` of the signed-in owner's record `id`, or 404.
+async fn owned_secret(
+    app: &App,
+    identity: &Identity,
+    id: &str,
+    name: &str,
+) -> Result<(Account, Record)> {
+    let account = signed_in(identity, &format!("/records/{id}"))?;
+    let record = load_record(app, id, &account).await?;
+    let is_secret = app
+        .inner
+        .form
+        .issued
+        .iter()
+        .any(|i| i.id == name && i.generate == GeneratorName::Secret);
+    if !is_secret {
+        return Err(not_found().await);
+    }
+    Ok((account, record))
+}
+
+/// `POST /records/{id}/secrets/{name}/reveal`: the record page with that secret in full.
+pub(crate) async fn reveal_secret(
+    State(app): State<App>,
+    Extension(identity): Extension<Identity>,
+    Path((id, name)): Path<(String, String)>,
+    request: Request,
+) -> Result<Response> {
+    let (account, record) = owned_secret(&app, &identity, &id, &name).await?;
+    let (_, token) = small_form(request).await?;
+    let csrf = Csrf {
+        token,
+        set_cookie: None,
+    };
+    record_page(&app, &account, &record, &csrf, None, Reveal::One(&name)).await
+}
+
+/// `POST /records/{id}/secrets/{name}/rotate`: a new secret replaces the old one (shown in full,
+/// once), and the rotation joins the record's history (without either value).
+pub(crate) async fn rotate_secret(
+    State(app): State<App>,
+    Extension(identity): Extension<Identity>,
+    Path((id, name)): Path<(String, String)>,
+    request: Request,
+) -> Result<Response> {
+    let (account, _) = owned_secret(&app, &identity, &id, &name).await?;
+    let (_, token) = small_form(request).await?;
+    let csrf = Csrf {
+        token,
+        set_cookie: None,
+    };
+    let (record_id, secret, actor) = (id.clone(), random_hex(32), account.id.clone());
+    let key = name.clone();
+    let Some(record) = db(&app, move |s| {
+        s.rotate_issued(&record_id, &key, &secret, Some(&actor))
+    })
+    .await?
+    else {
+        return Err(record_not_found());
+    };
+    let label = app
+        .inner
+        .form
+        .issued
+        .iter()
+        .find(|i| i.id == name)
+        .map_or(name.as_str(), |i| i.label.as_str());
+    let notice =
+        format!("{label} rotated. The old one no longer works: use the new one, shown below once.");
+    record_page(
+        &app,
+        &account,
+        &record,
+        &csrf,
+        Some(&notice),
+        Reveal::One(&name),
+    )
+    .await
 }
 
 /// `POST /new`: validate at the pressed stage; create the record on success.
@@ -670,6 +801,7 @@ async fn submit(
                 notice: None,
                 check: check.as_ref(),
                 account: &account,
+                reveal: Reveal::Masked,
             },
         ));
     }
@@ -736,6 +868,7 @@ async fn submit(
                 notice: None,
                 check: check.as_ref(),
                 account: &account,
+                reveal: Reveal::Masked,
             },
         ));
     }
@@ -833,6 +966,7 @@ fn conflict(
             notice: Some(&notice),
             check: None,
             account,
+            reveal: Reveal::Masked,
         },
     )
 }

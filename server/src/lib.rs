@@ -175,6 +175,14 @@ impl App {
                 get(handlers::sign_in_form).post(handlers::sign_in),
             )
             .route("/sign-out", post(handlers::sign_out))
+            .route(
+                "/records/{id}/secrets/{name}/reveal",
+                post(handlers::reveal_secret),
+            )
+            .route(
+                "/records/{id}/secrets/{name}/rotate",
+                post(handlers::rotate_secret),
+            )
             .route("/assets/form.css", get(handlers::css))
             .route("/api/validate", post(handlers::api_validate))
             .route("/api/records/{id}", get(handlers::api_record))

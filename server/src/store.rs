@@ -99,6 +99,7 @@ CREATE INDEX login_failures_key ON login_failures (key, at);
 ALTER TABLE records ADD COLUMN owner TEXT REFERENCES accounts (id);
 CREATE INDEX records_owner ON records (owner, updated_at);
 ALTER TABLE files ADD COLUMN owner TEXT REFERENCES accounts (id);
+ALTER TABLE records ADD COLUMN secrets_shown INTEGER NOT NULL DEFAULT 1;
 "#,
 ];
 
@@ -241,6 +242,8 @@ pub struct Record {
     pub spec_hash: Option<String>,
     /// The account that created it (`None`: created before there were accounts).
     pub owner: Option<String>,
+    /// Whether its issued secrets have been shown in full once (after that they are masked).
+    pub secrets_shown: bool,
 }
 
 /// Result of [`Store::update`].
@@ -334,7 +337,7 @@ impl Store {
     pub fn list(&self) -> Result<Vec<Record>, StoreError> {
         let conn = self.conn()?;
         let mut stmt = conn.prepare(
-            "SELECT id, status, version, data, issued, created_at, updated_at, spec_hash, owner
+            "SELECT id, status, version, data, issued, created_at, updated_at, spec_hash, owner, secrets_shown
              FROM records ORDER BY updated_at DESC, id",
         )?;
         let rows = stmt.query_map([], raw_record)?;
@@ -355,7 +358,7 @@ impl Store {
     ) -> Result<Vec<Record>, StoreError> {
         let conn = self.conn()?;
         let mut stmt = conn.prepare_cached(
-            "SELECT id, status, version, data, issued, created_at, updated_at, spec_hash, owner
+            "SELECT id, status, version, data, issued, created_at, updated_at, spec_hash, owner, secrets_shown
              FROM records WHERE owner = ?1 AND (?2 IS NULL OR status = ?2)
              ORDER BY updated_at DESC, id LIMIT ?3 OFFSET ?4",
         )?;
@@ -555,8 +558,8 @@ impl Store {
         let tx = conn.transaction()?;
         tx.execute(
             &format!(
-                "INSERT INTO records (id, status, version, data, issued, created_at, updated_at, spec_hash, owner)
-                 VALUES (?1, ?2, 1, ?3, ?4, {NOW}, {NOW}, ?5, ?6)"
+                "INSERT INTO records (id, status, version, data, issued, created_at, updated_at, spec_hash, owner, secrets_shown)
+                 VALUES (?1, ?2, 1, ?3, ?4, {NOW}, {NOW}, ?5, ?6, 0)"
             ),
             params![
                 id,
@@ -611,6 +614,52 @@ impl Store {
         append_version(&tx, &record, &save)?;
         tx.commit()?;
         Ok(Update::Saved(record))
+    }
+
+    /// Notes that a record's issued secrets have been shown in full once.
+    pub fn mark_secrets_shown(&self, id: &str) -> Result<(), StoreError> {
+        self.conn()?
+            .execute("UPDATE records SET secrets_shown = 1 WHERE id = ?1", [id])?;
+        Ok(())
+    }
+
+    /// Replaces issued value `name` of record `id` by `value` (a rotated secret): a new version
+    /// whose history entry names what was rotated, never the value.
+    pub fn rotate_issued(
+        &self,
+        id: &str,
+        name: &str,
+        value: &str,
+        actor: Option<&str>,
+    ) -> Result<Option<Record>, StoreError> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction()?;
+        let Some(mut record) = get(&tx, id)? else {
+            return Ok(None);
+        };
+        if let Value::Object(m) = &mut record.issued {
+            m.insert(name.to_string(), Value::String(value.to_string()));
+        }
+        tx.execute(
+            &format!(
+                "UPDATE records SET issued = ?1, version = version + 1, updated_at = {NOW} WHERE id = ?2"
+            ),
+            params![serde_json::to_string(&record.issued)?, id],
+        )?;
+        let record = get(&tx, id)?.ok_or(rusqlite::Error::QueryReturnedNoRows)?;
+        let note = format!("rotated {name}");
+        let save = Save {
+            status: &record.status,
+            data: &record.data,
+            files: &[],
+            spec: record.spec_hash.as_deref(),
+            actor,
+            event: "rotate_secret",
+            note: Some(&note),
+        };
+        append_version(&tx, &record, &save)?;
+        tx.commit()?;
+        Ok(Some(record))
     }
 
     /// Every saved version of a record, oldest first (empty when there is no such record).
@@ -844,6 +893,7 @@ struct RawRecord {
     updated: String,
     spec_hash: Option<String>,
     owner: Option<String>,
+    secrets_shown: bool,
 }
 
 impl RawRecord {
@@ -858,6 +908,7 @@ impl RawRecord {
             updated: self.updated,
             spec_hash: self.spec_hash,
             owner: self.owner,
+            secrets_shown: self.secrets_shown,
         })
     }
 }
@@ -873,13 +924,14 @@ fn raw_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawRecord> {
         updated: r.get(6)?,
         spec_hash: r.get(7)?,
         owner: r.get(8)?,
+        secrets_shown: r.get::<_, i64>(9)? != 0,
     })
 }
 
 fn get(conn: &Connection, id: &str) -> Result<Option<Record>, StoreError> {
     let raw = conn
         .query_row(
-            "SELECT id, status, version, data, issued, created_at, updated_at, spec_hash, owner
+            "SELECT id, status, version, data, issued, created_at, updated_at, spec_hash, owner, secrets_shown
              FROM records WHERE id = ?1",
             [id],
             raw_record,

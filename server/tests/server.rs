@@ -1887,3 +1887,82 @@ fn a_trusted_proxy_header_names_the_account() {
         "own sign-in is off"
     );
 }
+
+/// Issued secrets: in full once right after they are issued, then masked with Reveal and Rotate
+/// (POST, CSRF); a rotation is in the history without either value; only the owner can do either.
+#[test]
+fn issued_secrets_are_shown_once_then_masked_revealed_and_rotated_by_the_owner() {
+    let server = start();
+    let ada = server.session();
+    let id = ada.create(Multipart::default().text("app_name", "Secretive"));
+    let secret = server.stored(&id).issued["client_secret"]
+        .as_str()
+        .expect("issued secret")
+        .to_string();
+    let first = ada.get(&format!("/records/{id}?saved=1")).text();
+    assert!(
+        first.contains(&secret),
+        "shown in full right after it is issued"
+    );
+    let again = ada.get(&format!("/records/{id}"));
+    assert!(!again.text().contains(&secret), "masked afterwards");
+    let doc = again.doc();
+    let actions = attrs(&doc, ".fw-issued form", "action");
+    let reveal = format!("/records/{id}/secrets/client_secret/reveal");
+    let rotate = format!("/records/{id}/secrets/client_secret/rotate");
+    assert_eq!(actions, [reveal.clone(), rotate.clone()]);
+
+    let shown = ada.post_form(&reveal, &format!("_csrf={}", ada.csrf));
+    assert_eq!(shown.status, 200);
+    assert!(shown.text().contains(&secret));
+    assert_eq!(ada.post_form(&reveal, "").status, 403, "CSRF");
+    let bob = server.session_as("bob@example.com");
+    assert_eq!(
+        bob.post_form(&reveal, &format!("_csrf={}", bob.csrf))
+            .status,
+        404
+    );
+    assert_eq!(
+        bob.post_form(&rotate, &format!("_csrf={}", bob.csrf))
+            .status,
+        404
+    );
+    assert_eq!(
+        ada.post_form(
+            &format!("/records/{id}/secrets/client_id/reveal"),
+            &format!("_csrf={}", ada.csrf)
+        )
+        .status,
+        404,
+        "only secrets have these buttons"
+    );
+
+    let rotated = ada.post_form(&rotate, &format!("_csrf={}", ada.csrf));
+    assert_eq!(rotated.status, 200, "{}", rotated.text());
+    let new_secret = server.stored(&id).issued["client_secret"]
+        .as_str()
+        .expect("rotated")
+        .to_string();
+    assert_ne!(new_secret, secret);
+    assert!(rotated.text().contains(&new_secret) && !rotated.text().contains(&secret));
+    assert!(rotated.text().contains("Client secret rotated"));
+    let versions = ada.get(&format!("/api/records/{id}/versions"));
+    let list = versions.json()["versions"]
+        .as_array()
+        .cloned()
+        .expect("versions");
+    assert_eq!(list.last().expect("last")["event"], "rotate_secret");
+    assert_eq!(list.last().expect("last")["note"], "rotated client_secret");
+    for s in [&secret, &new_secret] {
+        assert!(
+            !versions.text().contains(s.as_str()),
+            "history never holds secrets"
+        );
+        assert!(
+            !ada.get(&format!("/api/records/{id}"))
+                .text()
+                .contains(s.as_str())
+        );
+        assert!(!ada.get("/").text().contains(s.as_str()));
+    }
+}
