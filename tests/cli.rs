@@ -558,9 +558,15 @@ fn diff_classifies_changes_with_exit_codes() {
         out.contains("FIELD_REMOVED: field `/documentation_url` removed"),
         "{out}"
     );
+    let v1 = std::fs::read_to_string(pipedrive()).expect("v1");
+    let line = v1
+        .lines()
+        .position(|l| l.contains("id: product_details"))
+        .expect("the value in v1")
+        + 1;
     assert!(
-        out.contains("pipedrive-app.yaml:40:15: CHOICE_VALUE_REMOVED"),
-        "{out}"
+        out.contains(&format!("pipedrive-app.yaml:{line}:15: CHOICE_VALUE_REMOVED")),
+        "removals point into the old spec, at the value: {out}"
     );
     assert!(
         out.lines()

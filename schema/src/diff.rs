@@ -124,6 +124,14 @@ pub const RULES: &[&str] = &[
     "RULE_SEVERITY_LOWERED",
     "RULE_TEXT_CHANGED",
     "RULE_REPORT_PATH_CHANGED",
+    "STAGE_FROM_NARROWED",
+    "STAGE_FROM_WIDENED",
+    "ROLE_ADDED",
+    "ROLE_REMOVED",
+    "TRANSITION_ADDED",
+    "TRANSITION_REMOVED",
+    "TRANSITION_CHANGED",
+    "TRANSITION_LABEL_CHANGED",
     "ISSUED_ADDED",
     "ISSUED_REMOVED",
     "ISSUED_GENERATOR_CHANGED",
@@ -337,6 +345,7 @@ pub fn diff(old: &Spec, new: &Spec) -> Diff {
     let new_fields: Vec<Pair<'_>> = top_fields(new);
     cx.fields(&old_fields, &new_fields, "");
     cx.rules();
+    cx.workflow();
     cx.issued();
     Diff {
         changes: cx.changes,
@@ -1905,6 +1914,185 @@ impl<'a> Cx<'a> {
                     stages: Vec::new(),
                     message: format!("rule `{}` removed", or.id),
                     readers: if error { CHECKING_READERS } else { &[] },
+                });
+            }
+        }
+    }
+
+    /// Stages' `from`, roles and transitions.
+    fn workflow(&mut self) {
+        let (o, n) = (&self.old.form, &self.new.form);
+        let effective = |f: &Form, s: &crate::model::Stage| -> Vec<String> {
+            if s.from.is_empty() {
+                f.stage_statuses().into_iter().map(String::from).collect()
+            } else {
+                s.from.clone()
+            }
+        };
+        for ns in &n.stages {
+            let Some(os) = o.stages.iter().find(|s| s.id == ns.id) else {
+                continue;
+            };
+            if os.from.is_empty() && ns.from.is_empty() {
+                // Both follow the stages' statuses: a changed status is reported on its own.
+                continue;
+            }
+            let (a, b) = (effective(o, os), effective(n, ns));
+            let at = self
+                .new
+                .raw
+                .stages
+                .iter()
+                .find(|s| s.id.value == ns.id)
+                .map_or(Pos::default(), |s| {
+                    s.from.as_ref().map_or(s.id.pos, |f| f.pos)
+                });
+            let (rule, class) = if a.iter().any(|x| !b.contains(x)) {
+                ("STAGE_FROM_NARROWED", Class::Breaking)
+            } else if b.iter().any(|x| !a.contains(x)) {
+                ("STAGE_FROM_WIDENED", Class::Compatible)
+            } else {
+                continue;
+            };
+            self.push(Draft {
+                rule: rule.into(),
+                class,
+                at: (Side::New, at),
+                pointer: String::new(),
+                old: Some(a.clone().into()),
+                new: Some(b.clone().into()),
+                stages: vec![ns.id.clone()],
+                message: format!(
+                    "owners may submit at `{}` from statuses {} (was {})",
+                    ns.id,
+                    b.join(", "),
+                    a.join(", ")
+                ),
+                readers: &[],
+            });
+        }
+        let role_pos = |spec: &Spec, id: &str| {
+            spec.raw
+                .roles
+                .iter()
+                .find(|r| r.id.value == id)
+                .map_or(Pos::default(), |r| r.id.pos)
+        };
+        for r in &o.roles {
+            if !n.roles.iter().any(|x| x.id == r.id) {
+                self.push(Draft {
+                    rule: "ROLE_REMOVED".into(),
+                    class: Class::Breaking,
+                    at: (Side::Old, role_pos(self.old, &r.id)),
+                    pointer: String::new(),
+                    old: Some(r.id.clone().into()),
+                    new: None,
+                    stages: Vec::new(),
+                    message: format!(
+                        "role `{}` removed: accounts with it lose what it allowed",
+                        r.id
+                    ),
+                    readers: &[],
+                });
+            }
+        }
+        for r in &n.roles {
+            if !o.roles.iter().any(|x| x.id == r.id) {
+                self.push(Draft {
+                    rule: "ROLE_ADDED".into(),
+                    class: Class::Compatible,
+                    at: (Side::New, role_pos(self.new, &r.id)),
+                    pointer: String::new(),
+                    old: None,
+                    new: Some(r.id.clone().into()),
+                    stages: Vec::new(),
+                    message: format!("role `{}` added", r.id),
+                    readers: &[],
+                });
+            }
+        }
+        let t_pos = |spec: &Spec, id: &str| {
+            spec.raw
+                .transitions
+                .iter()
+                .find(|t| t.id.value == id)
+                .map_or(Pos::default(), |t| t.id.pos)
+        };
+        for t in &o.transitions {
+            match n.transitions.iter().find(|x| x.id == t.id) {
+                None => self.push(Draft {
+                    rule: "TRANSITION_REMOVED".into(),
+                    class: Class::Breaking,
+                    at: (Side::Old, t_pos(self.old, &t.id)),
+                    pointer: String::new(),
+                    old: Some(json!(t)),
+                    new: None,
+                    stages: Vec::new(),
+                    message: format!(
+                        "transition `{}` removed: records in {} can no longer move to {} that way",
+                        t.id,
+                        t.from.join(", "),
+                        t.to
+                    ),
+                    readers: &[],
+                }),
+                Some(x)
+                    if (&x.role, &x.from, &x.to, x.comment)
+                        != (&t.role, &t.from, &t.to, t.comment) =>
+                {
+                    self.push(Draft {
+                        rule: "TRANSITION_CHANGED".into(),
+                        class: Class::Breaking,
+                        at: (Side::New, t_pos(self.new, &x.id)),
+                        pointer: String::new(),
+                        old: Some(json!(t)),
+                        new: Some(json!(x)),
+                        stages: Vec::new(),
+                        message: format!(
+                            "transition `{}` now: {} from {} to {}",
+                            x.id,
+                            x.role,
+                            x.from.join(", "),
+                            x.to
+                        ),
+                        readers: &[],
+                    })
+                }
+                Some(x) if x.label != t.label => {
+                    let at = t_pos(self.new, &x.id);
+                    self.info(
+                        "TRANSITION_LABEL_CHANGED",
+                        at,
+                        "",
+                        t.label.clone().into(),
+                        x.label.clone().into(),
+                        format!(
+                            "transition `{}`: button “{}” → “{}”",
+                            x.id, t.label, x.label
+                        ),
+                    );
+                }
+                Some(_) => {}
+            }
+        }
+        for x in &n.transitions {
+            if !o.transitions.iter().any(|t| t.id == x.id) {
+                self.push(Draft {
+                    rule: "TRANSITION_ADDED".into(),
+                    class: Class::Compatible,
+                    at: (Side::New, t_pos(self.new, &x.id)),
+                    pointer: String::new(),
+                    old: None,
+                    new: Some(json!(x)),
+                    stages: Vec::new(),
+                    message: format!(
+                        "transition `{}` added: {} may move records from {} to {}",
+                        x.id,
+                        x.role,
+                        x.from.join(", "),
+                        x.to
+                    ),
+                    readers: &[],
                 });
             }
         }

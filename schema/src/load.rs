@@ -276,6 +276,7 @@ impl Checker {
                     label: s.label.clone(),
                     status: s.status.clone(),
                     ratchet: s.ratchet,
+                    from: s.from.as_ref().map(|f| f.value.clone()).unwrap_or_default(),
                 })
                 .collect(),
             sections,
@@ -283,6 +284,8 @@ impl Checker {
             issued,
             lists: raw.lists.iter().map(|l| l.id.value.clone()).collect(),
             migrations: Vec::new(),
+            roles: Vec::new(),
+            transitions: Vec::new(),
         };
         let mut rule_ids = HashMap::new();
         for r in &raw.rules {
@@ -297,7 +300,124 @@ impl Checker {
                 form.migrations.push(step);
             }
         }
+        self.workflow(raw, &mut form);
         form
+    }
+
+    /// Roles, transitions and the stages' `from`: every role and status named is declared,
+    /// and every status can be reached from a new record.
+    fn workflow(&mut self, raw: &SpecFile, form: &mut Form) {
+        let mut seen = HashMap::new();
+        for r in &raw.roles {
+            self.ident(&r.id, "role");
+            self.unique(&mut seen, &r.id, "role");
+            form.roles.push(Role {
+                id: r.id.value.clone(),
+                label: r.label.clone(),
+            });
+        }
+        let stage_statuses: Vec<String> = form
+            .stage_statuses()
+            .into_iter()
+            .map(String::from)
+            .collect();
+        let mut known: Vec<String> = stage_statuses.clone();
+        for t in &raw.transitions {
+            if !known.contains(&t.to.value) {
+                known.push(t.to.value.clone());
+            }
+        }
+        let role_ids: Vec<&str> = raw.roles.iter().map(|r| r.id.as_str()).collect();
+        let check_status = |cx: &mut Checker, status: &str, pos: Pos, what: &str| {
+            if !known.iter().any(|k| k == status) {
+                let help =
+                    did_you_mean(status, known.iter().map(String::as_str)).unwrap_or_else(|| {
+                        format!(
+                            "statuses are set by stages or transitions: {}",
+                            known.join(", ")
+                        )
+                    });
+                cx.err(pos, format!("{what} names unknown status `{status}`"), help);
+            }
+        };
+        for s in &raw.stages {
+            if let Some(from) = &s.from {
+                for status in &from.value {
+                    check_status(self, status, from.pos, &format!("stage `{}`", s.id.value));
+                }
+            }
+        }
+        let mut seen = HashMap::new();
+        for t in &raw.transitions {
+            self.ident(&t.id, "transition");
+            self.unique(&mut seen, &t.id, "transition");
+            if !role_ids.contains(&t.role.as_str()) {
+                let help = did_you_mean(&t.role, role_ids.iter().copied()).unwrap_or_else(|| {
+                    "declare it under `roles:` (`- {id: reviewer, label: Reviewer}`)".to_string()
+                });
+                self.err(
+                    t.role.pos,
+                    format!(
+                        "transition `{}` names unknown role `{}`",
+                        t.id.value, t.role.value
+                    ),
+                    help,
+                );
+            }
+            if t.from.is_empty() {
+                self.err(
+                    t.from.pos,
+                    format!("transition `{}` applies to no status", t.id.value),
+                    "list the statuses it applies to, e.g. `from: [in_review]`",
+                );
+            }
+            for status in &t.from.value {
+                check_status(
+                    self,
+                    status,
+                    t.from.pos,
+                    &format!("transition `{}`", t.id.value),
+                );
+            }
+            form.transitions.push(Transition {
+                id: t.id.value.clone(),
+                label: t.label.clone(),
+                role: t.role.value.clone(),
+                from: t.from.value.clone(),
+                to: t.to.value.clone(),
+                comment: t.comment,
+            });
+        }
+        // Reachability: a new record gets any stage's status; a stage moves a record from its
+        // `from` statuses (default: the stages' statuses); a transition from its `from`.
+        let mut reached: Vec<String> = stage_statuses.clone();
+        loop {
+            let before = reached.len();
+            for (i, s) in form.stages.iter().enumerate() {
+                let status = stage_statuses[i].clone();
+                let from_reached = s.from.is_empty() || s.from.iter().any(|f| reached.contains(f));
+                if from_reached && !reached.contains(&status) {
+                    reached.push(status);
+                }
+            }
+            for t in &form.transitions {
+                if t.from.iter().any(|f| reached.contains(f)) && !reached.contains(&t.to) {
+                    reached.push(t.to.clone());
+                }
+            }
+            if reached.len() == before {
+                break;
+            }
+        }
+        for t in &raw.transitions {
+            if !reached.contains(&t.to.value) {
+                self.err(
+                    t.to.pos,
+                    format!("status `{}` can never be reached: transition `{}` starts from statuses no record gets", t.to.value, t.id.value),
+                    "start it from a status a stage or another transition sets",
+                );
+            }
+        }
     }
 
     /// A migration step: exactly one key; drop_field names no current field, map/drop_value name

@@ -35,6 +35,12 @@ pub struct Form {
     /// How stored records of earlier spec versions are brought to this one.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub migrations: Vec<Migration>,
+    /// Roles besides owning records.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<Role>,
+    /// Status changes made by roles.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub transitions: Vec<Transition>,
 }
 
 /// A step of `formwork records migrate`. Paths are field ids from the root, `*` for group items.
@@ -76,6 +82,42 @@ pub struct Stage {
     /// Unchanged stored values that fail a since-tightened rule are warnings here, not errors.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub ratchet: bool,
+    /// Statuses in which the owner may submit at this stage (besides a new record).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub from: Vec<String>,
+}
+
+/// A role people can have besides owning their records.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Role {
+    /// Identifier.
+    pub id: String,
+    /// Name shown to people.
+    pub label: String,
+}
+
+pub use crate::raw::CommentDef as Comment;
+
+/// A status change made by people with a role.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Transition {
+    /// Identifier.
+    pub id: String,
+    /// Button label.
+    pub label: String,
+    /// The role that may make it.
+    pub role: String,
+    /// The statuses it applies to.
+    pub from: Vec<String>,
+    /// The status it sets.
+    pub to: String,
+    /// Whether it asks for a comment.
+    #[serde(default, skip_serializing_if = "is_no_comment")]
+    pub comment: Comment,
+}
+
+fn is_no_comment(c: &Comment) -> bool {
+    *c == Comment::None
 }
 
 /// A set of stages, as a bit set over stage indexes.
@@ -437,6 +479,29 @@ impl Form {
                 .collect::<Vec<_>>()
                 .join(", "),
         })
+    }
+
+    /// The statuses the stages set, in stage order (a new record gets the first stage's, or
+    /// `draft` when the stage sets none).
+    pub fn stage_statuses(&self) -> Vec<&str> {
+        self.stages
+            .iter()
+            .map(|s| s.status.as_deref().unwrap_or("draft"))
+            .collect()
+    }
+
+    /// Whether the owner may submit at stage `index` while the record is in `status`
+    /// (`None`: a new record, always).
+    pub fn owner_may_submit(&self, index: usize, status: Option<&str>) -> bool {
+        let Some(status) = status else { return true };
+        let Some(stage) = self.stages.get(index) else {
+            return false;
+        };
+        if stage.from.is_empty() {
+            self.stage_statuses().contains(&status)
+        } else {
+            stage.from.iter().any(|s| s == status)
+        }
     }
 
     /// Every top-level field, in section order.

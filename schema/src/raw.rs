@@ -30,6 +30,13 @@ pub struct SpecFile {
     /// Values the server assigns (never accepted from a submission), e.g. client credentials.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub issued: Vec<IssuedDef>,
+    /// Roles people can have besides owning their records (e.g. `reviewer`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<RoleDef>,
+    /// What people with a role can do to records in a status (e.g. a reviewer approves a record
+    /// `in_review`). The owner moves a record with the stages' buttons; nothing else changes a status.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub transitions: Vec<TransitionDef>,
     /// How `formwork records migrate` brings records stored under earlier versions of the spec to
     /// this one (renames declared with `renamed_from` are applied too).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -106,6 +113,52 @@ pub struct StageDef {
     /// is a warning, not an error, so people can save their other edits. Stages without it stay strict.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub ratchet: bool,
+    /// The statuses in which the owner may submit at this stage (besides a new record); absent:
+    /// the statuses the stages set (so a record another role moved on, e.g. `approved`, is final).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<Located<Vec<String>>>,
+}
+
+/// A role people can have (e.g. `reviewer`); accounts get it with `formwork users add --role`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RoleDef {
+    /// Identifier (snake_case).
+    pub id: Located<String>,
+    /// Name shown to people.
+    pub label: String,
+}
+
+/// Whether a transition asks for a comment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CommentDef {
+    /// No comment field.
+    #[default]
+    None,
+    /// A comment may be given.
+    Optional,
+    /// A comment must be given.
+    Required,
+}
+
+/// A status change people with a role make (a button on the record's review page).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TransitionDef {
+    /// Identifier (snake_case), e.g. `approve`.
+    pub id: Located<String>,
+    /// Button label, e.g. `Approve`.
+    pub label: String,
+    /// The role that may make it.
+    pub role: Located<String>,
+    /// The statuses it applies to.
+    pub from: Located<Vec<String>>,
+    /// The status it sets.
+    pub to: Located<String>,
+    /// A comment for the owner (`optional` or `required`), which may be pinned to a field.
+    #[serde(default)]
+    pub comment: CommentDef,
 }
 
 /// A named list of values (id + label), e.g. the 8 views an app action can appear in.

@@ -73,6 +73,14 @@ const RATCHET: &[(&str, &str)] = &[(
     "    status: draft\n",
     "    status: draft\n    ratchet: true\n",
 )];
+const ADD_ROLE: &[(&str, &str)] = &[(
+    "  - { id: reviewer, label: Reviewer }\n",
+    "  - { id: reviewer, label: Reviewer }\n  - { id: auditor, label: Auditor }\n",
+)];
+const ADD_TRANSITION: &[(&str, &str)] = &[(
+    "to: approved }\n",
+    "to: approved }\n  - { id: reject, label: Reject, role: reviewer, from: [in_review], to: rejected }\n",
+)];
 const ADD_PUBLISH: &[(&str, &str)] = &[(
     "    status: in_review\n",
     "    status: in_review\n  - id: publish\n    label: Publish\n",
@@ -599,6 +607,36 @@ fn cases() -> Vec<Case> {
             )],
             &[("RULE_REPORT_PATH_CHANGED", I)],
         ),
+        // Workflow.
+        fwd(
+            &[(
+                "    status: in_review\n",
+                "    status: in_review\n    from: [draft]\n",
+            )],
+            &[("STAGE_FROM_NARROWED", B)],
+        ),
+        rev(
+            &[(
+                "    status: in_review\n",
+                "    status: in_review\n    from: [draft]\n",
+            )],
+            &[("STAGE_FROM_WIDENED", C)],
+        ),
+        fwd(ADD_ROLE, &[("ROLE_ADDED", C)]),
+        rev(ADD_ROLE, &[("ROLE_REMOVED", B)]),
+        fwd(ADD_TRANSITION, &[("TRANSITION_ADDED", C)]),
+        rev(ADD_TRANSITION, &[("TRANSITION_REMOVED", B)]),
+        fwd(
+            &[(
+                "from: [in_review], to: approved",
+                "from: [in_review, draft], to: approved",
+            )],
+            &[("TRANSITION_CHANGED", B)],
+        ),
+        fwd(
+            &[("label: Approve,", "label: Accept,")],
+            &[("TRANSITION_LABEL_CHANGED", I)],
+        ),
         // Issued values.
         fwd(ADD_ISSUED, &[("ISSUED_ADDED", C)]),
         rev(ADD_ISSUED, &[("ISSUED_REMOVED", B)]),
@@ -833,4 +871,46 @@ fn pipedrive_v1_to_v2() {
     );
     assert!(back.changes.iter().any(|c| c.rule == "CHOICE_VALUE_ADDED"));
     assert!(back.changes.iter().any(|c| c.rule == "RULE_MAX_LOOSENED"));
+}
+
+/// The workflow's names are checked: roles, statuses, and that every status can be reached.
+#[test]
+fn workflow_is_checked() {
+    for (edit, message) in [
+        (
+            (
+                "role: reviewer, from: [in_review]",
+                "role: reviwer, from: [in_review]",
+            ),
+            "unknown role `reviwer`",
+        ),
+        (
+            (
+                "from: [in_review], to: approved",
+                "from: [in_reveiw], to: approved",
+            ),
+            "unknown status `in_reveiw`",
+        ),
+        (
+            (
+                "    status: in_review\n",
+                "    status: in_review\n    from: [nowhere]\n",
+            ),
+            "unknown status `nowhere`",
+        ),
+        (
+            (
+                "to: approved }\n",
+                "to: approved }\n  - { id: publish, label: Publish, role: reviewer, from: [published], to: published }\n",
+            ),
+            "status `published` can never be reached",
+        ),
+    ] {
+        let text = edited(&[edit]);
+        let err = load_spec_str("x.yaml", &text)
+            .expect_err("rejected")
+            .to_string();
+        assert!(err.contains(message), "{err}");
+        assert!(err.contains("x.yaml:"), "{err}");
+    }
 }

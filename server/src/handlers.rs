@@ -30,7 +30,7 @@ const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-
 /// Bytes of a file the sniffer looks at.
 const SNIFF_BYTES: usize = 64 * 1024;
 
-type Result<T> = std::result::Result<T, Response>;
+pub(crate) type Result<T> = std::result::Result<T, Response>;
 
 /// Adds the security headers to every response (and `no-store` unless the handler set caching).
 pub(crate) async fn security_headers(request: Request, next: Next) -> Response {
@@ -58,7 +58,7 @@ pub(crate) async fn not_found() -> Response {
     )
 }
 
-fn record_not_found() -> Response {
+pub(crate) fn record_not_found() -> Response {
     pages::message(
         StatusCode::NOT_FOUND,
         "Record not found",
@@ -76,7 +76,7 @@ fn server_error(e: impl std::fmt::Display) -> Response {
 }
 
 /// Runs a store operation on the blocking pool.
-async fn db<T: Send + 'static>(
+pub(crate) async fn db<T: Send + 'static>(
     app: &App,
     f: impl FnOnce(&Store) -> std::result::Result<T, StoreError> + Send + 'static,
 ) -> Result<T> {
@@ -89,8 +89,8 @@ async fn db<T: Send + 'static>(
 }
 
 /// The CSRF token of a page, and the cookie to set when the browser has none yet.
-struct Csrf {
-    token: String,
+pub(crate) struct Csrf {
+    pub(crate) token: String,
     set_cookie: Option<String>,
 }
 
@@ -105,7 +105,7 @@ fn cookie_token(headers: &HeaderMap) -> Option<String> {
         .map(|(_, v)| v.to_string())
 }
 
-fn csrf_for(headers: &HeaderMap) -> Csrf {
+pub(crate) fn csrf_for(headers: &HeaderMap) -> Csrf {
     match cookie_token(headers) {
         Some(token) => Csrf {
             token,
@@ -131,7 +131,7 @@ fn constant_time_eq(a: &str, b: &str) -> bool {
             == 0
 }
 
-fn with_cookie(mut response: Response, csrf: &Csrf) -> Response {
+pub(crate) fn with_cookie(mut response: Response, csrf: &Csrf) -> Response {
     if let Some(c) = &csrf.set_cookie
         && let Ok(v) = HeaderValue::from_str(c)
     {
@@ -255,7 +255,7 @@ fn render(app: &App, status: StatusCode, csrf: &Csrf, view: View<'_>) -> Respons
 
 /// The signed-in account of a page request; anonymous visitors go to the sign-in page.
 #[allow(clippy::result_large_err)] // The error is the response to send, as in every handler.
-fn signed_in(identity: &Identity, path: &str) -> Result<Account> {
+pub(crate) fn signed_in(identity: &Identity, path: &str) -> Result<Account> {
     identity.0.clone().ok_or_else(|| auth::to_sign_in(path))
 }
 
@@ -447,6 +447,7 @@ async fn record_page(
 ) -> Result<Response> {
     let action = format!("/records/{}", record.id);
     let check = check_record(app, record).await?;
+    let comments = review_comments(app, record).await?;
     Ok(render(
         app,
         StatusCode::OK,
@@ -454,7 +455,7 @@ async fn record_page(
         View {
             values: &form::mark_secrets(&app.inner.fields, &record.data, &|p| Some(p.to_string())),
             errors: &[],
-            warnings: &[],
+            warnings: &comments,
             version: Some(record.version),
             action: &action,
             record: Some(record),
@@ -464,6 +465,35 @@ async fn record_page(
             reveal,
         },
     ))
+}
+
+/// The comment of the latest transition that asked the owner for something, as `(field pointer,
+/// text)` shown next to the field (`""`: the whole record), until the owner submits the record
+/// back to a status the transition applies to.
+async fn review_comments(app: &App, record: &Record) -> Result<Vec<(String, String)>> {
+    let transitions = &app.inner.form.transitions;
+    if transitions.is_empty() {
+        return Ok(Vec::new());
+    }
+    let id = record.id.clone();
+    let versions = db(app, move |s| s.versions(&id)).await?;
+    for v in versions.iter().rev() {
+        if let Some(t) = transitions.iter().find(|t| t.id == v.event) {
+            return Ok(v
+                .note
+                .as_ref()
+                .map(|note| {
+                    let path = v.comment_path.clone().unwrap_or_default();
+                    vec![(path, format!("{} asks: {note}", t.label))]
+                })
+                .unwrap_or_default());
+        }
+        let resent = transitions.iter().any(|t| t.from.contains(&v.status));
+        if matches!(v.event.as_str(), "create" | "save") && resent {
+            return Ok(Vec::new());
+        }
+    }
+    Ok(Vec::new())
 }
 
 /// The issued secret `name` of the signed-in owner's record `id`, or 404.
@@ -813,6 +843,22 @@ async fn submit(
     let stage = validator
         .stage(&stage_id)
         .map_err(|e| pages::message(StatusCode::BAD_REQUEST, "Unknown stage", &e.to_string()))?;
+    if let Some(r) = &record
+        && !app
+            .inner
+            .form
+            .owner_may_submit(stage.index(), Some(&r.status))
+    {
+        let label = &app.inner.form.stages[stage.index()].label;
+        return Err(pages::message(
+            StatusCode::CONFLICT,
+            "This record cannot be changed now",
+            &format!(
+                "The record is {}: “{label}” is not possible until it moves on (for example, a review asks for changes). Nothing was changed.",
+                r.status
+            ),
+        ));
+    }
     let submitted = form::without_tokens(fields, &built.value);
     let report = match &record {
         // Ratcheting: values unchanged since they were stored are judged by the rules of their day.
@@ -981,7 +1027,21 @@ pub(crate) async fn file(
     if !is_hex(&token, 32) {
         return Err(not_found().await);
     }
-    let Some((media_type, bytes)) = db(&app, move |s| s.file(&token, &account.id)).await? else {
+    let reviewable: Vec<String> = app
+        .inner
+        .form
+        .transitions
+        .iter()
+        .filter(|t| account.role.as_deref() == Some(t.role.as_str()))
+        .flat_map(|t| t.from.iter().cloned())
+        .collect();
+    let found = db(&app, move |s| match s.file(&token, &account.id)? {
+        Some(f) => Ok(Some(f)),
+        None if !reviewable.is_empty() => s.file_in_statuses(&token, &reviewable),
+        None => Ok(None),
+    })
+    .await?;
+    let Some((media_type, bytes)) = found else {
         return Err(not_found().await);
     };
     let inline = matches!(
@@ -1226,7 +1286,7 @@ pub(crate) async fn sign_in_form(
 const SMALL_FORM_LIMIT: usize = 16 * 1024;
 
 /// Reads a small urlencoded form and checks its CSRF token against the cookie.
-async fn small_form(request: Request) -> Result<(HashMap<String, String>, String)> {
+pub(crate) async fn small_form(request: Request) -> Result<(HashMap<String, String>, String)> {
     let cookie = cookie_token(request.headers());
     let bytes = axum::body::to_bytes(request.into_body(), SMALL_FORM_LIMIT)
         .await

@@ -17,6 +17,7 @@ pub mod form;
 mod handlers;
 pub mod migrate;
 mod pages;
+mod review;
 pub mod store;
 
 use std::future::Future;
@@ -175,6 +176,9 @@ impl App {
                 get(handlers::sign_in_form).post(handlers::sign_in),
             )
             .route("/sign-out", post(handlers::sign_out))
+            .route("/review", get(review::queue))
+            .route("/review/{id}", get(review::view))
+            .route("/records/{id}/transitions/{name}", post(review::transition))
             .route(
                 "/records/{id}/secrets/{name}/reveal",
                 post(handlers::reveal_secret),

@@ -100,6 +100,8 @@ ALTER TABLE records ADD COLUMN owner TEXT REFERENCES accounts (id);
 CREATE INDEX records_owner ON records (owner, updated_at);
 ALTER TABLE files ADD COLUMN owner TEXT REFERENCES accounts (id);
 ALTER TABLE records ADD COLUMN secrets_shown INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE record_versions ADD COLUMN comment_path TEXT;
+CREATE INDEX records_status ON records (status, updated_at);
 "#,
 ];
 
@@ -202,8 +204,10 @@ pub struct RecordVersion {
     pub actor: Option<String>,
     /// What happened (`create`, `save`, `migrate`, `before_history`).
     pub event: String,
-    /// A note, e.g. what a migration changed.
+    /// A note, e.g. what a migration changed, or a reviewer's comment.
     pub note: Option<String>,
+    /// The field (JSON Pointer) a reviewer's comment is pinned to.
+    pub comment_path: Option<String>,
     /// When (UTC, RFC 3339).
     pub created: String,
 }
@@ -616,6 +620,99 @@ impl Store {
         Ok(Update::Saved(record))
     }
 
+    /// Records in any of `statuses`, oldest update first (a review queue), a page at a time.
+    pub fn list_in_statuses(
+        &self,
+        statuses: &[String],
+        limit: u32,
+        offset: u32,
+    ) -> Result<Vec<Record>, StoreError> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, status, version, data, issued, created_at, updated_at, spec_hash, owner, secrets_shown
+             FROM records WHERE status IN (SELECT value FROM json_each(?1))
+             ORDER BY updated_at, id LIMIT ?2 OFFSET ?3",
+        )?;
+        let rows = stmt.query_map(
+            params![serde_json::to_string(statuses)?, limit, offset],
+            raw_record,
+        )?;
+        let raws: Vec<RawRecord> = rows.collect::<Result<_, _>>()?;
+        drop(stmt);
+        drop(conn);
+        Ok(raws
+            .into_iter()
+            .map(RawRecord::parse)
+            .collect::<Result<_, _>>()?)
+    }
+
+    /// Moves record `id` to `status` if it is still at `expected_version` (a workflow transition
+    /// named `event`, by `actor`, with an optional comment pinned to a field): a new version.
+    #[allow(clippy::too_many_arguments)]
+    pub fn transition(
+        &self,
+        id: &str,
+        expected_version: i64,
+        status: &str,
+        actor: &str,
+        event: &str,
+        comment: Option<&str>,
+        comment_path: Option<&str>,
+    ) -> Result<Update, StoreError> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction()?;
+        let changed = tx.execute(
+            &format!(
+                "UPDATE records SET status = ?1, version = version + 1, updated_at = {NOW}
+                 WHERE id = ?2 AND version = ?3"
+            ),
+            params![status, id, expected_version],
+        )?;
+        if changed == 0 {
+            let current = get(&tx, id)?;
+            tx.commit()?;
+            return Ok(match current {
+                Some(r) => Update::Conflict(r),
+                None => Update::NotFound,
+            });
+        }
+        let record = get(&tx, id)?.ok_or(rusqlite::Error::QueryReturnedNoRows)?;
+        let save = Save {
+            status: &record.status,
+            data: &record.data,
+            files: &[],
+            spec: record.spec_hash.as_deref(),
+            actor: Some(actor),
+            event,
+            note: comment,
+        };
+        append_version(&tx, &record, &save)?;
+        tx.execute(
+            "UPDATE record_versions SET comment_path = ?1 WHERE record_id = ?2 AND version = ?3",
+            params![comment_path, id, record.version],
+        )?;
+        tx.commit()?;
+        Ok(Update::Saved(record))
+    }
+
+    /// A stored file's media type and bytes, if its record is in one of `statuses` (what a
+    /// reviewer may see).
+    pub fn file_in_statuses(
+        &self,
+        token: &str,
+        statuses: &[String],
+    ) -> Result<Option<(String, Vec<u8>)>, StoreError> {
+        let conn = self.conn()?;
+        Ok(conn
+            .query_row(
+                "SELECT f.media_type, f.bytes FROM files f JOIN records r ON r.id = f.record_id
+                 WHERE f.token = ?1 AND r.status IN (SELECT value FROM json_each(?2))",
+                params![token, serde_json::to_string(statuses)?],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?)
+    }
+
     /// Notes that a record's issued secrets have been shown in full once.
     pub fn mark_secrets_shown(&self, id: &str) -> Result<(), StoreError> {
         self.conn()?
@@ -666,7 +763,7 @@ impl Store {
     pub fn versions(&self, id: &str) -> Result<Vec<RecordVersion>, StoreError> {
         let conn = self.conn()?;
         let mut stmt = conn.prepare(
-            "SELECT v.version, v.status, v.data, v.spec_hash, s.version, v.actor, v.event, v.note, v.created_at
+            "SELECT v.version, v.status, v.data, v.spec_hash, s.version, v.actor, v.event, v.note, v.created_at, v.comment_path
              FROM record_versions v LEFT JOIN specs s ON s.hash = v.spec_hash
              WHERE v.record_id = ?1 ORDER BY v.version",
         )?;
@@ -681,12 +778,23 @@ impl Store {
                 r.get::<_, String>(6)?,
                 r.get::<_, Option<String>>(7)?,
                 r.get::<_, String>(8)?,
+                r.get::<_, Option<String>>(9)?,
             ))
         })?;
         let mut out = Vec::new();
         for row in rows {
-            let (version, status, data, spec_hash, spec_version, actor, event, note, created) =
-                row?;
+            let (
+                version,
+                status,
+                data,
+                spec_hash,
+                spec_version,
+                actor,
+                event,
+                note,
+                created,
+                comment_path,
+            ) = row?;
             out.push(RecordVersion {
                 version,
                 status,
@@ -696,6 +804,7 @@ impl Store {
                 actor,
                 event,
                 note,
+                comment_path,
                 created,
             });
         }

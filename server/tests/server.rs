@@ -52,6 +52,9 @@ fn start_with(spec: &str, db_fixture: Option<&str>) -> Server {
         .create_account("bob@example.com", Some(&hash), None)
         .expect("second account");
     store
+        .create_account("rev@example.com", Some(&hash), Some("reviewer"))
+        .expect("reviewer");
+    store
         .adopt_unowned(&account.id)
         .expect("records of the fixture are Ada's");
     let app = App::from_source(
@@ -1514,12 +1517,34 @@ fn serving_a_changed_spec_marks_and_explains_records_and_loses_nothing() {
         "no secret on the page"
     );
 
+    // In review, the owner cannot change it; a reviewer asks for changes first.
+    let r = s.post(
+        &format!("/records/{a}"),
+        browser_form(&s, &doc).text("_stage", "save"),
+    );
+    assert_eq!(r.status, 409, "{}", r.text());
+    let rev = server.session_as("rev@example.com");
+    let r = rev.post_form(
+        &format!("/records/{a}/transitions/request_changes"),
+        &format!(
+            "_csrf={}&_version=1&comment=Please+update+the+views",
+            rev.csrf
+        ),
+    );
+    assert_eq!(r.status, 303, "{}", r.text());
+    let page = s.get(&format!("/records/{a}"));
+    let doc = page.doc();
+
     // Saving as the page stands does not drop them: 422, nothing written.
     let form = browser_form(&s, &doc).text("_stage", "save");
     let r = s.post(&format!("/records/{a}"), form);
     assert_eq!(r.status, 422, "{}", r.text());
     assert!(r.text().contains("no longer asks for"), "{}", r.text());
-    assert_eq!(server.stored(a).version, 1);
+    assert_eq!(
+        server.stored(a).version,
+        2,
+        "only the reviewer's transition"
+    );
 
     // Confirmed on the page: saved (the over-long company name is unchanged, so the ratcheting
     // save stage lets it through as a warning), the old version still readable in the history.
@@ -1529,7 +1554,7 @@ fn serving_a_changed_spec_marks_and_explains_records_and_loses_nothing() {
     let r = s.post(&format!("/records/{a}"), form);
     assert_eq!(r.status, 303, "{}", r.text());
     let saved = server.stored(a);
-    assert_eq!(saved.version, 2);
+    assert_eq!(saved.version, 3);
     assert!(saved.data.get("documentation_url").is_none());
     assert_eq!(
         saved.data["app_actions"][0]["locations"],
@@ -1541,7 +1566,8 @@ fn serving_a_changed_spec_marks_and_explains_records_and_loses_nothing() {
     );
     let versions = s.get(&format!("/api/records/{a}/versions")).json();
     let list = versions["versions"].as_array().expect("versions");
-    assert_eq!(list.len(), 2);
+    assert_eq!(list.len(), 3);
+    assert_eq!(list[1]["event"], "request_changes");
     assert_eq!(
         list[0]["data"]["documentation_url"],
         "https://www.randomawesomeapp.com/help"
@@ -1550,9 +1576,9 @@ fn serving_a_changed_spec_marks_and_explains_records_and_loses_nothing() {
         list[0]["data"]["app_actions"][0]["locations"],
         json!(["deal_details", "product_details"])
     );
-    assert_eq!(list[1]["spec_version"], "2.0.0");
+    assert_eq!(list[2]["spec_version"], "2.0.0");
     assert!(
-        list[1]["note"]
+        list[2]["note"]
             .as_str()
             .is_some_and(|n| n.contains("/documentation_url"))
     );
@@ -1965,4 +1991,124 @@ fn issued_secrets_are_shown_once_then_masked_revealed_and_rotated_by_the_owner()
         );
         assert!(!ada.get("/").text().contains(s.as_str()));
     }
+}
+
+/// The review workflow the spec declares: a queue for reviewers, transitions only by their role,
+/// from their statuses and never on one's own record, comments pinned to a field shown to the
+/// owner next to it, and the owner locked out while a record is in review.
+#[test]
+fn reviewers_work_through_the_declared_workflow() {
+    let server = start();
+    let ada = server.session();
+    let rev = server.session_as("rev@example.com");
+    let bob = server.session_as("bob@example.com");
+    let id = ada.create(
+        Multipart::default()
+            .text("app_name", "Reviewed app")
+            .text("app_panels.0.name", "Visits")
+            .text("app_panels.0.http_auth_password", "panel-pa55word"),
+    );
+    let store = Store::open(&server.db).expect("db");
+    // As if Ada had sent it to review (a complete review submission is the browser test's job).
+    let sent = store
+        .transition(&id, 1, "in_review", &server.account.id, "save", None, None)
+        .expect("sent");
+    assert!(matches!(sent, formwork_server::store::Update::Saved(_)));
+
+    // Only the role has a queue; it lists the record, oldest first.
+    assert_eq!(ada.get("/review").status, 403);
+    let queue = rev.get("/review");
+    assert_eq!(queue.status, 200);
+    assert!(queue.text().contains(&format!("/review/{id}")));
+    let page = rev.get(&format!("/review/{id}"));
+    assert_eq!(page.status, 200);
+    let text = page.text();
+    assert!(
+        text.contains("Reviewed app") && !text.contains("panel-pa55word"),
+        "secrets stay masked"
+    );
+    let actions = attrs(&page.doc(), "form.fw-transition", "action");
+    assert_eq!(
+        actions,
+        [
+            format!("/records/{id}/transitions/approve"),
+            format!("/records/{id}/transitions/request_changes")
+        ]
+    );
+    assert_eq!(bob.get(&format!("/review/{id}")).status, 403, "no role");
+
+    // The owner cannot change a record in review.
+    let r = ada.post(
+        &format!("/records/{id}"),
+        ada.form()
+            .text("_stage", "save")
+            .text("_version", "2")
+            .text("app_name", "Changed")
+            .text("callback_url", "https://example.com/cb"),
+    );
+    assert_eq!(r.status, 409, "{}", r.text());
+
+    // Transitions: only the role, only with the comment it requires.
+    let post = |s: &Session<'_>, t: &str, body: &str| {
+        s.post_form(
+            &format!("/records/{id}/transitions/{t}"),
+            &format!("_csrf={}&_version=2&{body}", s.csrf),
+        )
+    };
+    assert_eq!(post(&bob, "approve", "").status, 403);
+    assert_eq!(
+        post(&ada, "approve", "").status,
+        403,
+        "an owner cannot approve their own app"
+    );
+    let r = post(&rev, "request_changes", "comment=");
+    assert_eq!(r.status, 422);
+    assert!(r.text().contains("Enter a comment for the owner"));
+    let r = post(
+        &rev,
+        "request_changes",
+        "comment=Use+the+name+people+know&field=%2Fapp_name",
+    );
+    assert_eq!(r.status, 303, "{}", r.text());
+    assert_eq!(server.stored(&id).status, "changes_requested");
+    assert_eq!(
+        post(&rev, "approve", "").status,
+        409,
+        "approve applies to in_review only"
+    );
+
+    // The owner sees the comment next to the field, fixes it and can save again.
+    let page = ada.get(&format!("/records/{id}"));
+    let doc = page.doc();
+    let near = texts(&doc, "#f-app_name-warning");
+    assert!(
+        near.iter()
+            .any(|t| t.contains("Request changes asks: Use the name people know")),
+        "{near:?} {}",
+        page.text()
+    );
+    let r = ada.post(
+        &format!("/records/{id}"),
+        ada.form()
+            .text("_stage", "save")
+            .text("_version", "3")
+            .text("app_name", "Known name")
+            .text("callback_url", "https://example.com/cb"),
+    );
+    assert_eq!(r.status, 303, "{}", r.text());
+    let history = store.versions(&id).expect("history");
+    let events: Vec<&str> = history.iter().map(|v| v.event.as_str()).collect();
+    assert_eq!(events, ["create", "save", "request_changes", "save"]);
+    let reviewer = Store::open(&server.db)
+        .expect("db")
+        .account_by_email("rev@example.com")
+        .expect("read")
+        .expect("reviewer")
+        .0;
+    assert_eq!(
+        history[2].actor.as_deref(),
+        Some(reviewer.id.as_str()),
+        "who"
+    );
+    assert_eq!(history[2].comment_path.as_deref(), Some("/app_name"));
 }
