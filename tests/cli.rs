@@ -565,7 +565,9 @@ fn diff_classifies_changes_with_exit_codes() {
         .expect("the value in v1")
         + 1;
     assert!(
-        out.contains(&format!("pipedrive-app.yaml:{line}:15: CHOICE_VALUE_REMOVED")),
+        out.contains(&format!(
+            "pipedrive-app.yaml:{line}:15: CHOICE_VALUE_REMOVED"
+        )),
         "removals point into the old spec, at the value: {out}"
     );
     assert!(

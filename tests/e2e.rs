@@ -29,25 +29,32 @@ impl Drop for Proc {
 
 /// The account the person signs in as.
 const EMAIL: &str = "ada@example.com";
+/// The Marketplace reviewer's account.
+const REVIEWER: &str = "rev@example.com";
 const PASSWORD: &str = "correct horse battery";
 
 /// Adds the person's account with `formwork users add` (password on stdin), then starts
 /// `formwork serve` on a free loopback port; returns the process and its base URL.
 fn start_server(db: &Path) -> (Proc, String) {
     use std::io::Write;
-    let mut add = Command::new(env!("CARGO_BIN_EXE_formwork"))
-        .args(["users", "add", EMAIL, "--db"])
-        .arg(db)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("formwork users add");
-    add.stdin
-        .take()
-        .expect("stdin")
-        .write_all(format!("{PASSWORD}\n").as_bytes())
-        .expect("password");
-    assert!(add.wait().expect("users add ends").success());
+    for (email, role) in [(EMAIL, None), (REVIEWER, Some("reviewer"))] {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_formwork"));
+        cmd.args(["users", "add", email, "--db"]).arg(db);
+        if let Some(r) = role {
+            cmd.args(["--role", r]);
+        }
+        let mut add = cmd
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("formwork users add");
+        add.stdin
+            .take()
+            .expect("stdin")
+            .write_all(format!("{PASSWORD}\n").as_bytes())
+            .expect("password");
+        assert!(add.wait().expect("users add ends").success());
+    }
     let mut child = Command::new(env!("CARGO_BIN_EXE_formwork"))
         .arg("serve")
         .arg(root().join("specs/pipedrive-app.yaml"))
@@ -451,5 +458,115 @@ async fn a_person_registers_an_app_in_a_real_browser() {
         "status in_review: {text}"
     );
     shot(&c, "4-in-review").await;
+    let record = c.current_url().await.expect("url").path().to_string();
+    let id = record.trim_start_matches("/records/").to_string();
+
+    // The reviewer signs in, finds it in the queue and asks for a change to the app name.
+    sign_out(&c).await;
+    sign_in(&c, &base, "/review", REVIEWER).await;
+    shot(&c, "5-review-queue").await;
+    let violations = axe(&c).await;
+    assert!(
+        violations.is_empty(),
+        "axe violations on the queue: {violations:#?}"
+    );
+    click_css(&c, &format!("a[href='/review/{id}']")).await;
+    wait_for(&c, ".fw-transition").await;
+    let violations = axe(&c).await;
+    assert!(
+        violations.is_empty(),
+        "axe violations on the review page: {violations:#?}"
+    );
+    fill(
+        &c,
+        "comment-request_changes",
+        "Use the name people know your app by",
+    )
+    .await;
+    c.find(Locator::Id("field-request_changes"))
+        .await
+        .expect("field select")
+        .select_by_value("/app_name")
+        .await
+        .expect("pin to the app name");
+    shot(&c, "6-request-changes").await;
+    submit(
+        &c,
+        &format!("form[action='/records/{id}/transitions/request_changes'] button[type=submit]"),
+    )
+    .await;
+    assert_eq!(c.current_url().await.expect("url").path(), "/review");
+
+    // The owner sees the comment next to the field, fixes it and sends the app again.
+    sign_out(&c).await;
+    sign_in(&c, &base, &record, EMAIL).await;
+    let near = c
+        .find(Locator::Id("f-app_name-warning"))
+        .await
+        .expect("the comment next to the app name")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        near.contains("Use the name people know your app by"),
+        "{near}"
+    );
+    shot(&c, "7-owner-sees-the-comment").await;
+    let name = c.find(Locator::Id("f-app_name")).await.expect("app name");
+    name.clear().await.expect("clear");
+    name.send_keys("Random CRM").await.expect("type");
+    submit(&c, "button.fw-button[name='_stage'][value='review']").await;
+    let text = body_text(&c).await;
+    assert!(
+        text.to_lowercase().contains("in_review"),
+        "sent again: {text}"
+    );
+
+    // The reviewer approves it.
+    sign_out(&c).await;
+    sign_in(&c, &base, &format!("/review/{id}"), REVIEWER).await;
+    submit(
+        &c,
+        &format!("form[action='/records/{id}/transitions/approve'] button[type=submit]"),
+    )
+    .await;
+    let queue = body_text(&c).await;
+    assert!(
+        !queue.contains("Random CRM"),
+        "approved: off the queue: {queue}"
+    );
+    sign_out(&c).await;
+    sign_in(&c, &base, &record, EMAIL).await;
+    let text = body_text(&c).await;
+    assert!(
+        text.to_lowercase().contains("status: approved"),
+        "the owner sees the approval: {text}"
+    );
+    shot(&c, "8-approved").await;
     c.close().await.expect("close browser");
+}
+
+/// Signs in on the sign-in page reached by opening `path`, and lands on `path`.
+async fn sign_in(c: &Client, base: &str, path: &str, email: &str) {
+    c.goto(&format!("{base}{path}")).await.expect("open");
+    assert_eq!(c.current_url().await.expect("url").path(), "/sign-in");
+    fill(c, "email", email).await;
+    fill(c, "password", PASSWORD).await;
+    submit(c, "button[type=submit]").await;
+    assert_eq!(c.current_url().await.expect("url").path(), path);
+}
+
+/// Presses "Sign out".
+async fn sign_out(c: &Client) {
+    submit(c, ".fw-account__sign-out button").await;
+    assert_eq!(c.current_url().await.expect("url").path(), "/sign-in");
+}
+
+/// Waits (up to 10 s) for an element to appear.
+async fn wait_for(c: &Client, css: &str) {
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css} did not appear: {e}"));
 }

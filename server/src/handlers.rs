@@ -484,7 +484,14 @@ async fn review_comments(app: &App, record: &Record) -> Result<Vec<(String, Stri
                 .as_ref()
                 .map(|note| {
                     let path = v.comment_path.clone().unwrap_or_default();
-                    vec![(path, format!("{} asks: {note}", t.label))]
+                    let who = app
+                        .inner
+                        .form
+                        .roles
+                        .iter()
+                        .find(|r| r.id == t.role)
+                        .map_or(t.role.as_str(), |r| r.label.as_str());
+                    vec![(path, format!("{who} ({}): {note}", t.label))]
                 })
                 .unwrap_or_default());
         }

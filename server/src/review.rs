@@ -276,6 +276,18 @@ fn value_rows(b: &mut String, f: &Field, v: Option<&Value>, label: &str) {
         (Kind::Text(t), Some(_)) if t.format == formwork_schema::model::TextFormat::Secret => {
             "•••••• (only its owner sees it)".to_string()
         }
+        (Kind::Choice(c), Some(v)) => {
+            let label = |x: &Value| {
+                x.as_str().map_or_else(
+                    || x.to_string(),
+                    |id| c.list.get(id).map_or(id, |v| v.label.as_str()).to_string(),
+                )
+            };
+            match v {
+                Value::Array(a) => a.iter().map(label).collect::<Vec<_>>().join(", "),
+                one => label(one),
+            }
+        }
         (Kind::Object(o), Some(v)) => {
             for sub in &o.fields {
                 value_rows(b, sub, v.get(&sub.id), &format!("{label} › {}", sub.label));

@@ -2083,7 +2083,7 @@ fn reviewers_work_through_the_declared_workflow() {
     let near = texts(&doc, "#f-app_name-warning");
     assert!(
         near.iter()
-            .any(|t| t.contains("Request changes asks: Use the name people know")),
+            .any(|t| t.contains("Marketplace reviewer (Request changes): Use the name people know")),
         "{near:?} {}",
         page.text()
     );
