@@ -543,6 +543,19 @@ async fn a_person_registers_an_app_in_a_real_browser() {
         "the owner sees the approval: {text}"
     );
     shot(&c, "8-approved").await;
+    click_css(&c, ".fw-status a").await;
+    wait_for(&c, ".fw-version").await;
+    let text = body_text(&c).await;
+    assert!(
+        text.contains("Approve") && text.contains("Request changes"),
+        "{text}"
+    );
+    let violations = axe(&c).await;
+    assert!(
+        violations.is_empty(),
+        "axe violations on the history: {violations:#?}"
+    );
+    shot(&c, "9-history").await;
     c.close().await.expect("close browser");
 }
 

@@ -237,7 +237,7 @@ fn main_template_using(form: &Form, used: &mut BTreeSet<&str>) -> String {
     t.push_str("{{> error_summary}}\n");
     t.push_str("{{#if notice}}\n<div class=\"fw-notice\" role=\"status\">\n<p>{{notice}}</p>\n</div>\n{{/if}}\n");
     t.push_str("<h1 class=\"fw-heading\">{{heading}}</h1>\n");
-    t.push_str("{{#if status}}\n<p class=\"fw-status\">Status: <strong class=\"fw-tag\">{{status}}</strong></p>\n{{/if}}\n");
+    t.push_str("{{#if status}}\n<p class=\"fw-status\">Status: <strong class=\"fw-tag\">{{status}}</strong>{{#if history}} · <a href=\"{{history}}\">History</a>{{/if}}</p>\n{{/if}}\n");
     if let Some(d) = &form.description {
         let _ = writeln!(t, "<p class=\"fw-lead\">{}</p>", text(d));
     }
@@ -466,6 +466,8 @@ pub struct RenderInput<'a> {
     pub orphans: &'a [(String, String)],
     /// The signed-in account (shown with a sign-out button), if any.
     pub account: Option<&'a str>,
+    /// The address of the record's history, if it has one.
+    pub history: Option<&'a str>,
 }
 
 /// A server-assigned value on the page: its label, the value (or a mask), and the addresses of
@@ -514,6 +516,7 @@ impl<'a> RenderInput<'a> {
             changes: &[],
             orphans: &[],
             account: None,
+            history: None,
         }
     }
 }
@@ -577,7 +580,7 @@ impl Renderer {
     /// The render context the templates see.
     ///
     /// Root: `title`, `heading`, `action`, `csrf`, `version`, `status`, `notice`, `issued` (`[{label, value, reveal, rotate}]`),
-    /// `changes` (`[text]`), `orphans` (`[{label, value}]`), `account`,
+    /// `changes` (`[text]`), `orphans` (`[{label, value}]`), `account`, `history`,
     /// `errors`/`warnings` (`[{message, href}]`, `href` null when the pointer matches no field) and `f`
     /// (field views by id). Every field view has `kind`, `id`, `name`, `label`, `hint`, `example`,
     /// `has_hint`, `hint_id`, `errors`, `has_error`, `error_id`, `warnings`, `has_warning`, `warning_id`,
@@ -630,6 +633,7 @@ impl Renderer {
             "issued": issued,
             "changes": input.changes,
             "account": input.account,
+            "history": input.history,
             "orphans": orphans,
             "errors": errors,
             "warnings": warnings,

@@ -216,6 +216,7 @@ fn render(app: &App, status: StatusCode, csrf: &Csrf, view: View<'_>) -> Respons
         .check
         .map(RecordCheck::explanations)
         .unwrap_or_default();
+    let history = view.record.map(|r| format!("/records/{}/history", r.id));
     let orphans: Vec<(String, String)> = view
         .check
         .map(|c| {
@@ -246,6 +247,7 @@ fn render(app: &App, status: StatusCode, csrf: &Csrf, view: View<'_>) -> Respons
         changes: &changes,
         orphans: &orphans,
         account: Some(&view.account.email),
+        history: history.as_deref(),
     };
     match app.inner.renderer.render(&input) {
         Ok(page) => with_cookie(pages::html(status, page), csrf),
@@ -398,7 +400,7 @@ pub(crate) async fn new_form(
 }
 
 /// The record `id` if `account` owns it; 404 for everyone else (as if it did not exist).
-async fn load_record(app: &App, id: &str, account: &Account) -> Result<Record> {
+pub(crate) async fn load_record(app: &App, id: &str, account: &Account) -> Result<Record> {
     if !is_hex(id, 32) {
         return Err(record_not_found());
     }

@@ -15,6 +15,7 @@ pub mod auth;
 pub mod evolution;
 pub mod form;
 mod handlers;
+pub mod history;
 pub mod migrate;
 mod pages;
 mod review;
@@ -176,6 +177,7 @@ impl App {
                 get(handlers::sign_in_form).post(handlers::sign_in),
             )
             .route("/sign-out", post(handlers::sign_out))
+            .route("/records/{id}/history", get(history::page))
             .route("/review", get(review::queue))
             .route("/review/{id}", get(review::view))
             .route("/records/{id}/transitions/{name}", post(review::transition))

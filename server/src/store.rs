@@ -200,8 +200,10 @@ pub struct RecordVersion {
     pub spec_hash: Option<String>,
     /// That spec's `form.version`.
     pub spec_version: Option<String>,
-    /// Who saved it, if known.
+    /// Who saved it (an account id), if known.
     pub actor: Option<String>,
+    /// That account's email.
+    pub actor_email: Option<String>,
     /// What happened (`create`, `save`, `migrate`, `before_history`).
     pub event: String,
     /// A note, e.g. what a migration changed, or a reviewer's comment.
@@ -763,8 +765,9 @@ impl Store {
     pub fn versions(&self, id: &str) -> Result<Vec<RecordVersion>, StoreError> {
         let conn = self.conn()?;
         let mut stmt = conn.prepare(
-            "SELECT v.version, v.status, v.data, v.spec_hash, s.version, v.actor, v.event, v.note, v.created_at, v.comment_path
+            "SELECT v.version, v.status, v.data, v.spec_hash, s.version, v.actor, v.event, v.note, v.created_at, v.comment_path, a.email
              FROM record_versions v LEFT JOIN specs s ON s.hash = v.spec_hash
+             LEFT JOIN accounts a ON a.id = v.actor
              WHERE v.record_id = ?1 ORDER BY v.version",
         )?;
         let rows = stmt.query_map([id], |r| {
@@ -779,6 +782,7 @@ impl Store {
                 r.get::<_, Option<String>>(7)?,
                 r.get::<_, String>(8)?,
                 r.get::<_, Option<String>>(9)?,
+                r.get::<_, Option<String>>(10)?,
             ))
         })?;
         let mut out = Vec::new();
@@ -794,6 +798,7 @@ impl Store {
                 note,
                 created,
                 comment_path,
+                actor_email,
             ) = row?;
             out.push(RecordVersion {
                 version,
@@ -802,6 +807,7 @@ impl Store {
                 spec_hash,
                 spec_version,
                 actor,
+                actor_email,
                 event,
                 note,
                 comment_path,

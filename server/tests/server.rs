@@ -2111,4 +2111,28 @@ fn reviewers_work_through_the_declared_workflow() {
         "who"
     );
     assert_eq!(history[2].comment_path.as_deref(), Some("/app_name"));
+
+    // The owner's history page: who did what, and what changed, by label; never a secret.
+    let page = ada.get(&format!("/records/{id}/history"));
+    assert_eq!(page.status, 200);
+    let text = page.text();
+    for want in [
+        "Version 4: saved",
+        "Version 3: Request changes",
+        "rev@example.com",
+        "in_review → changes_requested",
+        "Use the name people know",
+        "App name",
+        "Known name",
+    ] {
+        assert!(text.contains(want), "{want} missing from the history page");
+    }
+    assert!(!text.contains("panel-pa55word"));
+    assert_eq!(bob.get(&format!("/records/{id}/history")).status, 404);
+    let link = attrs(
+        &ada.get(&format!("/records/{id}")).doc(),
+        ".fw-status a",
+        "href",
+    );
+    assert_eq!(link, [format!("/records/{id}/history")]);
 }
