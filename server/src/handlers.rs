@@ -732,7 +732,7 @@ async fn prepare_files(
 }
 
 /// The values issued on a record's first save.
-fn issue(app: &App) -> Value {
+pub(crate) fn issue(app: &App) -> Value {
     let mut m = Map::new();
     for i in &app.inner.form.issued {
         let v = match i.generate {
@@ -1106,8 +1106,21 @@ fn json_error(status: StatusCode, message: &str) -> Response {
 pub(crate) async fn api_validate(
     State(app): State<App>,
     RawQuery(query): RawQuery,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response> {
+    // Only JSON: a page on another site can post text/plain or a form here without asking.
+    let is_json = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"));
+    if !is_json {
+        return Err(json_error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "send the submission as Content-Type: application/json",
+        ));
+    }
     let stage = query.as_deref().and_then(|q| {
         form_urlencoded::parse(q.as_bytes())
             .find(|(k, _)| k == "stage")
@@ -1154,32 +1167,11 @@ pub(crate) async fn api_record(
     else {
         return Err(json_error(StatusCode::NOT_FOUND, "no such record"));
     };
-    let fields = &app.inner.fields;
-    let mut data = form::without_secrets(fields, &record.data);
-    form::each_file(fields, &mut data, &mut |m| {
-        if let Some(Value::String(token)) = m.remove("token") {
-            m.insert("url".into(), Value::String(format!("/files/{token}")));
-        }
-    });
-    let mut issued = Map::new();
-    for i in &app.inner.form.issued {
-        if i.generate != GeneratorName::Secret
-            && let Some(v) = record.issued.get(&i.id)
-        {
-            issued.insert(i.id.clone(), v.clone());
-        }
-    }
-    Ok(json_response(
+    Ok(super::api::record_response(
         StatusCode::OK,
-        &json!({
-            "id": record.id,
-            "status": record.status,
-            "version": record.version,
-            "created": record.created,
-            "updated": record.updated,
-            "issued": issued,
-            "data": data,
-        }),
+        &app,
+        &record,
+        false,
     ))
 }
 

@@ -11,6 +11,7 @@
 //! Content-Security-Policy, bodies and input counts are limited, uploads are limited per file while
 //! streaming, and concurrent edits are detected with the record version (409).
 
+pub mod api;
 pub mod auth;
 pub mod evolution;
 pub mod form;
@@ -191,7 +192,15 @@ impl App {
             )
             .route("/assets/form.css", get(handlers::css))
             .route("/api/validate", post(handlers::api_validate))
-            .route("/api/records/{id}", get(handlers::api_record))
+            .route("/api/records", get(api::list).post(api::create))
+            .route(
+                "/api/records/{id}",
+                get(handlers::api_record).put(api::update),
+            )
+            .route(
+                "/api/records/{id}/transitions/{name}",
+                post(api::transition),
+            )
             .route("/api/records/{id}/versions", get(handlers::api_versions))
             .route("/schema/{file}", get(handlers::schema))
             .fallback(handlers::not_found)

@@ -359,21 +359,19 @@ fn value_rows(b: &mut String, f: &Field, v: Option<&Value>, label: &str) {
     );
 }
 
-/// `POST /records/{id}/transitions/{name}`: a declared transition by its role, from its statuses,
-/// never by the record's owner; a required comment must be given.
-pub(crate) async fn transition(
-    State(app): State<App>,
-    Extension(identity): Extension<Identity>,
-    Path((id, name)): Path<(String, String)>,
-    request: Request,
-) -> Result<Response> {
-    let account = signed_in(&identity, &format!("/review/{id}"))?;
-    let (fields, csrf) = small_form(request).await?;
+/// Whether `account` may make transition `name` on `record`: the transition, or the status, title
+/// and explanation of the refusal (404 unknown, 403 wrong role or own record, 409 wrong status).
+pub(crate) fn allowed<'a>(
+    app: &'a App,
+    account: &Account,
+    name: &str,
+    record: &Record,
+) -> std::result::Result<&'a Transition, (StatusCode, String, String)> {
     let Some(t) = app.inner.form.transitions.iter().find(|t| t.id == name) else {
-        return Err(pages::message(
+        return Err((
             StatusCode::NOT_FOUND,
-            "No such action",
-            "This form has no such action.",
+            "No such action".into(),
+            "This form has no such action.".into(),
         ));
     };
     if account.role.as_deref() != Some(t.role.as_str()) {
@@ -384,31 +382,24 @@ pub(crate) async fn transition(
             .iter()
             .find(|r| r.id == t.role)
             .map_or(t.role.as_str(), |r| r.label.as_str());
-        return Err(pages::message(
+        return Err((
             StatusCode::FORBIDDEN,
-            &format!("You cannot {}", t.label.to_lowercase()),
-            &format!("Only a {role} can do this. Nothing was changed."),
+            format!("You cannot {}", t.label.to_lowercase()),
+            format!("Only a {role} can do this. Nothing was changed."),
         ));
     }
-    if !is_hex(&id, 32) {
-        return Err(record_not_found());
-    }
-    let lookup = id.clone();
-    let record = db(&app, move |s| s.get(&lookup))
-        .await?
-        .ok_or_else(record_not_found)?;
     if record.owner.as_deref() == Some(account.id.as_str()) {
-        return Err(pages::message(
+        return Err((
             StatusCode::FORBIDDEN,
-            "You cannot review your own record",
-            "Someone else with the same role has to do it. Nothing was changed.",
+            "You cannot review your own record".into(),
+            "Someone else with the same role has to do it. Nothing was changed.".into(),
         ));
     }
     if !t.from.contains(&record.status) {
-        return Err(pages::message(
+        return Err((
             StatusCode::CONFLICT,
-            &format!("“{}” does not apply to this record now", t.label),
-            &format!(
+            format!("“{}” does not apply to this record now", t.label),
+            format!(
                 "The record is {}; “{}” applies to records in {}. Nothing was changed.",
                 record.status,
                 t.label,
@@ -416,6 +407,30 @@ pub(crate) async fn transition(
             ),
         ));
     }
+    Ok(t)
+}
+
+/// `POST /records/{id}/transitions/{name}`: a declared transition by its role, from its statuses,
+/// never by the record's owner; a required comment must be given.
+pub(crate) async fn transition(
+    State(app): State<App>,
+    Extension(identity): Extension<Identity>,
+    Path((id, name)): Path<(String, String)>,
+    request: Request,
+) -> Result<Response> {
+    let account = signed_in(&identity, &format!("/review/{id}"))?;
+    let (fields, csrf) = small_form(request).await?;
+    if !is_hex(&id, 32) {
+        return Err(record_not_found());
+    }
+    let lookup = id.clone();
+    let record = db(&app, move |s| s.get(&lookup))
+        .await?
+        .ok_or_else(record_not_found)?;
+    let t = match allowed(&app, &account, &name, &record) {
+        Ok(t) => t,
+        Err((status, title, text)) => return Err(pages::message(status, &title, &text)),
+    };
     let comment = fields
         .get("comment")
         .map(|c| c.trim().to_string())

@@ -1270,6 +1270,15 @@ fn json_api_schema_and_assets() {
         "{paths:?}"
     );
 
+    // Only JSON: another site's page can post text/plain without asking.
+    let plain = server.request(
+        "POST",
+        "/api/validate?stage=save",
+        &[("Content-Type", "text/plain")],
+        Some(b"{}"),
+    );
+    assert_eq!(plain.status, 415);
+
     let r = post("/api/validate?stage=save", b"{not json");
     assert_eq!(r.status, 400);
     assert!(
@@ -2135,4 +2144,133 @@ fn reviewers_work_through_the_declared_workflow() {
         "href",
     );
     assert_eq!(link, [format!("/records/{id}/history")]);
+}
+
+/// The JSON API for integrations: tokens, own records only, validation reports, ETag/If-Match,
+/// transitions by role.
+#[test]
+fn the_json_api_creates_updates_and_moves_records_with_versions() {
+    let server = start();
+    let store = Store::open(&server.db).expect("db");
+    let token_for = |email: &str| {
+        let (account, _) = store
+            .account_by_email(email)
+            .expect("read")
+            .expect("account");
+        let token = formwork_server::auth::new_token();
+        store
+            .create_api_token(&account.id, &formwork_server::auth::token_hash(&token))
+            .expect("token");
+        format!("Bearer {token}")
+    };
+    let (ada, bob, rev) = (
+        token_for("ada@example.com"),
+        token_for("bob@example.com"),
+        token_for("rev@example.com"),
+    );
+    let call =
+        |method: &str, path: &str, auth: &str, extra: &[(&str, &str)], body: Option<&str>| {
+            let mut headers = vec![
+                ("Authorization", auth),
+                ("Content-Type", "application/json"),
+            ];
+            headers.extend_from_slice(extra);
+            server.request(method, path, &headers, body.map(str::as_bytes))
+        };
+
+    // Create: 201, Location, ETag, the issued secret in this response only.
+    let body = r#"{"app_name": "Via API", "callback_url": "https://api.example/cb"}"#;
+    let r = call("POST", "/api/records?stage=save", &ada, &[], Some(body));
+    assert_eq!(r.status, 201, "{}", r.text());
+    let created = r.json();
+    let id = created["id"].as_str().expect("id").to_string();
+    assert_eq!(
+        r.header("location"),
+        Some(format!("/api/records/{id}").as_str())
+    );
+    assert_eq!(r.header("etag"), Some("\"1\""));
+    let secret = created["issued"]["client_secret"]
+        .as_str()
+        .expect("secret once")
+        .to_string();
+    let r = call("GET", &format!("/api/records/{id}"), &ada, &[], None);
+    assert_eq!(r.header("etag"), Some("\"1\""));
+    assert!(!r.text().contains(&secret), "never again");
+    let list = call("GET", "/api/records", &ada, &[], None).json();
+    assert_eq!(list["records"][0]["id"], id.as_str());
+    assert_eq!(
+        call("GET", "/api/records", &bob, &[], None).json()["records"],
+        json!([])
+    );
+
+    // Validation errors are the report; other types are refused.
+    let r = call(
+        "POST",
+        "/api/records?stage=save",
+        &ada,
+        &[],
+        Some(r#"{"app_name": 3}"#),
+    );
+    assert_eq!(r.status, 422);
+    assert!(r.json()["errors"].as_array().is_some_and(|e| !e.is_empty()));
+    let r = server.request(
+        "POST",
+        "/api/records?stage=save",
+        &[("Authorization", &ada), ("Content-Type", "text/plain")],
+        Some(body.as_bytes()),
+    );
+    assert_eq!(r.status, 415);
+
+    // Update: If-Match required, stale is 409, right is 200 with the next ETag.
+    let path = format!("/api/records/{id}?stage=save");
+    let edit = r#"{"app_name": "Via API, edited", "callback_url": "https://api.example/cb"}"#;
+    assert_eq!(call("PUT", &path, &ada, &[], Some(edit)).status, 428);
+    assert_eq!(
+        call("PUT", &path, &ada, &[("If-Match", "\"7\"")], Some(edit)).status,
+        409
+    );
+    assert_eq!(
+        call("PUT", &path, &bob, &[("If-Match", "\"1\"")], Some(edit)).status,
+        404
+    );
+    let r = call("PUT", &path, &ada, &[("If-Match", "\"1\"")], Some(edit));
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.header("etag"), Some("\"2\""));
+    assert_eq!(r.json()["data"]["app_name"], "Via API, edited");
+
+    // Transitions by role, through the API too.
+    store
+        .transition(&id, 2, "in_review", &server.account.id, "save", None, None)
+        .expect("sent to review");
+    let t = format!("/api/records/{id}/transitions/request_changes");
+    assert_eq!(
+        call("POST", &t, &ada, &[], Some("{}")).status,
+        403,
+        "not the owner"
+    );
+    assert_eq!(
+        call("POST", &t, &rev, &[], Some("{}")).status,
+        422,
+        "comment required"
+    );
+    let r = call(
+        "POST",
+        &t,
+        &rev,
+        &[],
+        Some(r#"{"comment": "Add a panel", "field": "/app_panels"}"#),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["status"], "changes_requested");
+    assert_eq!(
+        call(
+            "POST",
+            &format!("/api/records/{id}/transitions/approve"),
+            &rev,
+            &[],
+            Some("{}")
+        )
+        .status,
+        409
+    );
 }

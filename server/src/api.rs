@@ -1,0 +1,463 @@
+//! The JSON API for integrations, with the same rules as the pages: only one's own records, the
+//! stage's validation (a 422 carries the validation report), record versions as ETags (`If-Match`
+//! required to change a record: 428 without it, 409 when stale), the workflow's transitions.
+//! Authenticate with `Authorization: Bearer TOKEN` (`formwork tokens create`) or a session.
+//!
+//! - `GET /api/records?page=N&status=S`: one's records, newest first, 50 a page.
+//! - `POST /api/records?stage=S`: create (201, `Location`, `ETag`); the issued values, secrets
+//!   included, are in this response only.
+//! - `PUT /api/records/{id}?stage=S` with `If-Match: "VERSION"`: replace the data.
+//! - `POST /api/records/{id}/transitions/{name}` with `{"comment", "field"}`: a workflow transition.
+//! - `GET /api/records/{id}`, `GET /api/records/{id}/versions`.
+//!
+//! Bodies are JSON (`Content-Type: application/json`, else 415) of at most [`API_BODY_LIMIT`].
+//! Files cannot be uploaded here: file fields keep what was uploaded through the form.
+
+use axum::body::Body;
+use axum::extract::{Extension, Path, RawQuery, Request, State};
+use axum::http::header::{CONTENT_TYPE, ETAG, IF_MATCH, LOCATION};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use formwork_schema::model::{GeneratorName, Kind};
+use serde_json::{Map, Value, json};
+
+use super::auth::Identity;
+use super::form;
+use super::handlers::{Result, db};
+use super::store::{Account, Record, Save, Update};
+use super::{App, is_hex, random_hex};
+
+/// Largest JSON body the API reads.
+pub const API_BODY_LIMIT: usize = 1024 * 1024;
+/// Records per page.
+const PAGE: u32 = 50;
+
+fn json(status: StatusCode, value: &Value) -> Response {
+    (
+        status,
+        [(CONTENT_TYPE, "application/json")],
+        serde_json::to_string_pretty(value).unwrap_or_else(|_| "{}".into()),
+    )
+        .into_response()
+}
+
+fn error(status: StatusCode, message: &str) -> Response {
+    json(status, &json!({ "error": message }))
+}
+
+/// The signed-in account, or 401 naming how to authenticate.
+#[allow(clippy::result_large_err)] // The error is the response to send, as in every handler.
+fn account(identity: &Identity) -> Result<Account> {
+    identity.0.clone().ok_or_else(|| {
+        let mut r = error(
+            StatusCode::UNAUTHORIZED,
+            "authenticate with `Authorization: Bearer TOKEN` (formwork tokens create EMAIL --db DB)",
+        );
+        r.headers_mut()
+            .insert("www-authenticate", HeaderValue::from_static("Bearer"));
+        r
+    })
+}
+
+fn query_param(query: Option<&str>, name: &str) -> Option<String> {
+    query.and_then(|q| {
+        form_urlencoded::parse(q.as_bytes())
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+    })
+}
+
+/// The record as JSON for its owner: data without secrets, files with their URL, issued values
+/// (secrets only when `with_secrets`: the response that issued them).
+pub(crate) fn record_json(app: &App, record: &Record, with_secrets: bool) -> Value {
+    let fields = &app.inner.fields;
+    let mut data = form::without_secrets(fields, &record.data);
+    form::each_file(fields, &mut data, &mut |m| {
+        if let Some(Value::String(token)) = m.remove("token") {
+            m.insert("url".into(), Value::String(format!("/files/{token}")));
+        }
+    });
+    let mut issued = Map::new();
+    for i in &app.inner.form.issued {
+        if (with_secrets || i.generate != GeneratorName::Secret)
+            && let Some(v) = record.issued.get(&i.id)
+        {
+            issued.insert(i.id.clone(), v.clone());
+        }
+    }
+    json!({
+        "id": record.id,
+        "status": record.status,
+        "version": record.version,
+        "created": record.created,
+        "updated": record.updated,
+        "issued": issued,
+        "data": data,
+    })
+}
+
+/// A record response with its version as the ETag.
+pub(crate) fn record_response(
+    status: StatusCode,
+    app: &App,
+    record: &Record,
+    with_secrets: bool,
+) -> Response {
+    let mut r = json(status, &record_json(app, record, with_secrets));
+    if let Ok(v) = HeaderValue::from_str(&format!("\"{}\"", record.version)) {
+        r.headers_mut().insert(ETAG, v);
+    }
+    r
+}
+
+/// Reads a JSON body (415 for another type, 413 past the limit, 400 when not JSON).
+async fn json_body(request: Request) -> Result<Value> {
+    let is_json = request
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            let t = v.split(';').next().unwrap_or("").trim();
+            t.eq_ignore_ascii_case("application/json")
+        });
+    if !is_json {
+        return Err(error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "send the body as Content-Type: application/json",
+        ));
+    }
+    let body: Body = request.into_body();
+    let bytes = axum::body::to_bytes(body, API_BODY_LIMIT)
+        .await
+        .map_err(|_| {
+            error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                &format!("the body is larger than {API_BODY_LIMIT} bytes"),
+            )
+        })?;
+    serde_json::from_slice(&bytes).map_err(|e| {
+        error(
+            StatusCode::BAD_REQUEST,
+            &format!("the body is not valid JSON: {e}"),
+        )
+    })
+}
+
+/// `GET /api/records?page=N&status=S`.
+pub(crate) async fn list(
+    State(app): State<App>,
+    Extension(identity): Extension<Identity>,
+    RawQuery(query): RawQuery,
+) -> Result<Response> {
+    let account = account(&identity)?;
+    let page: u32 = query_param(query.as_deref(), "page")
+        .and_then(|p| p.parse().ok())
+        .filter(|p| (1..=100_000).contains(p))
+        .unwrap_or(1);
+    let status = query_param(query.as_deref(), "status").filter(|s| !s.is_empty());
+    let owner = account.id.clone();
+    let filter = status.clone();
+    let records = db(&app, move |s| {
+        s.list_owned(&owner, filter.as_deref(), PAGE + 1, (page - 1) * PAGE)
+    })
+    .await?;
+    let more = records.len() > PAGE as usize;
+    let list: Vec<Value> = records
+        .iter()
+        .take(PAGE as usize)
+        .map(|r| record_json(&app, r, false))
+        .collect();
+    Ok(json(
+        StatusCode::OK,
+        &json!({
+            "records": list,
+            "page": page,
+            "next": more.then(|| format!("/api/records?page={}", page + 1)),
+        }),
+    ))
+}
+
+/// The stage named by `?stage=`, or 400.
+#[allow(clippy::result_large_err)] // The error is the response to send, as in every handler.
+fn stage(app: &App, query: Option<&str>) -> Result<formwork_runtime::StageRef> {
+    let Some(id) = query_param(query, "stage") else {
+        return Err(error(
+            StatusCode::BAD_REQUEST,
+            "give the stage: ?stage=STAGE",
+        ));
+    };
+    app.inner
+        .validator
+        .stage(&id)
+        .map_err(|e| error(StatusCode::BAD_REQUEST, &e.to_string()))
+}
+
+/// The files of `stored` put back into `data`: file fields keep what the form uploaded.
+fn keep_files(app: &App, data: &mut Value, stored: Option<&Value>) {
+    let Value::Object(map) = data else { return };
+    for f in app.inner.form.fields() {
+        if matches!(f.kind, Kind::File(_)) {
+            match stored.and_then(|s| s.get(&f.id)) {
+                Some(v) => {
+                    map.insert(f.id.clone(), v.clone());
+                }
+                None => {
+                    map.remove(&f.id);
+                }
+            }
+        }
+    }
+}
+
+/// `POST /api/records?stage=S`: create a record from a JSON submission.
+pub(crate) async fn create(
+    State(app): State<App>,
+    Extension(identity): Extension<Identity>,
+    RawQuery(query): RawQuery,
+    request: Request,
+) -> Result<Response> {
+    let account = account(&identity)?;
+    let stage = stage(&app, query.as_deref())?;
+    let mut data = json_body(request).await?;
+    keep_files(&app, &mut data, None);
+    let report = app.inner.validator.validate(&data, stage);
+    if !report.valid {
+        return Err(json(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &serde_json::to_value(&report).unwrap_or_default(),
+        ));
+    }
+    let status = app.inner.form.stages[stage.index()]
+        .status
+        .clone()
+        .unwrap_or_else(|| "draft".into());
+    let issued = super::handlers::issue(&app);
+    let id = random_hex(16);
+    let (spec, actor) = (app.inner.spec_hash.clone(), account.id.clone());
+    let record = db(&app, move |s| {
+        let save = Save {
+            status: &status,
+            data: &data,
+            files: &[],
+            spec: Some(&spec),
+            actor: Some(&actor),
+            event: "create",
+            note: None,
+        };
+        let r = s.create(&id, &issued, save)?;
+        // The secrets are in this response: the page will not show them in full again.
+        s.mark_secrets_shown(&r.id)?;
+        Ok(r)
+    })
+    .await?;
+    let mut r = record_response(StatusCode::CREATED, &app, &record, true);
+    if let Ok(v) = HeaderValue::from_str(&format!("/api/records/{}", record.id)) {
+        r.headers_mut().insert(LOCATION, v);
+    }
+    Ok(r)
+}
+
+/// The version an `If-Match` header names (`"3"`, `W/"3"`), 428 without it, 400 when unreadable.
+#[allow(clippy::result_large_err)] // The error is the response to send, as in every handler.
+fn if_match(headers: &HeaderMap) -> Result<i64> {
+    let Some(v) = headers.get(IF_MATCH) else {
+        return Err(error(
+            StatusCode::PRECONDITION_REQUIRED,
+            "send If-Match: \"VERSION\" with the version you read (the record's ETag)",
+        ));
+    };
+    v.to_str()
+        .ok()
+        .map(|s| s.trim().trim_start_matches("W/").trim_matches('"'))
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| {
+            error(
+                StatusCode::BAD_REQUEST,
+                "If-Match must be a record version, like \"3\"",
+            )
+        })
+}
+
+/// One's own record `id`, or 404.
+async fn owned(app: &App, account: &Account, id: &str) -> Result<Record> {
+    if !is_hex(id, 32) {
+        return Err(error(StatusCode::NOT_FOUND, "no such record"));
+    }
+    let lookup = id.to_string();
+    db(app, move |s| s.get(&lookup))
+        .await?
+        .filter(|r| r.owner.as_deref() == Some(account.id.as_str()))
+        .ok_or_else(|| error(StatusCode::NOT_FOUND, "no such record"))
+}
+
+/// `PUT /api/records/{id}?stage=S` with `If-Match`: replace the record's data.
+pub(crate) async fn update(
+    State(app): State<App>,
+    Extension(identity): Extension<Identity>,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+    request: Request,
+) -> Result<Response> {
+    let account = account(&identity)?;
+    let record = owned(&app, &account, &id).await?;
+    let expected = if_match(request.headers())?;
+    let stage = stage(&app, query.as_deref())?;
+    if !app
+        .inner
+        .form
+        .owner_may_submit(stage.index(), Some(&record.status))
+    {
+        return Err(error(
+            StatusCode::CONFLICT,
+            &format!(
+                "the record is {}: it cannot be submitted at stage {} now",
+                record.status,
+                app.inner.form.stages[stage.index()].id
+            ),
+        ));
+    }
+    let mut data = json_body(request).await?;
+    keep_files(&app, &mut data, Some(&record.data));
+    let fields = &app.inner.fields;
+    let report = app.inner.validator.validate_update(
+        &form::without_tokens(fields, &data),
+        &form::without_tokens(fields, &record.data),
+        stage,
+    );
+    if !report.valid {
+        return Err(json(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &serde_json::to_value(&report).unwrap_or_default(),
+        ));
+    }
+    // Stored values the form no longer has are dropped only when the client says so.
+    let check = {
+        let checked = app.clone();
+        let r = record.clone();
+        db(&app, move |s| checked.inner.checker.check(s, &r)).await?
+    };
+    let drop = query_param(query.as_deref(), "drop_orphans").as_deref() == Some("true");
+    if !check.orphans.is_empty() && !drop {
+        return Err(json(
+            StatusCode::CONFLICT,
+            &json!({
+                "error": "the record holds stored values the form no longer asks for; repeat with ?drop_orphans=true to drop them (they stay in the history)",
+                "orphans": check.orphans,
+            }),
+        ));
+    }
+    let status = app.inner.form.stages[stage.index()]
+        .status
+        .clone()
+        .unwrap_or_else(|| record.status.clone());
+    let tokens = form::file_tokens(fields, &data);
+    let (spec, actor) = (app.inner.spec_hash.clone(), account.id.clone());
+    let outcome = db(&app, move |s| {
+        let save = Save {
+            status: &status,
+            data: &data,
+            files: &tokens,
+            spec: Some(&spec),
+            actor: Some(&actor),
+            event: "save",
+            note: None,
+        };
+        s.update(&id, expected, save)
+    })
+    .await?;
+    match outcome {
+        Update::Saved(r) => Ok(record_response(StatusCode::OK, &app, &r, false)),
+        Update::Conflict(current) => Err(error(
+            StatusCode::CONFLICT,
+            &format!(
+                "the record is at version {}, not {expected}: read it again, then retry",
+                current.version
+            ),
+        )),
+        Update::NotFound => Err(error(StatusCode::NOT_FOUND, "no such record")),
+    }
+}
+
+/// `POST /api/records/{id}/transitions/{name}` with `{"comment", "field"}` (and optionally
+/// `If-Match`): a workflow transition by its role.
+pub(crate) async fn transition(
+    State(app): State<App>,
+    Extension(identity): Extension<Identity>,
+    Path((id, name)): Path<(String, String)>,
+    request: Request,
+) -> Result<Response> {
+    let account = account(&identity)?;
+    if !is_hex(&id, 32) {
+        return Err(error(StatusCode::NOT_FOUND, "no such record"));
+    }
+    let expected = match request.headers().get(IF_MATCH) {
+        Some(_) => Some(if_match(request.headers())?),
+        None => None,
+    };
+    let body = json_body(request).await?;
+    let lookup = id.clone();
+    let record = db(&app, move |s| s.get(&lookup))
+        .await?
+        .ok_or_else(|| error(StatusCode::NOT_FOUND, "no such record"))?;
+    let t = super::review::allowed(&app, &account, &name, &record)
+        .map_err(|(status, title, text)| error(status, &format!("{title}: {text}")))?;
+    let comment = body
+        .get("comment")
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .map(String::from);
+    if comment.as_ref().is_some_and(|c| c.chars().count() > 4000) {
+        return Err(error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "the comment is longer than 4,000 characters",
+        ));
+    }
+    if t.comment == formwork_schema::model::Comment::Required && comment.is_none() {
+        return Err(error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &format!(
+                "`{}` needs a comment for the owner: {{\"comment\": \"...\"}}",
+                t.id
+            ),
+        ));
+    }
+    let field = body
+        .get("field")
+        .and_then(Value::as_str)
+        .filter(|p| {
+            app.inner
+                .form
+                .fields()
+                .any(|f| p.strip_prefix('/') == Some(f.id.as_str()))
+        })
+        .map(String::from);
+    let version = expected.unwrap_or(record.version);
+    let (to, event, actor) = (t.to.clone(), t.id.clone(), account.id.clone());
+    let outcome = db(&app, move |s| {
+        s.transition(
+            &id,
+            version,
+            &to,
+            &actor,
+            &event,
+            comment.as_deref(),
+            field.as_deref(),
+        )
+    })
+    .await?;
+    match outcome {
+        Update::Saved(r) => Ok(json(
+            StatusCode::OK,
+            &json!({"id": r.id, "status": r.status, "version": r.version}),
+        )),
+        Update::Conflict(current) => Err(error(
+            StatusCode::CONFLICT,
+            &format!(
+                "the record is at version {}, not {version}",
+                current.version
+            ),
+        )),
+        Update::NotFound => Err(error(StatusCode::NOT_FOUND, "no such record")),
+    }
+}
