@@ -113,6 +113,15 @@ enum Command {
         /// How long a sign-in lasts, in hours.
         #[arg(long, default_value_t = 12, value_parser = clap::value_parser!(u32).range(1..=720))]
         session_hours: u32,
+        /// Key file sealing secrets at rest (default: DB.key beside the database; created with
+        /// mode 0600 on first start). Back it up with the database: without it, secrets are lost.
+        #[arg(long, value_name = "FILE")]
+        key_file: Option<PathBuf>,
+    },
+    /// The key that seals secrets at rest.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
     },
     /// Accounts that can sign in to `formwork serve`.
     Users {
@@ -155,6 +164,30 @@ enum UsersCommand {
         #[arg(long)]
         db: PathBuf,
     },
+}
+
+/// `formwork keys …`.
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Seal every stored secret with a new key, then drop the old one from the key file (an
+    /// interrupted rotation leaves every secret readable).
+    Rotate {
+        /// SQLite database file of `formwork serve`.
+        #[arg(long)]
+        db: PathBuf,
+        /// The key file (default: DB.key).
+        #[arg(long, value_name = "FILE")]
+        key_file: Option<PathBuf>,
+    },
+}
+
+/// The key file of `db`: `key_file`, else `DB.key` beside it.
+fn key_path(db: &Path, key_file: Option<PathBuf>) -> PathBuf {
+    key_file.unwrap_or_else(|| {
+        let mut p = db.as_os_str().to_owned();
+        p.push(".key");
+        PathBuf::from(p)
+    })
 }
 
 /// `formwork tokens …`.
@@ -372,6 +405,26 @@ fn run(command: Command) -> Result<ExitCode, String> {
             out_line(&token);
             Ok(ExitCode::SUCCESS)
         }
+        Command::Keys {
+            command: KeysCommand::Rotate { db, key_file },
+        } => {
+            let path = key_path(&db, key_file);
+            if !path.is_file() {
+                return Err(format!("{}: no key file to rotate", path.display()));
+            }
+            let store = open_store(&db)?;
+            let vault = formwork_server::vault::add_key(&path).map_err(|e| e.to_string())?;
+            let n = store
+                .rotate_key(&vault)
+                .map_err(|e| format!("{}: {e}", db.display()))?;
+            formwork_server::vault::keep_current_key(&path).map_err(|e| e.to_string())?;
+            out_line(&format!(
+                "rotated: {n} row(s) re-sealed with key {}; {} now holds only that key",
+                vault.current_key(),
+                path.display()
+            ));
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Serve {
             spec,
             addr,
@@ -380,6 +433,7 @@ fn run(command: Command) -> Result<ExitCode, String> {
             auth_header,
             secure_cookies,
             session_hours,
+            key_file,
         } => {
             if let Some(h) = &auth_header
                 && axum_header_name_invalid(h)
@@ -388,6 +442,7 @@ fn run(command: Command) -> Result<ExitCode, String> {
             }
             let config = formwork_server::Config {
                 addr,
+                key_file: key_path(&db, key_file),
                 db,
                 templates,
                 auth: formwork_server::auth::AuthConfig {
@@ -624,6 +679,15 @@ fn records_input(
         formwork_server::store::Store::open(db)
     }
     .map_err(|e| format!("{}: {e}", db.display()))?;
+    let mut store = store;
+    let key = key_path(db, None);
+    if key.is_file() {
+        let vault =
+            formwork_server::vault::Vault::load_or_create(&key).map_err(|e| e.to_string())?;
+        store
+            .seal_with(vault, &loaded.form)
+            .map_err(|e| format!("{}: {e}", db.display()))?;
+    }
     Ok((loaded, source, store))
 }
 

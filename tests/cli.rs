@@ -1011,3 +1011,69 @@ fn users_and_tokens_are_managed_from_the_cli() {
         assert!(!haystack.contains(secret), "{secret} stored in the clear");
     }
 }
+
+/// `formwork keys rotate`: every sealed secret moves to a new key; the old key is dropped; the
+/// records still read (records check opens them with DB.key).
+#[test]
+fn keys_rotate_reseals_every_secret() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = dir.path().join("v1.db");
+    std::fs::copy(root().join("tests/evolution/v1.db"), &db).expect("copy");
+    let key = dir.path().join("v1.db.key");
+    {
+        let mut store = formwork_server::Store::open(&db).expect("db");
+        let vault = formwork_server::vault::Vault::load_or_create(&key).expect("key");
+        let form = formwork_schema::load_file(pipedrive()).expect("spec");
+        assert!(store.seal_with(vault, &form).expect("sealed") > 0);
+    }
+    let before = std::fs::read_to_string(&key).expect("key file");
+    let o = run(bin().args(["keys", "rotate", "--db"]).arg(&db));
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stdout).starts_with("rotated: "),
+        "{}",
+        text(&o.stdout)
+    );
+    let after = std::fs::read_to_string(&key).expect("key file");
+    assert_ne!(before, after);
+    let keys = |s: &str| s.lines().filter(|l| !l.starts_with('#')).count();
+    assert_eq!(keys(&after), 1, "only the new key is kept");
+    let bytes = String::from_utf8_lossy(&std::fs::read(&db).expect("db")).into_owned();
+    assert!(!bytes.contains("s3cret-Pa55"));
+    // The records still open with the new key.
+    let o = run(bin()
+        .args(["records", "check"])
+        .arg(pipedrive())
+        .arg("--db")
+        .arg(&db));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}{}",
+        text(&o.stdout),
+        text(&o.stderr)
+    );
+    let store = formwork_server::Store::open(&db).expect("db");
+    let mut store = store;
+    let vault = formwork_server::vault::Vault::load_or_create(&key).expect("key");
+    let form = formwork_schema::load_file(pipedrive()).expect("spec");
+    store.seal_with(vault, &form).expect("opens");
+    let a = std::fs::read_to_string(root().join("tests/evolution/v1.records"))
+        .expect("ids")
+        .lines()
+        .next()
+        .expect("A")
+        .to_string();
+    let record = store.get(&a).expect("read").expect("A");
+    assert_eq!(
+        record.data["app_panels"][0]["http_auth_password"],
+        "s3cret-Pa55"
+    );
+
+    let o = run(bin()
+        .args(["keys", "rotate", "--db"])
+        .arg(&db)
+        .arg("--key-file")
+        .arg(dir.path().join("missing.key")));
+    assert_eq!(o.status.code(), Some(2));
+}

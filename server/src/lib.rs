@@ -21,6 +21,7 @@ pub mod migrate;
 mod pages;
 mod review;
 pub mod store;
+pub mod vault;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -71,6 +72,8 @@ pub struct Config {
     pub templates: Option<PathBuf>,
     /// How people are recognised.
     pub auth: auth::AuthConfig,
+    /// The key file sealing secrets at rest (created with mode 0600 if absent).
+    pub key_file: PathBuf,
 }
 
 /// The web app: form, validator, renderer and store, shared by every request.
@@ -112,10 +115,14 @@ impl App {
         file: &str,
         source: &str,
         partials: &Partials,
-        store: Store,
+        mut store: Store,
         auth: auth::AuthConfig,
+        vault: Option<vault::Vault>,
     ) -> Result<App, ServerError> {
         let spec = formwork_schema::load_spec_str(file, source)?;
+        if let Some(v) = vault {
+            store.seal_with(v, &spec.form)?;
+        }
         let stored = store::StoredSpec::new(&spec.form, source);
         store.remember_spec(&stored)?;
         App::new(spec, stored.hash, partials, store, auth)
@@ -247,12 +254,15 @@ pub async fn run(spec: &Path, config: Config) -> Result<(), ServerError> {
     };
     let store = Store::open(&config.db)?;
     let _ = store.delete_orphan_files(24)?;
+    let vault =
+        vault::Vault::load_or_create(&config.key_file).map_err(|e| ServerError::Store(e.into()))?;
     let app = App::from_source(
         &spec.display().to_string(),
         &source,
         &partials,
         store,
         config.auth.clone(),
+        Some(vault),
     )?;
     let (_, summary) = evolution::check_all(&app.inner.store, &app.inner.checker)?;
     let listener = tokio::net::TcpListener::bind(config.addr).await?;

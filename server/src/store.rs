@@ -127,6 +127,9 @@ pub enum StoreError {
         /// The newest version this build knows.
         supported: i64,
     },
+    /// The key file cannot be used, or a sealed secret cannot be opened with it.
+    #[error("{0}")]
+    Vault(#[from] crate::vault::VaultError),
     /// The connection lock was poisoned by a panic in another request.
     #[error("the database connection is unusable after an earlier failure")]
     Poisoned,
@@ -287,6 +290,17 @@ pub struct NewFile<'a> {
 #[derive(Debug)]
 pub struct Store {
     conn: Mutex<Connection>,
+    /// How secrets are sealed at rest, once [`Store::seal_with`] is called.
+    secrets: Option<Secrets>,
+}
+
+/// What to seal: the key ring, the form's fields (to find `secret` ones) and the ids of issued
+/// secrets.
+#[derive(Debug)]
+struct Secrets {
+    vault: crate::vault::Vault,
+    fields: Vec<formwork_schema::model::Field>,
+    issued: Vec<String>,
 }
 
 impl Store {
@@ -321,11 +335,175 @@ impl Store {
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         // `journal_mode` answers with the mode; in-memory databases stay `memory`.
         let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
-        conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")?;
+        // secure_delete: freed pages are zeroed, so a secret sealed or removed leaves no copy.
+        conn.execute_batch(
+            "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON;",
+        )?;
         migrate(&mut conn)?;
         Ok(Store {
+            secrets: None,
             conn: Mutex::new(conn),
         })
+    }
+
+    /// Seals `form`'s secrets (issued secrets, `secret` fields, in records and their history)
+    /// with `vault` from now on, and seals every secret stored in the clear so far.
+    pub fn seal_with(
+        &mut self,
+        vault: crate::vault::Vault,
+        form: &formwork_schema::Form,
+    ) -> Result<usize, StoreError> {
+        self.secrets = Some(Secrets {
+            vault,
+            fields: form.fields().cloned().collect(),
+            issued: form
+                .issued
+                .iter()
+                .filter(|i| i.generate == formwork_schema::model::GeneratorName::Secret)
+                .map(|i| i.id.clone())
+                .collect(),
+        });
+        let changed = self.reseal_all()?;
+        if changed > 0 {
+            // The clear copies were in the main file: write the sealed pages over them now.
+            self.conn()?
+                .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        }
+        Ok(changed)
+    }
+
+    /// Seals every stored secret with the current key (plain ones, and those sealed with an older
+    /// key); returns how many rows changed. Used at start and by `formwork keys rotate`.
+    pub fn reseal_all(&self) -> Result<usize, StoreError> {
+        let Some(secrets) = &self.secrets else {
+            return Ok(0);
+        };
+        let reseal = |v: &str| -> Result<String, StoreError> {
+            Ok(secrets.vault.seal(&secrets.vault.open(v)?)?)
+        };
+        let mut conn = self.conn()?;
+        let tx = conn.transaction()?;
+        let mut changed = 0;
+        let rows: Vec<(String, String, String)> = {
+            let mut stmt = tx.prepare("SELECT id, data, issued FROM records")?;
+            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                .collect::<Result<_, _>>()?
+        };
+        for (id, data, issued) in rows {
+            let (mut d, mut i): (Value, Value) =
+                (serde_json::from_str(&data)?, serde_json::from_str(&issued)?);
+            map_secrets(secrets, &mut d, &mut i, &reseal)?;
+            let (d, i) = (serde_json::to_string(&d)?, serde_json::to_string(&i)?);
+            if d != data || i != issued {
+                tx.execute(
+                    "UPDATE records SET data = ?1, issued = ?2 WHERE id = ?3",
+                    params![d, i, id],
+                )?;
+                changed += 1;
+            }
+        }
+        let rows: Vec<(String, i64, String)> = {
+            let mut stmt = tx.prepare("SELECT record_id, version, data FROM record_versions")?;
+            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                .collect::<Result<_, _>>()?
+        };
+        for (id, version, data) in rows {
+            let mut d: Value = serde_json::from_str(&data)?;
+            map_secrets(secrets, &mut d, &mut Value::Null, &reseal)?;
+            let d = serde_json::to_string(&d)?;
+            if d != data {
+                tx.execute(
+                    "UPDATE record_versions SET data = ?1 WHERE record_id = ?2 AND version = ?3",
+                    params![d, id, version],
+                )?;
+                changed += 1;
+            }
+        }
+        tx.commit()?;
+        Ok(changed)
+    }
+
+    /// Re-seals with `vault`'s current key every value sealed with another of its keys, anywhere
+    /// in records and their history (no spec needed); returns how many rows changed.
+    pub fn rotate_key(&self, vault: &crate::vault::Vault) -> Result<usize, StoreError> {
+        fn walk(v: &mut Value, vault: &crate::vault::Vault) -> Result<(), StoreError> {
+            match v {
+                Value::String(s) if vault.is_stale(s) => {
+                    *s = vault.seal(&vault.open(s)?)?;
+                }
+                Value::Array(a) => {
+                    for x in a {
+                        walk(x, vault)?;
+                    }
+                }
+                Value::Object(m) => {
+                    for x in m.values_mut() {
+                        walk(x, vault)?;
+                    }
+                }
+                _ => {}
+            }
+            Ok(())
+        }
+        let mut conn = self.conn()?;
+        let tx = conn.transaction()?;
+        let mut changed = 0;
+        let reseal = |text: &str| -> Result<Option<String>, StoreError> {
+            let mut v: Value = serde_json::from_str(text)?;
+            walk(&mut v, vault)?;
+            let new = serde_json::to_string(&v)?;
+            Ok((new != text).then_some(new))
+        };
+        let rows: Vec<(String, String, String)> = {
+            let mut stmt = tx.prepare("SELECT id, data, issued FROM records")?;
+            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                .collect::<Result<_, _>>()?
+        };
+        for (id, data, issued) in rows {
+            let (d, i) = (reseal(&data)?, reseal(&issued)?);
+            if d.is_some() || i.is_some() {
+                tx.execute(
+                    "UPDATE records SET data = ?1, issued = ?2 WHERE id = ?3",
+                    params![d.unwrap_or(data), i.unwrap_or(issued), id],
+                )?;
+                changed += 1;
+            }
+        }
+        let rows: Vec<(String, i64, String)> = {
+            let mut stmt = tx.prepare("SELECT record_id, version, data FROM record_versions")?;
+            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                .collect::<Result<_, _>>()?
+        };
+        for (id, version, data) in rows {
+            if let Some(d) = reseal(&data)? {
+                tx.execute(
+                    "UPDATE record_versions SET data = ?1 WHERE record_id = ?2 AND version = ?3",
+                    params![d, id, version],
+                )?;
+                changed += 1;
+            }
+        }
+        tx.commit()?;
+        Ok(changed)
+    }
+
+    /// `data` and `issued` with their secrets sealed (as stored).
+    fn sealed(&self, data: &Value, issued: &Value) -> Result<(Value, Value), StoreError> {
+        let (mut d, mut i) = (data.clone(), issued.clone());
+        if let Some(secrets) = &self.secrets {
+            map_secrets(secrets, &mut d, &mut i, &|v| Ok(secrets.vault.seal(v)?))?;
+        }
+        Ok((d, i))
+    }
+
+    /// `record` with its secrets opened (as people and the validator see it).
+    fn opened(&self, mut record: Record) -> Result<Record, StoreError> {
+        if let Some(secrets) = &self.secrets {
+            map_secrets(secrets, &mut record.data, &mut record.issued, &|v| {
+                Ok(secrets.vault.open(v)?)
+            })?;
+        }
+        Ok(record)
     }
 
     fn conn(&self) -> Result<MutexGuard<'_, Connection>, StoreError> {
@@ -349,7 +527,7 @@ impl Store {
         let rows = stmt.query_map([], raw_record)?;
         let mut out = Vec::new();
         for row in rows {
-            out.push(row?.parse()?);
+            out.push(self.opened(row?.parse()?)?);
         }
         Ok(out)
     }
@@ -372,10 +550,7 @@ impl Store {
         let raws: Vec<RawRecord> = rows.collect::<Result<_, _>>()?;
         drop(stmt);
         drop(conn);
-        Ok(raws
-            .into_iter()
-            .map(RawRecord::parse)
-            .collect::<Result<_, _>>()?)
+        raws.into_iter().map(|r| self.opened(r.parse()?)).collect()
     }
 
     /// Gives every record without an owner to `owner`; returns how many.
@@ -554,12 +729,21 @@ impl Store {
 
     /// The record with this id.
     pub fn get(&self, id: &str) -> Result<Option<Record>, StoreError> {
-        let conn = self.conn()?;
-        get(&conn, id)
+        let found = {
+            let conn = self.conn()?;
+            get(&conn, id)?
+        };
+        found.map(|r| self.opened(r)).transpose()
     }
 
     /// Inserts a new record (version 1), attaches the files it references, and starts its history.
     pub fn create(&self, id: &str, issued: &Value, save: Save<'_>) -> Result<Record, StoreError> {
+        let (data, issued) = self.sealed(save.data, issued)?;
+        let issued = &issued;
+        let save = Save {
+            data: &data,
+            ..save
+        };
         let mut conn = self.conn()?;
         let tx = conn.transaction()?;
         tx.execute(
@@ -580,7 +764,7 @@ impl Store {
         let record = get(&tx, id)?.ok_or(rusqlite::Error::QueryReturnedNoRows)?;
         append_version(&tx, &record, &save)?;
         tx.commit()?;
-        Ok(record)
+        self.opened(record)
     }
 
     /// Replaces a record's data and status if it is still at `expected_version`; the new state
@@ -591,6 +775,11 @@ impl Store {
         expected_version: i64,
         save: Save<'_>,
     ) -> Result<Update, StoreError> {
+        let (data, _) = self.sealed(save.data, &Value::Null)?;
+        let save = Save {
+            data: &data,
+            ..save
+        };
         let mut conn = self.conn()?;
         let tx = conn.transaction()?;
         let changed = tx.execute(
@@ -611,7 +800,7 @@ impl Store {
             let current = get(&tx, id)?;
             tx.commit()?;
             return Ok(match current {
-                Some(r) => Update::Conflict(r),
+                Some(r) => Update::Conflict(self.opened(r)?),
                 None => Update::NotFound,
             });
         }
@@ -619,7 +808,7 @@ impl Store {
         let record = get(&tx, id)?.ok_or(rusqlite::Error::QueryReturnedNoRows)?;
         append_version(&tx, &record, &save)?;
         tx.commit()?;
-        Ok(Update::Saved(record))
+        Ok(Update::Saved(self.opened(record)?))
     }
 
     /// Records in any of `statuses`, oldest update first (a review queue), a page at a time.
@@ -642,10 +831,7 @@ impl Store {
         let raws: Vec<RawRecord> = rows.collect::<Result<_, _>>()?;
         drop(stmt);
         drop(conn);
-        Ok(raws
-            .into_iter()
-            .map(RawRecord::parse)
-            .collect::<Result<_, _>>()?)
+        raws.into_iter().map(|r| self.opened(r.parse()?)).collect()
     }
 
     /// Moves record `id` to `status` if it is still at `expected_version` (a workflow transition
@@ -674,7 +860,7 @@ impl Store {
             let current = get(&tx, id)?;
             tx.commit()?;
             return Ok(match current {
-                Some(r) => Update::Conflict(r),
+                Some(r) => Update::Conflict(self.opened(r)?),
                 None => Update::NotFound,
             });
         }
@@ -694,7 +880,7 @@ impl Store {
             params![comment_path, id, record.version],
         )?;
         tx.commit()?;
-        Ok(Update::Saved(record))
+        Ok(Update::Saved(self.opened(record)?))
     }
 
     /// A stored file's media type and bytes, if its record is in one of `statuses` (what a
@@ -736,8 +922,12 @@ impl Store {
         let Some(mut record) = get(&tx, id)? else {
             return Ok(None);
         };
+        let value = match &self.secrets {
+            Some(secrets) => secrets.vault.seal(value)?,
+            None => value.to_string(),
+        };
         if let Value::Object(m) = &mut record.issued {
-            m.insert(name.to_string(), Value::String(value.to_string()));
+            m.insert(name.to_string(), Value::String(value));
         }
         tx.execute(
             &format!(
@@ -758,7 +948,7 @@ impl Store {
         };
         append_version(&tx, &record, &save)?;
         tx.commit()?;
-        Ok(Some(record))
+        Ok(Some(self.opened(record)?))
     }
 
     /// Every saved version of a record, oldest first (empty when there is no such record).
@@ -800,10 +990,16 @@ impl Store {
                 comment_path,
                 actor_email,
             ) = row?;
+            let mut data: Value = serde_json::from_str(&data)?;
+            if let Some(secrets) = &self.secrets {
+                map_secrets(secrets, &mut data, &mut Value::Null, &|v| {
+                    Ok(secrets.vault.open(v)?)
+                })?;
+            }
             out.push(RecordVersion {
                 version,
                 status,
-                data: serde_json::from_str(&data)?,
+                data,
                 spec_hash,
                 spec_version,
                 actor,
@@ -955,6 +1151,39 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
         tx.execute_batch(sql)?;
         tx.execute_batch(&format!("PRAGMA user_version = {}", i + 1))?;
         tx.commit()?;
+    }
+    Ok(())
+}
+
+/// Applies `f` to every secret string: `secret` fields of `data` (at any depth) and the issued
+/// secrets in `issued`.
+fn map_secrets(
+    secrets: &Secrets,
+    data: &mut Value,
+    issued: &mut Value,
+    f: &dyn Fn(&str) -> Result<String, StoreError>,
+) -> Result<(), StoreError> {
+    let mut failed = None;
+    crate::form::visit(&secrets.fields, data, &mut |field, v| {
+        if crate::form::is_secret(field)
+            && let Value::String(s) = v
+        {
+            match f(s) {
+                Ok(x) => *s = x,
+                Err(e) => failed = Some(e),
+            }
+        }
+        true
+    });
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    if let Value::Object(m) = issued {
+        for id in &secrets.issued {
+            if let Some(Value::String(s)) = m.get_mut(id) {
+                *s = f(s)?;
+            }
+        }
     }
     Ok(())
 }

@@ -66,6 +66,10 @@ fn start_with(spec: &str, db_fixture: Option<&str>) -> Server {
             session_hours: 1,
             ..Default::default()
         },
+        Some(
+            formwork_server::vault::Vault::load_or_create(&dir.path().join("forms.key"))
+                .expect("key"),
+        ),
     )
     .expect("app builds");
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -248,11 +252,19 @@ impl Server {
 
     /// The stored record, read from the database file directly.
     fn stored(&self, id: &str) -> formwork_server::store::Record {
-        Store::open(&self.db)
-            .expect("db")
-            .get(id)
-            .expect("read")
-            .expect("record exists")
+        self.store().get(id).expect("read").expect("record exists")
+    }
+
+    /// The database as the server sees it (secrets opened with its key file).
+    fn store(&self) -> Store {
+        let mut store = Store::open(&self.db).expect("db");
+        let vault =
+            formwork_server::vault::Vault::load_or_create(&self.db.with_file_name("forms.key"))
+                .expect("key file");
+        store
+            .seal_with(vault, self.validator.form())
+            .expect("sealed");
+        store
     }
 }
 
@@ -1824,7 +1836,7 @@ fn api_tokens_authenticate_the_json_api() {
     let server = start();
     let s = server.session();
     let id = s.create(Multipart::default().text("app_name", "Tokened"));
-    let store = Store::open(&server.db).expect("db");
+    let store = server.store();
     let token = formwork_server::auth::new_token();
     store
         .create_api_token(
@@ -1878,6 +1890,7 @@ fn a_trusted_proxy_header_names_the_account() {
             session_hours: 1,
             ..Default::default()
         },
+        None,
     )
     .expect("app");
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -2017,7 +2030,7 @@ fn reviewers_work_through_the_declared_workflow() {
             .text("app_panels.0.name", "Visits")
             .text("app_panels.0.http_auth_password", "panel-pa55word"),
     );
-    let store = Store::open(&server.db).expect("db");
+    let store = server.store();
     // As if Ada had sent it to review (a complete review submission is the browser test's job).
     let sent = store
         .transition(&id, 1, "in_review", &server.account.id, "save", None, None)
@@ -2151,7 +2164,7 @@ fn reviewers_work_through_the_declared_workflow() {
 #[test]
 fn the_json_api_creates_updates_and_moves_records_with_versions() {
     let server = start();
-    let store = Store::open(&server.db).expect("db");
+    let store = server.store();
     let token_for = |email: &str| {
         let (account, _) = store
             .account_by_email(email)
@@ -2273,4 +2286,53 @@ fn the_json_api_creates_updates_and_moves_records_with_versions() {
         .status,
         409
     );
+}
+
+/// The bytes of the database file and its WAL.
+fn db_bytes(db: &std::path::Path) -> String {
+    let mut all = std::fs::read(db).expect("db file");
+    if let Ok(wal) = std::fs::read(db.with_extension("db-wal")) {
+        all.extend(wal);
+    }
+    String::from_utf8_lossy(&all).into_owned()
+}
+
+/// Secrets at rest: issued secrets and secret fields are sealed in records and history; a
+/// database written before sealing is sealed at start, leaving no clear copy in the file.
+#[test]
+fn secrets_are_sealed_at_rest() {
+    let server = start_with(V2, Some(V1_DB));
+    let at_rest = db_bytes(&server.db);
+    assert!(
+        !at_rest.contains("s3cret-Pa55"),
+        "the fixture's panel password is sealed at start"
+    );
+    let ada = server.session();
+    let id = ada.create(
+        Multipart::default()
+            .text("app_name", "Sealed")
+            .text("app_panels.0.name", "Visits")
+            .text("app_panels.0.http_auth_password", "panel-pa55word"),
+    );
+    let record = server.stored(&id);
+    let secret = record.issued["client_secret"]
+        .as_str()
+        .expect("secret")
+        .to_string();
+    assert_eq!(
+        record.data["app_panels"][0]["http_auth_password"],
+        "panel-pa55word"
+    );
+    let at_rest = db_bytes(&server.db);
+    for s in [secret.as_str(), "panel-pa55word"] {
+        assert!(!at_rest.contains(s), "{s} stored in the clear");
+    }
+    assert!(at_rest.contains("fwenc1:"), "sealed values are there");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let key = server.db.with_file_name("forms.key");
+        let mode = std::fs::metadata(key).expect("key").permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
 }
