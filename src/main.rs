@@ -732,6 +732,7 @@ fn records_migrate(
                 spec: Some(&stored.hash),
                 actor: None,
                 event: "migrate",
+                stage: None,
                 note: Some(&note),
             };
             match store.update(&r.id, r.version, save).map_err(failed)? {

@@ -232,6 +232,7 @@ pub(crate) async fn create(
         .clone()
         .unwrap_or_else(|| "draft".into());
     let issued = super::handlers::issue(&app);
+    let stage_name = app.inner.form.stages[stage.index()].id.clone();
     let id = random_hex(16);
     let (spec, actor) = (app.inner.spec_hash.clone(), account.id.clone());
     let record = db(&app, move |s| {
@@ -242,6 +243,7 @@ pub(crate) async fn create(
             spec: Some(&spec),
             actor: Some(&actor),
             event: "create",
+            stage: Some(&stage_name),
             note: None,
         };
         let r = s.create(&id, &issued, save)?;
@@ -351,6 +353,7 @@ pub(crate) async fn update(
         .clone()
         .unwrap_or_else(|| record.status.clone());
     let tokens = form::file_tokens(fields, &data);
+    let stage_name = app.inner.form.stages[stage.index()].id.clone();
     let (spec, actor) = (app.inner.spec_hash.clone(), account.id.clone());
     let outcome = db(&app, move |s| {
         let save = Save {
@@ -360,6 +363,7 @@ pub(crate) async fn update(
             spec: Some(&spec),
             actor: Some(&actor),
             event: "save",
+            stage: Some(&stage_name),
             note: None,
         };
         s.update(&id, expected, save)

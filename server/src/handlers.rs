@@ -929,6 +929,7 @@ async fn submit(
     }
 
     let stage_status = app.inner.form.stages[stage.index()].status.clone();
+    let stage_name = app.inner.form.stages[stage.index()].id.clone();
     let tokens = form::file_tokens(fields, &built.value);
     let data = built.value;
     match record {
@@ -946,6 +947,7 @@ async fn submit(
                     spec: Some(&spec),
                     actor: Some(&actor),
                     event: "create",
+                    stage: Some(&stage_name),
                     note: None,
                 };
                 s.create(&id, &issued, save)
@@ -968,6 +970,7 @@ async fn submit(
                     spec: Some(&spec),
                     actor: Some(&actor),
                     event: "save",
+                    stage: Some(&stage_name),
                     note: note.as_deref(),
                 };
                 s.update(&id, version, save)
@@ -1225,6 +1228,7 @@ pub(crate) async fn api_versions(
                 "spec_version": v.spec_version,
                 "spec_hash": v.spec_hash,
                 "event": v.event,
+                "stage": v.stage,
                 "note": v.note,
                 "created": v.created,
                 "data": data,

@@ -186,11 +186,19 @@ pub(crate) async fn page(
             .actor_email
             .as_deref()
             .unwrap_or("someone before accounts existed");
+        let mut what = event_text(&app, &v.event);
+        if let Some(stage) = v
+            .stage
+            .as_deref()
+            .and_then(|s| app.inner.form.stages.iter().find(|x| x.id == s))
+        {
+            what = format!("{what} (“{}”)", stage.label);
+        }
         let _ = writeln!(
             b,
             "<section class=\"fw-version\" aria-labelledby=\"v{0}\">\n<h2 class=\"fw-version__title\" id=\"v{0}\">Version {0}: {1}</h2>",
             v.version,
-            escape(&event_text(&app, &v.event))
+            escape(&what)
         );
         let status = match before {
             Some(p) if p.status != v.status => format!("{} → {}", p.status, v.status),

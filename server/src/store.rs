@@ -101,6 +101,7 @@ CREATE INDEX records_owner ON records (owner, updated_at);
 ALTER TABLE files ADD COLUMN owner TEXT REFERENCES accounts (id);
 ALTER TABLE records ADD COLUMN secrets_shown INTEGER NOT NULL DEFAULT 1;
 ALTER TABLE record_versions ADD COLUMN comment_path TEXT;
+ALTER TABLE record_versions ADD COLUMN stage TEXT;
 CREATE INDEX records_status ON records (status, updated_at);
 "#,
 ];
@@ -186,6 +187,8 @@ pub struct Save<'a> {
     pub actor: Option<&'a str>,
     /// What happened: `create`, `save`, `migrate`, ….
     pub event: &'a str,
+    /// The stage the data was submitted at, for `create` and `save`.
+    pub stage: Option<&'a str>,
     /// A note for the history, e.g. what a migration changed.
     pub note: Option<&'a str>,
 }
@@ -207,8 +210,10 @@ pub struct RecordVersion {
     pub actor: Option<String>,
     /// That account's email.
     pub actor_email: Option<String>,
-    /// What happened (`create`, `save`, `migrate`, `before_history`).
+    /// What happened (`create`, `save`, `migrate`, `before_history`, a transition's id, …).
     pub event: String,
+    /// The stage the data was submitted at (`create`, `save`).
+    pub stage: Option<String>,
     /// A note, e.g. what a migration changed, or a reviewer's comment.
     pub note: Option<String>,
     /// The field (JSON Pointer) a reviewer's comment is pinned to.
@@ -872,6 +877,7 @@ impl Store {
             spec: record.spec_hash.as_deref(),
             actor: Some(actor),
             event,
+            stage: None,
             note: comment,
         };
         append_version(&tx, &record, &save)?;
@@ -944,6 +950,7 @@ impl Store {
             spec: record.spec_hash.as_deref(),
             actor,
             event: "rotate_secret",
+            stage: None,
             note: Some(&note),
         };
         append_version(&tx, &record, &save)?;
@@ -955,7 +962,7 @@ impl Store {
     pub fn versions(&self, id: &str) -> Result<Vec<RecordVersion>, StoreError> {
         let conn = self.conn()?;
         let mut stmt = conn.prepare(
-            "SELECT v.version, v.status, v.data, v.spec_hash, s.version, v.actor, v.event, v.note, v.created_at, v.comment_path, a.email
+            "SELECT v.version, v.status, v.data, v.spec_hash, s.version, v.actor, v.event, v.note, v.created_at, v.comment_path, a.email, v.stage
              FROM record_versions v LEFT JOIN specs s ON s.hash = v.spec_hash
              LEFT JOIN accounts a ON a.id = v.actor
              WHERE v.record_id = ?1 ORDER BY v.version",
@@ -973,6 +980,7 @@ impl Store {
                 r.get::<_, String>(8)?,
                 r.get::<_, Option<String>>(9)?,
                 r.get::<_, Option<String>>(10)?,
+                r.get::<_, Option<String>>(11)?,
             ))
         })?;
         let mut out = Vec::new();
@@ -989,6 +997,7 @@ impl Store {
                 created,
                 comment_path,
                 actor_email,
+                stage,
             ) = row?;
             let mut data: Value = serde_json::from_str(&data)?;
             if let Some(secrets) = &self.secrets {
@@ -1005,6 +1014,7 @@ impl Store {
                 actor,
                 actor_email,
                 event,
+                stage,
                 note,
                 comment_path,
                 created,
@@ -1201,8 +1211,8 @@ fn account(r: &rusqlite::Row<'_>) -> rusqlite::Result<Account> {
 fn append_version(conn: &Connection, record: &Record, save: &Save<'_>) -> Result<(), StoreError> {
     conn.execute(
         &format!(
-            "INSERT INTO record_versions (record_id, version, status, data, spec_hash, actor, event, note, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, {NOW})"
+            "INSERT INTO record_versions (record_id, version, status, data, spec_hash, actor, event, note, created_at, stage)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, {NOW}, ?9)"
         ),
         params![
             record.id,
@@ -1213,6 +1223,7 @@ fn append_version(conn: &Connection, record: &Record, save: &Save<'_>) -> Result
             save.actor,
             save.event,
             save.note,
+            save.stage,
         ],
     )?;
     Ok(())
@@ -1304,6 +1315,7 @@ mod tests {
                 spec: None,
                 actor: None,
                 event: "save",
+                stage: None,
                 note: None,
             }
         }

@@ -2336,3 +2336,29 @@ fn secrets_are_sealed_at_rest() {
         assert_eq!(mode, 0o600);
     }
 }
+
+/// A reviewer cannot review their own record; the history names the stage of each save.
+#[test]
+fn reviewers_cannot_review_their_own_records() {
+    let server = start();
+    let rev = server.session_as("rev@example.com");
+    let id = rev.create(Multipart::default().text("app_name", "Reviewer's own app"));
+    let store = server.store();
+    let (reviewer, _) = store
+        .account_by_email("rev@example.com")
+        .expect("read")
+        .expect("reviewer");
+    store
+        .transition(&id, 1, "in_review", &reviewer.id, "save", None, None)
+        .expect("sent");
+    let r = rev.post_form(
+        &format!("/records/{id}/transitions/approve"),
+        &format!("_csrf={}&_version=2", rev.csrf),
+    );
+    assert_eq!(r.status, 403, "{}", r.text());
+    assert!(r.text().contains("You cannot review your own record"));
+    assert_eq!(server.stored(&id).status, "in_review", "nothing changed");
+    let versions = rev.get(&format!("/api/records/{id}/versions")).json();
+    assert_eq!(versions["versions"][0]["stage"], "save");
+    assert_eq!(versions["versions"][0]["event"], "create");
+}
