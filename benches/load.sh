@@ -21,6 +21,11 @@ csrf=$(sed -n 's/.*name="_csrf" value="\([0-9a-f]*\)".*/\1/p' "$work/signin.html
 curl -fs -b "$work/jar" -c "$work/jar" -o /dev/null --data "_csrf=$csrf&email=load%40example.com&password=load+test+password&next=%2F" "http://127.0.0.1:$port/sign-in"
 cookie=$(awk '$6 == "fw_session" || $6 == "fw_csrf" { printf "%s=%s; ", $6, $7 }' "$work/jar")
 curl -fs -H "Cookie: $cookie" "http://127.0.0.1:$port/new" -o "$work/new.html"
+# A full record of the signed-in account (through the JSON API), for GET /records/{id}.
+token=$(target/release/formwork tokens create load@example.com --db "$work/load.db")
+python3 -c 'import json; print(json.dumps(json.load(open("tests/cases/pipedrive/review-full.json"))["submission"]))' > "$work/full.json"
+id=$(curl -fs -H "Authorization: Bearer $token" -H "Content-Type: application/json" --data @"$work/full.json" \
+  "http://127.0.0.1:$port/api/records?stage=save" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
 size=$(stat -c %s "$work/new.html")
 
 python3 - "$work/post.lua" <<'PY'
@@ -53,5 +58,6 @@ sleep 0.5
 echo "GET /new is $size bytes; $duration s per run, $conns connections, 2 wrk threads"
 run() { printf '%-34s ' "$1"; shift; wrk -t2 -c"$conns" -d"${duration}s" "$@" | awk '/Requests\/sec/ {printf "%s req/s", $2} /Latency/ {lat=$2} END {print "  (mean latency " lat ")"}'; }
 run "formwork GET /new (signed in)" -H "Cookie: $cookie" "http://127.0.0.1:$port/new"
+run "formwork GET /records/{id} (owner)" -H "Cookie: $cookie" "http://127.0.0.1:$port/records/$id"
 run "formwork POST /api/validate?stage=review" -s "$work/post.lua" "http://127.0.0.1:$port/api/validate?stage=review"
 run "nginx static file (same size)" "http://127.0.0.1:$static_port/static.html"

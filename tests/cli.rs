@@ -786,7 +786,8 @@ fn regeneration_removes_what_is_no_longer_generated_and_diffs_stay_small() {
             "  - id: submit\n    label: Send to review",
         )
         .replace("required: review", "required: submit")
-        .replace("must_be_true: review", "must_be_true: submit");
+        .replace("must_be_true: review", "must_be_true: submit")
+        .replace("stage: review", "stage: submit");
     std::fs::write(&spec, &v2).expect("write");
     let o = generate(true);
     assert_eq!(o.status.code(), Some(1));

@@ -379,6 +379,24 @@ impl Checker {
                     &format!("transition `{}`", t.id.value),
                 );
             }
+            let stage = t.stage.as_ref().and_then(|s| {
+                let i = form.stage_index(s);
+                if i.is_none() {
+                    let ids: Vec<&str> = form.stages.iter().map(|x| x.id.as_str()).collect();
+                    let help = did_you_mean(s, ids.iter().copied()).unwrap_or_else(|| {
+                        format!("use one of the declared stages: {}", ids.join(", "))
+                    });
+                    self.err(
+                        s.pos,
+                        format!(
+                            "transition `{}` names unknown stage `{}`",
+                            t.id.value, s.value
+                        ),
+                        help,
+                    );
+                }
+                i
+            });
             form.transitions.push(Transition {
                 id: t.id.value.clone(),
                 label: t.label.clone(),
@@ -386,6 +404,7 @@ impl Checker {
                 from: t.from.value.clone(),
                 to: t.to.value.clone(),
                 comment: t.comment,
+                stage,
             });
         }
         // Reachability: a new record gets any stage's status; a stage moves a record from its

@@ -114,6 +114,9 @@ pub struct Transition {
     /// Whether it asks for a comment.
     #[serde(default, skip_serializing_if = "is_no_comment")]
     pub comment: Comment,
+    /// The stage the record must be valid at (index into [`Form::stages`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stage: Option<usize>,
 }
 
 fn is_no_comment(c: &Comment) -> bool {

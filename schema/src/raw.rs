@@ -159,6 +159,10 @@ pub struct TransitionDef {
     /// A comment for the owner (`optional` or `required`), which may be pinned to a field.
     #[serde(default)]
     pub comment: CommentDef,
+    /// A stage the record must be valid at for the transition (e.g. `review` for `approve`: a
+    /// record that no longer passes review after a spec change cannot be approved as it is).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stage: Option<Located<String>>,
 }
 
 /// A named list of values (id + label), e.g. the 8 views an app action can appear in.

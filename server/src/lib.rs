@@ -265,6 +265,7 @@ pub async fn run(spec: &Path, config: Config) -> Result<(), ServerError> {
         Some(vault),
     )?;
     let (_, summary) = evolution::check_all(&app.inner.store, &app.inner.checker)?;
+    let stop = shutdown_signal();
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
     let addr = listener.local_addr()?;
     eprintln!(
@@ -273,7 +274,7 @@ pub async fn run(spec: &Path, config: Config) -> Result<(), ServerError> {
         config.db.display()
     );
     eprintln!("formwork: stored records: {}", summary.text());
-    serve(listener, app, shutdown_signal()).await?;
+    serve(listener, app, stop).await?;
     eprintln!("formwork: stopped");
     Ok(())
 }
@@ -286,27 +287,48 @@ pub fn run_blocking(spec: &Path, config: Config) -> Result<(), ServerError> {
     runtime.block_on(run(spec, config))
 }
 
-/// Completes on Ctrl-C, or on SIGTERM on Unix.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
+/// Completes on Ctrl-C (SIGINT), or on SIGTERM on Unix.
+pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
+    // The handlers are installed now, not when the future is first polled: a signal that arrives
+    // as soon as the server has printed its address is a graceful stop, never a kill.
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
+    let (mut term, mut int) = {
+        use tokio::signal::unix::{SignalKind, signal};
+        (
+            signal(SignalKind::terminate()).ok(),
+            signal(SignalKind::interrupt()).ok(),
+        )
     };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = term => {},
+    async move {
+        #[cfg(unix)]
+        {
+            let term = async {
+                match term.as_mut() {
+                    Some(s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            let int = async {
+                match int.as_mut() {
+                    Some(s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                _ = term => {},
+                _ = int => {},
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            if tokio::signal::ctrl_c().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        }
     }
 }
 

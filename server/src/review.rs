@@ -407,6 +407,30 @@ pub(crate) fn allowed<'a>(
             ),
         ));
     }
+    if let Some(i) = t.stage {
+        let fields = &app.inner.fields;
+        let data = super::form::without_tokens(fields, &record.data);
+        let stage = &app.inner.form.stages[i];
+        let report = app
+            .inner
+            .validator
+            .stage(&stage.id)
+            .map(|s| app.inner.validator.validate(&data, s));
+        if let Ok(r) = report
+            && !r.valid
+        {
+            return Err((
+                StatusCode::CONFLICT,
+                format!("“{}” needs a record valid at “{}”", t.label, stage.label),
+                format!(
+                    "The record has {} problem(s) at “{}” under the current form (first: {}). Ask the owner for changes instead. Nothing was changed.",
+                    r.errors.len(),
+                    stage.label,
+                    r.errors.first().map_or("", |e| e.message.as_str())
+                ),
+            ));
+        }
+    }
     Ok(t)
 }
 

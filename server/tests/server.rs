@@ -2083,6 +2083,11 @@ fn reviewers_work_through_the_declared_workflow() {
         403,
         "an owner cannot approve their own app"
     );
+    // Approval needs a record valid at review: this one (sent without its review fields) is not.
+    let r = post(&rev, "approve", "");
+    assert_eq!(r.status, 409, "{}", r.text());
+    assert!(r.text().contains("needs a record valid at"), "{}", r.text());
+    assert_eq!(server.stored(&id).status, "in_review");
     let r = post(&rev, "request_changes", "comment=");
     assert_eq!(r.status, 422);
     assert!(r.text().contains("Enter a comment for the owner"));
