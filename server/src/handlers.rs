@@ -478,14 +478,13 @@ async fn review_comments(app: &App, record: &Record) -> Result<Vec<(String, Stri
         return Ok(Vec::new());
     }
     let id = record.id.clone();
-    let versions = db(app, move |s| s.versions(&id)).await?;
-    for v in versions.iter().rev() {
-        if let Some(t) = transitions.iter().find(|t| t.id == v.event) {
-            return Ok(v
-                .note
+    let events = db(app, move |s| s.events(&id)).await?;
+    for (_, status, event, note, comment_path) in &events {
+        if let Some(t) = transitions.iter().find(|t| &t.id == event) {
+            return Ok(note
                 .as_ref()
                 .map(|note| {
-                    let path = v.comment_path.clone().unwrap_or_default();
+                    let path = comment_path.clone().unwrap_or_default();
                     let who = app
                         .inner
                         .form
@@ -497,8 +496,8 @@ async fn review_comments(app: &App, record: &Record) -> Result<Vec<(String, Stri
                 })
                 .unwrap_or_default());
         }
-        let resent = transitions.iter().any(|t| t.from.contains(&v.status));
-        if matches!(v.event.as_str(), "create" | "save") && resent {
+        let resent = transitions.iter().any(|t| t.from.contains(status));
+        if matches!(event.as_str(), "create" | "save") && resent {
             return Ok(Vec::new());
         }
     }

@@ -1023,6 +1023,24 @@ impl Store {
         Ok(out)
     }
 
+    /// The history of a record without the data, newest first: `(version, status, event, note,
+    /// comment_path)` (cheap: for what the record page needs to know about its workflow).
+    #[allow(clippy::type_complexity)]
+    pub fn events(
+        &self,
+        id: &str,
+    ) -> Result<Vec<(i64, String, String, Option<String>, Option<String>)>, StoreError> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT version, status, event, note, comment_path FROM record_versions
+             WHERE record_id = ?1 ORDER BY version DESC",
+        )?;
+        let rows = stmt.query_map([id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// Remembers a spec the server serves (once per distinct IR).
     pub fn remember_spec(&self, spec: &StoredSpec) -> Result<(), StoreError> {
         self.conn()?.execute(
