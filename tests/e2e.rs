@@ -34,8 +34,8 @@ const REVIEWER: &str = "rev@example.com";
 const PASSWORD: &str = "correct horse battery";
 
 /// Adds the person's account with `formwork users add` (password on stdin), then starts
-/// `formwork serve` on a free loopback port; returns the process and its base URL.
-fn start_server(db: &Path) -> (Proc, String) {
+/// `formwork serve` on a free loopback port; returns the process, its base URL and its log.
+fn start_server(db: &Path) -> (Proc, String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
     use std::io::Write;
     for (email, role) in [(EMAIL, None), (REVIEWER, Some("reviewer"))] {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_formwork"));
@@ -80,8 +80,17 @@ fn start_server(db: &Path) -> (Proc, String) {
             break url.trim_end_matches('/').to_string();
         }
     };
-    std::thread::spawn(move || for _ in lines {});
-    (proc, url)
+    // The rest of the server's log, kept to check that no secret ever reaches it.
+    let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let keep = std::sync::Arc::clone(&log);
+    std::thread::spawn(move || {
+        for line in lines.map_while(Result::ok) {
+            if let Ok(mut l) = keep.lock() {
+                l.push(line);
+            }
+        }
+    });
+    (proc, url, log)
 }
 
 fn free_port() -> u16 {
@@ -266,7 +275,7 @@ async fn axe(c: &Client) -> Vec<serde_json::Value> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_person_registers_an_app_in_a_real_browser() {
     let dir = tempfile::tempdir().expect("tmp");
-    let (_server, base) = start_server(&dir.path().join("records.db"));
+    let (_server, base, log) = start_server(&dir.path().join("records.db"));
     let (_driver, c) = browser(&dir.path().join("profile")).await;
     let icon = dir.path().join("icon.png");
     let listing = dir.path().join("listing.jpg");
@@ -398,6 +407,16 @@ async fn a_person_registers_an_app_in_a_real_browser() {
         text.contains("Client ID") && text.contains("Client secret"),
         "credentials shown: {text}"
     );
+    // Shown in full this once: remember it, to look for it everywhere else.
+    let secret = text
+        .lines()
+        .skip_while(|l| !l.starts_with("Client secret"))
+        .find_map(|l| {
+            l.split_whitespace()
+                .find(|w| w.len() == 64 && w.bytes().all(|b| b.is_ascii_hexdigit()))
+        })
+        .expect("the client secret in full")
+        .to_string();
     assert!(
         text.to_lowercase().contains("hidden"),
         "status hidden: {text}"
@@ -556,7 +575,18 @@ async fn a_person_registers_an_app_in_a_real_browser() {
         "axe violations on the history: {violations:#?}"
     );
     shot(&c, "9-history").await;
+    assert!(!text.contains(&secret), "not in the history");
+    for path in [record.clone(), "/".to_string()] {
+        c.goto(&format!("{base}{path}")).await.expect("open");
+        assert!(!body_text(&c).await.contains(&secret), "masked on {path}");
+    }
     c.close().await.expect("close browser");
+    std::thread::sleep(Duration::from_millis(200));
+    let log = log.lock().expect("log").join("\n");
+    assert!(
+        !log.contains(&secret) && !log.contains(PASSWORD),
+        "secrets in the log: {log}"
+    );
 }
 
 /// Signs in on the sign-in page reached by opening `path`, and lands on `path`.

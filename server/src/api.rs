@@ -7,7 +7,8 @@
 //! - `POST /api/records?stage=S`: create (201, `Location`, `ETag`); the issued values, secrets
 //!   included, are in this response only.
 //! - `PUT /api/records/{id}?stage=S` with `If-Match: "VERSION"`: replace the data.
-//! - `POST /api/records/{id}/transitions/{name}` with `{"comment", "field"}`: a workflow transition.
+//! - `POST /api/records/{id}/transitions/{name}` with `{"comment", "field"}`: a workflow transition
+//!   (the reviewer gets the record back as its owner would, without secrets).
 //! - `GET /api/records/{id}`, `GET /api/records/{id}/versions`.
 //!
 //! Bodies are JSON (`Content-Type: application/json`, else 415) of at most [`API_BODY_LIMIT`].
@@ -451,10 +452,7 @@ pub(crate) async fn transition(
     })
     .await?;
     match outcome {
-        Update::Saved(r) => Ok(json(
-            StatusCode::OK,
-            &json!({"id": r.id, "status": r.status, "version": r.version}),
-        )),
+        Update::Saved(r) => Ok(record_response(StatusCode::OK, &app, &r, false)),
         Update::Conflict(current) => Err(error(
             StatusCode::CONFLICT,
             &format!(

@@ -2280,6 +2280,8 @@ fn the_json_api_creates_updates_and_moves_records_with_versions() {
     );
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.json()["status"], "changes_requested");
+    assert_eq!(r.header("etag"), Some("\"4\""));
+    assert!(!r.text().contains(&secret), "no secrets for the reviewer");
     assert_eq!(
         call(
             "POST",
