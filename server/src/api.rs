@@ -18,7 +18,7 @@ use axum::body::Body;
 use axum::extract::{Extension, Path, RawQuery, Request, State};
 use axum::http::header::{CONTENT_TYPE, ETAG, IF_MATCH, LOCATION};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use formwork_schema::model::{GeneratorName, Kind};
 use serde_json::{Map, Value, json};
 
@@ -33,18 +33,7 @@ pub const API_BODY_LIMIT: usize = 1024 * 1024;
 /// Records per page.
 const PAGE: u32 = 50;
 
-fn json(status: StatusCode, value: &Value) -> Response {
-    (
-        status,
-        [(CONTENT_TYPE, "application/json")],
-        serde_json::to_string_pretty(value).unwrap_or_else(|_| "{}".into()),
-    )
-        .into_response()
-}
-
-fn error(status: StatusCode, message: &str) -> Response {
-    json(status, &json!({ "error": message }))
-}
+use super::handlers::{json_error as error, json_response as json, page_param, query_param};
 
 /// The signed-in account, or 401 naming how to authenticate.
 #[allow(clippy::result_large_err)] // The error is the response to send, as in every handler.
@@ -57,14 +46,6 @@ fn account(identity: &Identity) -> Result<Account> {
         r.headers_mut()
             .insert("www-authenticate", HeaderValue::from_static("Bearer"));
         r
-    })
-}
-
-fn query_param(query: Option<&str>, name: &str) -> Option<String> {
-    query.and_then(|q| {
-        form_urlencoded::parse(q.as_bytes())
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.into_owned())
     })
 }
 
@@ -151,10 +132,7 @@ pub(crate) async fn list(
     RawQuery(query): RawQuery,
 ) -> Result<Response> {
     let account = account(&identity)?;
-    let page: u32 = query_param(query.as_deref(), "page")
-        .and_then(|p| p.parse().ok())
-        .filter(|p| (1..=100_000).contains(p))
-        .unwrap_or(1);
+    let page = page_param(query.as_deref());
     let status = query_param(query.as_deref(), "status").filter(|s| !s.is_empty());
     let owner = account.id.clone();
     let filter = status.clone();

@@ -278,6 +278,23 @@ fn api_signed_in(identity: &Identity) -> Result<Account> {
 /// Records per page of the list.
 const PAGE_SIZE: u32 = 50;
 
+/// The value of `name` in a query string.
+pub(crate) fn query_param(query: Option<&str>, name: &str) -> Option<String> {
+    query.and_then(|q| {
+        form_urlencoded::parse(q.as_bytes())
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+    })
+}
+
+/// The `page` of a query string (1 to 100,000; 1 when absent or out of range).
+pub(crate) fn page_param(query: Option<&str>) -> u32 {
+    query_param(query, "page")
+        .and_then(|p| p.parse().ok())
+        .filter(|p| (1..=100_000).contains(p))
+        .unwrap_or(1)
+}
+
 /// `GET /?page=N&status=S`: the signed-in account's records, newest first, a page at a time,
 /// those that need attention under the current spec marked.
 pub(crate) async fn list(
@@ -287,18 +304,8 @@ pub(crate) async fn list(
     headers: HeaderMap,
 ) -> Result<Response> {
     let account = signed_in(&identity, "/")?;
-    let param = |name: &str| {
-        query.as_deref().and_then(|q| {
-            form_urlencoded::parse(q.as_bytes())
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| v.into_owned())
-        })
-    };
-    let page: u32 = param("page")
-        .and_then(|p| p.parse().ok())
-        .filter(|p| (1..=100_000).contains(p))
-        .unwrap_or(1);
-    let status = param("status").filter(|s| !s.is_empty() && s.len() <= 64);
+    let page = page_param(query.as_deref());
+    let status = query_param(query.as_deref(), "status").filter(|s| !s.is_empty() && s.len() <= 64);
     let checked = app.clone();
     let owner = account.id.clone();
     let filter = status.clone();
@@ -1091,7 +1098,8 @@ pub(crate) async fn css(State(app): State<App>) -> Response {
         .into_response()
 }
 
-fn json_response(status: StatusCode, value: &Value) -> Response {
+/// A JSON response (pretty-printed).
+pub(crate) fn json_response(status: StatusCode, value: &Value) -> Response {
     (
         status,
         [(CONTENT_TYPE, "application/json")],
@@ -1100,7 +1108,8 @@ fn json_response(status: StatusCode, value: &Value) -> Response {
         .into_response()
 }
 
-fn json_error(status: StatusCode, message: &str) -> Response {
+/// `{"error": message}` with `status`.
+pub(crate) fn json_error(status: StatusCode, message: &str) -> Response {
     json_response(status, &json!({ "error": message }))
 }
 
@@ -1123,11 +1132,7 @@ pub(crate) async fn api_validate(
             "send the submission as Content-Type: application/json",
         ));
     }
-    let stage = query.as_deref().and_then(|q| {
-        form_urlencoded::parse(q.as_bytes())
-            .find(|(k, _)| k == "stage")
-            .map(|(_, v)| v.into_owned())
-    });
+    let stage = query_param(query.as_deref(), "stage");
     let Some(stage) = stage else {
         return Err(json_error(
             StatusCode::BAD_REQUEST,
@@ -1271,14 +1276,7 @@ pub(crate) async fn sign_in_form(
     if identity.0.is_some() {
         return Redirect::to("/").into_response();
     }
-    let next = query
-        .as_deref()
-        .and_then(|q| {
-            form_urlencoded::parse(q.as_bytes())
-                .find(|(k, _)| k == "next")
-                .map(|(_, v)| v.into_owned())
-        })
-        .unwrap_or_else(|| "/".to_string());
+    let next = query_param(query.as_deref(), "next").unwrap_or_else(|| "/".to_string());
     let csrf = csrf_for(&headers);
     with_cookie(
         auth::sign_in_page(StatusCode::OK, &csrf.token, "", None, &next),

@@ -122,18 +122,7 @@ fn join(parent: &str, name: &str) -> String {
 fn shown(f: &Field, v: Option<&Value>) -> String {
     let Some(v) = v else { return "—".into() };
     match (&f.kind, v) {
-        (Kind::Choice(c), _) => {
-            let label = |x: &Value| {
-                x.as_str().map_or_else(
-                    || x.to_string(),
-                    |id| c.list.get(id).map_or(id, |c| c.label.as_str()).to_string(),
-                )
-            };
-            match v {
-                Value::Array(a) => a.iter().map(label).collect::<Vec<_>>().join(", "),
-                one => label(one),
-            }
-        }
+        (Kind::Choice(c), _) => choice_text(c, v),
         (Kind::File(_), Value::Array(a)) => a
             .iter()
             .filter_map(|x| x.get("name").and_then(Value::as_str))
@@ -146,6 +135,21 @@ fn shown(f: &Field, v: Option<&Value>) -> String {
             .to_string(),
         (Kind::Boolean(_), Value::Bool(b)) => if *b { "Yes" } else { "No" }.into(),
         _ => plain(v),
+    }
+}
+
+/// A choice's value(s) by label, for people (`Scheduling, Calling and SMS`); ids the list no
+/// longer has stay ids.
+pub(crate) fn choice_text(c: &formwork_schema::model::ChoiceRules, v: &Value) -> String {
+    let label = |x: &Value| {
+        x.as_str().map_or_else(
+            || x.to_string(),
+            |id| c.list.get(id).map_or(id, |c| c.label.as_str()).to_string(),
+        )
+    };
+    match v {
+        Value::Array(a) => a.iter().map(label).collect::<Vec<_>>().join(", "),
+        one => label(one),
     }
 }
 

@@ -65,15 +65,7 @@ pub(crate) async fn queue(
     if mine.is_empty() {
         return Err(no_role());
     }
-    let page: u32 = query
-        .as_deref()
-        .and_then(|q| {
-            form_urlencoded::parse(q.as_bytes())
-                .find(|(k, _)| k == "page")
-                .and_then(|(_, v)| v.parse().ok())
-        })
-        .filter(|p| (1..=100_000).contains(p))
-        .unwrap_or(1);
+    let page = super::handlers::page_param(query.as_deref());
     let wanted = statuses.clone();
     let records = db(&app, move |s| {
         s.list_in_statuses(&wanted, QUEUE_PAGE + 1, (page - 1) * QUEUE_PAGE)
@@ -276,18 +268,7 @@ fn value_rows(b: &mut String, f: &Field, v: Option<&Value>, label: &str) {
         (Kind::Text(t), Some(_)) if t.format == formwork_schema::model::TextFormat::Secret => {
             "•••••• (only its owner sees it)".to_string()
         }
-        (Kind::Choice(c), Some(v)) => {
-            let label = |x: &Value| {
-                x.as_str().map_or_else(
-                    || x.to_string(),
-                    |id| c.list.get(id).map_or(id, |v| v.label.as_str()).to_string(),
-                )
-            };
-            match v {
-                Value::Array(a) => a.iter().map(label).collect::<Vec<_>>().join(", "),
-                one => label(one),
-            }
-        }
+        (Kind::Choice(c), Some(v)) => super::history::choice_text(c, v),
         (Kind::Object(o), Some(v)) => {
             for sub in &o.fields {
                 value_rows(b, sub, v.get(&sub.id), &format!("{label} › {}", sub.label));
