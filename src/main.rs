@@ -596,22 +596,45 @@ fn out_line(text: &str) {
     out(&format!("{text}\n"));
 }
 
-fn read_input(file: Option<&Path>) -> Result<(String, String), String> {
-    match file {
-        None => read_stdin(),
-        Some(p) if p == Path::new("-") => read_stdin(),
-        Some(p) => std::fs::read_to_string(p)
-            .map(|t| (p.display().to_string(), t))
-            .map_err(|e| format!("{}: cannot read submission: {e}", p.display())),
-    }
-}
+/// The largest submission `validate` reads.
+const MAX_SUBMISSION: u64 = 16 * 1024 * 1024;
 
-fn read_stdin() -> Result<(String, String), String> {
-    let mut text = String::new();
-    std::io::stdin()
-        .read_to_string(&mut text)
-        .map_err(|e| format!("stdin: cannot read submission: {e}"))?;
-    Ok(("stdin".to_string(), text))
+/// The submission's name and text, at most [`MAX_SUBMISSION`] bytes of UTF-8 (a byte-order mark
+/// is dropped).
+fn read_input(file: Option<&Path>) -> Result<(String, String), String> {
+    let (name, reader): (String, Box<dyn Read>) = match file {
+        None => ("stdin".to_string(), Box::new(std::io::stdin())),
+        Some(p) if p == Path::new("-") => ("stdin".to_string(), Box::new(std::io::stdin())),
+        Some(p) => (
+            p.display().to_string(),
+            Box::new(
+                std::fs::File::open(p)
+                    .map_err(|e| format!("{}: cannot read submission: {e}", p.display()))?,
+            ),
+        ),
+    };
+    let mut bytes = Vec::new();
+    reader
+        .take(MAX_SUBMISSION + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("{name}: cannot read submission: {e}"))?;
+    if bytes.len() as u64 > MAX_SUBMISSION {
+        return Err(format!(
+            "{name}: the submission is larger than {} MiB; formwork validates submissions of at most that size",
+            MAX_SUBMISSION / (1024 * 1024)
+        ));
+    }
+    let text = String::from_utf8(bytes).map_err(|e| {
+        format!(
+            "{name}: the submission is not UTF-8 (byte {})",
+            e.utf8_error().valid_up_to()
+        )
+    })?;
+    let text = match text.strip_prefix('\u{feff}') {
+        Some(rest) => rest.to_string(),
+        None => text,
+    };
+    Ok((name, text))
 }
 
 /// The report for people: a verdict line, then `path: message` lines grouped by section title.
@@ -666,8 +689,7 @@ fn records_input(
     db: &Path,
     snapshot: bool,
 ) -> Result<(formwork_schema::Spec, String, formwork_server::store::Store), String> {
-    let source = std::fs::read_to_string(spec)
-        .map_err(|e| format!("{}: cannot read spec: {e}", spec.display()))?;
+    let source = formwork_schema::load::read_spec(spec).map_err(|e| e.to_string())?;
     let loaded = formwork_schema::load_spec_str(&spec.display().to_string(), &source)
         .map_err(|e| e.to_string())?;
     if !db.is_file() {

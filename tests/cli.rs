@@ -1078,3 +1078,45 @@ fn keys_rotate_reseals_every_secret() {
         .arg(dir.path().join("missing.key")));
     assert_eq!(o.status.code(), Some(2));
 }
+
+/// Input is bounded: a submission over 16 MiB (or endless stdin) is refused with a clear error;
+/// a byte-order mark is accepted in submissions and specs.
+#[test]
+fn cli_input_is_bounded_and_accepts_a_byte_order_mark() {
+    let o = run(bin()
+        .arg("validate")
+        .arg(pipedrive())
+        .args(["--stage", "save", "/dev/zero"]));
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o.stderr).contains("larger than 16 MiB"),
+        "{}",
+        text(&o.stderr)
+    );
+
+    let dir = tempfile::tempdir().expect("tmp");
+    let sub = dir.path().join("bom.json");
+    std::fs::write(
+        &sub,
+        "\u{feff}{\"app_name\": \"Random\", \"callback_url\": \"https://a.example/cb\"}",
+    )
+    .expect("write");
+    let o = run(bin()
+        .arg("validate")
+        .arg(pipedrive())
+        .args(["--stage", "save"])
+        .arg(&sub));
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let spec = dir.path().join("bom.yaml");
+    let mut with_bom = "\u{feff}".to_string();
+    with_bom.push_str(&std::fs::read_to_string(root().join("specs/contact.yaml")).expect("spec"));
+    std::fs::write(&spec, with_bom).expect("write");
+    assert!(run(bin().arg("check").arg(&spec)).status.success());
+    let o = run(bin().arg("check").arg("/dev/zero"));
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o.stderr).contains("larger than 8 MiB"),
+        "{}",
+        text(&o.stderr)
+    );
+}

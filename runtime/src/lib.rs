@@ -21,4 +21,4 @@ pub use formwork_schema::Form;
 pub use report::{Issue, Param, Report};
 /// Re-exported for generated code, which converts its values to JSON to validate them.
 pub use serde_json;
-pub use validate::{StageRef, UnknownStage, Validator};
+pub use validate::{MAX_ISSUES, MAX_LIST_ITEMS, StageRef, UnknownStage, Validator};

@@ -46,6 +46,7 @@ pub fn template(code: &str) -> &'static str {
         "max_total" => "{items} are used {count} times in total; at most {max} are allowed",
         "rule" => "The submission breaks the rule {rule}",
         "rule_error" => "The rule {rule} could not be evaluated: {error}",
+        "truncated" => "{count} more problems not shown",
         _ => "{label} is not valid",
     }
 }

@@ -95,6 +95,10 @@ pub struct Report {
     pub errors: Vec<Issue>,
     /// Problems reported for information only.
     pub warnings: Vec<Issue>,
+    /// Whether problems were left out (past [`crate::MAX_ISSUES`]); the last error then
+    /// says how many.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub truncated: bool,
 }
 
 impl Report {

@@ -77,6 +77,7 @@ impl Validator {
             stage: stage.index,
             errors: Vec::new(),
             warnings: Vec::new(),
+            omitted: 0,
         };
         match value {
             Value::Object(map) => {
@@ -93,11 +94,25 @@ impl Validator {
                 Vec::new(),
             ),
         }
+        let valid = run.errors.is_empty() && run.omitted == 0;
+        let truncated = run.omitted > 0;
+        if truncated {
+            run.errors.push(Issue {
+                path: String::new(),
+                code: "truncated".to_string(),
+                message: fill(
+                    template("truncated"),
+                    &[("count", Param::from(run.omitted))],
+                ),
+                params: vec![("count", Param::from(run.omitted))],
+            });
+        }
         Report {
-            valid: run.errors.is_empty(),
+            valid,
             stage: self.inner.form.stages[stage.index].id.clone(),
             errors: run.errors,
             warnings: run.warnings,
+            truncated,
         }
     }
 }
@@ -126,6 +141,11 @@ impl Validator {
         report.valid = report.errors.is_empty();
         report
     }
+}
+
+/// How many items of a list are checked one by one: its `max_items`, else [`MAX_LIST_ITEMS`].
+fn checked(max: Option<u32>) -> usize {
+    max.map_or(MAX_LIST_ITEMS, |m| m as usize)
 }
 
 /// A position in the submission, built as a linked list on the stack; rendered only on error.
@@ -161,15 +181,35 @@ fn pointer(path: Option<&Path<'_>>) -> String {
     out
 }
 
+/// The most problems one report lists; the rest are counted in a last `truncated` entry, so a
+/// submission's report stays small whatever the submission.
+pub const MAX_ISSUES: usize = 1000;
+
+/// The most items of a list that are checked one by one when the spec declares no `max_items`
+/// (beyond a declared `max_items`, items are reported once, as too many, and not checked).
+pub const MAX_LIST_ITEMS: usize = 10_000;
+
 struct Run {
     stage: usize,
     errors: Vec<Issue>,
     warnings: Vec<Issue>,
+    /// Problems found past [`MAX_ISSUES`], not listed.
+    omitted: usize,
 }
 
 type Params = Vec<(&'static str, Param)>;
 
 impl Run {
+    /// Whether the report is full: further problems are only counted.
+    fn full(&mut self) -> bool {
+        if self.errors.len() + self.warnings.len() >= MAX_ISSUES {
+            self.omitted += 1;
+            true
+        } else {
+            false
+        }
+    }
+
     fn push(
         &mut self,
         severity: Severity,
@@ -178,6 +218,9 @@ impl Run {
         message: String,
         params: Params,
     ) {
+        if self.full() {
+            return;
+        }
         let issue = Issue {
             path: pointer(path),
             code: code.to_string(),
@@ -199,6 +242,10 @@ impl Run {
         code: &str,
         mut params: Params,
     ) {
+        if self.errors.len() + self.warnings.len() >= MAX_ISSUES {
+            self.omitted += 1;
+            return;
+        }
         params.insert(0, ("label", Param::from(&*f.label)));
         let tpl = f
             .messages
@@ -339,7 +386,7 @@ impl Run {
                         required,
                         path,
                     );
-                    for (i, item) in items.iter().enumerate() {
+                    for (i, item) in items.iter().enumerate().take(checked(c.rules.max_items)) {
                         let child = Path {
                             parent: Some(path),
                             seg: Seg::Index(i),
@@ -354,7 +401,7 @@ impl Run {
             (CKind::Object(_), _) => self.type_error(path, f, "an object"),
             (CKind::Group(g), Value::Array(items)) => {
                 self.count(f, items.len(), g.min_items, g.max_items, required, path);
-                for (i, item) in items.iter().enumerate() {
+                for (i, item) in items.iter().enumerate().take(checked(g.max_items)) {
                     let child = Path {
                         parent: Some(path),
                         seg: Seg::Index(i),
@@ -395,14 +442,14 @@ impl Run {
                 );
             }
         }
-        if let Some(max) = max
-            && n > max as usize
-        {
+        let limit = max.map_or(MAX_LIST_ITEMS, |m| m as usize);
+        if n > limit {
+            // Reported once; the items past the limit are not checked one by one.
             self.error(
                 Some(path),
                 f,
                 "max_items",
-                vec![("max", Param::from(max)), ("actual", Param::from(n))],
+                vec![("max", Param::from(limit)), ("actual", Param::from(n))],
             );
         }
     }
@@ -417,7 +464,7 @@ impl Run {
     ) {
         self.count(f, items.len(), c.min_items, c.max_items, required, path);
         let mut seen = BitSet::new(c.len);
-        for (i, item) in items.iter().enumerate() {
+        for (i, item) in items.iter().enumerate().take(checked(c.max_items)) {
             let child = Path {
                 parent: Some(path),
                 seg: Seg::Index(i),

@@ -551,3 +551,58 @@ fn validator_is_shared_across_threads() {
         assert!(h.join().expect("thread"));
     }
 }
+
+/// A flood of empty items gets a bounded report: at most MAX_ISSUES problems, then one entry
+/// counting the rest, and the flag; the response stays far below 1 MB.
+#[test]
+fn reports_are_bounded_whatever_the_submission() {
+    let v = validator();
+    let mut flood = full();
+    flood["app_actions"] = serde_json::Value::Array(vec![serde_json::json!({}); 100_000]);
+    let r = check(&v, &flood, "review");
+    assert!(!r.valid);
+    assert!(r.truncated);
+    assert_eq!(
+        r.errors.len() + r.warnings.len(),
+        formwork_runtime::MAX_ISSUES + 1
+    );
+    let last = r.errors.last().expect("last");
+    assert_eq!(last.code, "truncated");
+    assert!(
+        last.message.ends_with("more problems not shown"),
+        "{}",
+        last.message
+    );
+    // Items past the checked limit are reported once, as too many.
+    assert!(
+        r.errors
+            .iter()
+            .any(|e| e.path == "/app_actions" && e.code == "max_items"),
+        "{:?}",
+        codes(&r)
+    );
+    assert!(
+        r.to_json().len() < 1024 * 1024,
+        "{} bytes",
+        r.to_json().len()
+    );
+    // A small valid submission is not marked.
+    let ok = check(&v, &full(), "review");
+    assert!(ok.valid && !ok.truncated);
+    assert!(!ok.to_json().contains("truncated"));
+}
+
+/// Beyond a declared max_items the items are not checked one by one: one max_items error.
+#[test]
+fn items_past_max_items_are_reported_once_not_checked() {
+    let v = validator();
+    let mut s = full();
+    let good = s["listing_images"][0].clone();
+    let mut images = vec![good; 5];
+    images.push(serde_json::json!({"name": "x.gif", "media_type": "image/gif", "size": 1}));
+    s["listing_images"] = serde_json::Value::Array(images);
+    let r = check(&v, &s, "review");
+    let paths = error_paths(&r);
+    assert_eq!(paths, ["/listing_images"], "{:?}", codes(&r));
+    assert_eq!(codes(&r), ["max_items"]);
+}

@@ -35,14 +35,48 @@ pub struct Spec {
     pub form: Form,
 }
 
+/// The largest spec file read (a spec is text written by people; this bounds a mistake).
+pub const MAX_SPEC_BYTES: u64 = 8 * 1024 * 1024;
+
 /// Reads and checks the spec at `path`, keeping its source positions.
 pub fn load_spec(path: impl AsRef<Path>) -> Result<Spec, SpecError> {
     let path = path.as_ref();
-    let text = std::fs::read_to_string(path).map_err(|source| SpecError::Io {
+    let text = read_spec(path)?;
+    load_spec_str(&path.display().to_string(), &text)
+}
+
+/// The text of the spec at `path`: at most [`MAX_SPEC_BYTES`] of UTF-8, without a byte-order mark.
+pub fn read_spec(path: &Path) -> Result<String, SpecError> {
+    use std::io::Read;
+    let io = |source| SpecError::Io {
         path: path.to_path_buf(),
         source,
+    };
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .map_err(io)?
+        .take(MAX_SPEC_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    if bytes.len() as u64 > MAX_SPEC_BYTES {
+        return Err(io(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!(
+                "larger than {} MiB; a spec is a text file people write",
+                MAX_SPEC_BYTES / (1024 * 1024)
+            ),
+        )));
+    }
+    let text = String::from_utf8(bytes).map_err(|e| {
+        io(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("not UTF-8 (byte {})", e.utf8_error().valid_up_to()),
+        ))
     })?;
-    load_spec_str(&path.display().to_string(), &text)
+    Ok(match text.strip_prefix('\u{feff}') {
+        Some(rest) => rest.to_string(),
+        None => text,
+    })
 }
 
 /// Parses and checks spec text, keeping its source positions; `file` names it in messages.

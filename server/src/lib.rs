@@ -198,7 +198,10 @@ impl App {
                 post(handlers::rotate_secret),
             )
             .route("/assets/form.css", get(handlers::css))
-            .route("/api/validate", post(handlers::api_validate))
+            .route(
+                "/api/validate",
+                post(handlers::api_validate).layer(DefaultBodyLimit::max(api::API_BODY_LIMIT)),
+            )
             .route("/api/records", get(api::list).post(api::create))
             .route(
                 "/api/records/{id}",
@@ -244,10 +247,7 @@ pub async fn serve(
 /// Loads `spec`, opens the database and serves until Ctrl-C or SIGTERM. At start it logs how the
 /// stored records fare under this spec (`formwork records check`'s summary).
 pub async fn run(spec: &Path, config: Config) -> Result<(), ServerError> {
-    let source = std::fs::read_to_string(spec).map_err(|source| SpecError::Io {
-        path: spec.to_path_buf(),
-        source,
-    })?;
+    let source = formwork_schema::load::read_spec(spec)?;
     let partials = match &config.templates {
         Some(dir) => Partials::from_dir(dir)?,
         None => Partials::builtin(),

@@ -2369,3 +2369,37 @@ fn reviewers_cannot_review_their_own_records() {
     assert_eq!(versions["versions"][0]["stage"], "save");
     assert_eq!(versions["versions"][0]["event"], "create");
 }
+
+/// The JSON API reads at most 1 MiB (the upload form keeps its 64 MiB), and its report is
+/// bounded whatever the submission.
+#[test]
+fn json_routes_have_their_own_small_body_limit_and_bounded_reports() {
+    let server = start();
+    let big = format!("{{\"app_name\": \"{}\"}}", "x".repeat(2 * 1024 * 1024));
+    let r = server.request(
+        "POST",
+        "/api/validate?stage=save",
+        &[("Content-Type", "application/json")],
+        Some(big.as_bytes()),
+    );
+    assert_eq!(r.status, 413);
+    let flood = format!("{{\"app_actions\": [{}{{}}]}}", "{},".repeat(200_000));
+    assert!(flood.len() < 1024 * 1024);
+    let r = server.request(
+        "POST",
+        "/api/validate?stage=review",
+        &[("Content-Type", "application/json")],
+        Some(flood.as_bytes()),
+    );
+    assert_eq!(r.status, 200);
+    assert!(r.body.len() < 1024 * 1024, "{} bytes", r.body.len());
+    let j = r.json();
+    assert_eq!(j["truncated"], true);
+    assert!(
+        j["errors"]
+            .as_array()
+            .and_then(|e| e.last())
+            .and_then(|e| e["message"].as_str())
+            .is_some_and(|m| m.ends_with("more problems not shown"))
+    );
+}
