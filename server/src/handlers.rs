@@ -49,6 +49,41 @@ pub(crate) async fn security_headers(request: Request, next: Next) -> Response {
     response
 }
 
+/// Refuses a state-changing request that a browser says comes from another site: `Sec-Fetch-Site:
+/// cross-site`, or an `Origin` whose host is not this one (CSRF defence in depth, beside the
+/// token). Requests without these headers (API clients, older browsers) rely on the token.
+pub(crate) async fn same_origin(request: Request, next: Next) -> Response {
+    let method = request.method();
+    if method == axum::http::Method::GET
+        || method == axum::http::Method::HEAD
+        || method == axum::http::Method::OPTIONS
+    {
+        return next.run(request).await;
+    }
+    let headers = request.headers();
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let cross_site = header("sec-fetch-site") == Some("cross-site");
+    let foreign_origin = match (header("origin"), header("host")) {
+        (Some("null"), _) => true,
+        (Some(origin), Some(host)) => {
+            let origin_host = origin
+                .split_once("://")
+                .map_or(origin, |(_, rest)| rest)
+                .trim_end_matches('/');
+            !origin_host.eq_ignore_ascii_case(host)
+        }
+        _ => false,
+    };
+    if cross_site || foreign_origin {
+        return pages::message(
+            StatusCode::FORBIDDEN,
+            "This request came from another site",
+            "Forms of this site can only be sent from its own pages. Nothing was changed.",
+        );
+    }
+    next.run(request).await
+}
+
 /// 404 for every unknown path.
 pub(crate) async fn not_found() -> Response {
     pages::message(

@@ -219,6 +219,7 @@ impl App {
                 self.clone(),
                 auth::identify,
             ))
+            .layer(axum::middleware::from_fn(handlers::same_origin))
             .layer(axum::middleware::from_fn(handlers::security_headers))
             .with_state(self.clone())
     }

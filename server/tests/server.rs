@@ -2403,3 +2403,34 @@ fn json_routes_have_their_own_small_body_limit_and_bounded_reports() {
             .is_some_and(|m| m.ends_with("more problems not shown"))
     );
 }
+
+/// CSRF defence in depth: a post that a browser marks as coming from another site is refused,
+/// even with a valid token; the site's own pages post as before.
+#[test]
+fn posts_from_other_sites_are_refused() {
+    let server = start();
+    let s = server.session();
+    let form = || {
+        s.form()
+            .text("_stage", "save")
+            .text("app_name", "Cross")
+            .text("callback_url", "https://example.com/cb")
+    };
+    let post = |extra: &[(&str, &str)]| {
+        let (ct, body) = form().body();
+        let mut headers = vec![("Cookie", s.cookie.as_str()), ("Content-Type", ct.as_str())];
+        headers.extend_from_slice(extra);
+        server.request("POST", "/new", &headers, Some(&body))
+    };
+    let host = server.addr.to_string();
+    let evil = post(&[("Origin", "https://evil.example")]);
+    assert_eq!(evil.status, 403);
+    assert!(evil.text().contains("another site"));
+    assert_eq!(post(&[("Sec-Fetch-Site", "cross-site")]).status, 403);
+    assert_eq!(post(&[("Origin", "null")]).status, 403);
+    let own = format!("http://{host}");
+    assert_eq!(
+        post(&[("Origin", own.as_str()), ("Sec-Fetch-Site", "same-origin")]).status,
+        303
+    );
+}
