@@ -712,7 +712,11 @@ fn file_item(r: &FileRules, dialect: Dialect) -> Map<String, Value> {
         for (key, min) in [("width", r.min_width), ("height", r.min_height)] {
             properties.insert(
                 key.into(),
-                json!({ "type": "integer", "minimum": min.unwrap_or(0) }),
+                json!({
+                    "type": "integer",
+                    "minimum": min.unwrap_or(0),
+                    "maximum": formwork_schema::model::MAX_IMAGE_SIDE,
+                }),
             );
         }
         required.extend(["width", "height"]);

@@ -5,6 +5,8 @@
 
 use serde::Serialize;
 
+pub use formwork_schema::model::MAX_IMAGE_SIDE;
+
 /// What the validator needs to know about an uploaded file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FileMeta {
@@ -52,6 +54,43 @@ pub fn sniff(name: &str, head: &[u8], size: u64) -> FileMeta {
         width: dims.map(|d| u32::try_from(d.width).unwrap_or(u32::MAX)),
         height: dims.map(|d| u32::try_from(d.height).unwrap_or(u32::MAX)),
     }
+}
+
+/// Whether an image's bytes are complete: the structure its format ends with is there (PNG's
+/// `IEND` chunk, JPEG's end-of-image marker, GIF's trailer, the RIFF size of WebP). A truncated
+/// upload passes a header check but is not a whole image. Other types are not checked.
+pub fn is_complete(media_type: &str, bytes: &[u8]) -> bool {
+    match media_type {
+        "image/png" => {
+            bytes.ends_with(&[0, 0, 0, 0, b'I', b'E', b'N', b'D', 0xAE, 0x42, 0x60, 0x82])
+        }
+        // Some encoders pad after the end-of-image marker: look for it near the end.
+        "image/jpeg" => bytes[bytes.len().saturating_sub(64)..]
+            .windows(2)
+            .any(|w| w == [0xFF, 0xD9]),
+        "image/gif" => bytes.last() == Some(&0x3B),
+        "image/webp" => bytes
+            .get(4..8)
+            .and_then(|b| <[u8; 4]>::try_from(b).ok())
+            .is_some_and(|b| u64::from(u32::from_le_bytes(b)) + 8 <= bytes.len() as u64),
+        _ => true,
+    }
+}
+
+/// [`sniff`] of a whole file: a truncated image is reported as `application/octet-stream`
+/// without dimensions, like one whose header cannot be read, so a media-type rule rejects it.
+pub fn sniff_whole(name: &str, bytes: &[u8], head_limit: usize) -> FileMeta {
+    let mut meta = sniff(
+        name,
+        &bytes[..bytes.len().min(head_limit)],
+        bytes.len() as u64,
+    );
+    if !is_complete(&meta.media_type, bytes) {
+        meta.media_type = String::from("application/octet-stream");
+        meta.width = None;
+        meta.height = None;
+    }
+    meta
 }
 
 fn image_media_type(t: imagesize::ImageType) -> Option<&'static str> {
@@ -128,5 +167,32 @@ mod tests {
             "application/octet-stream"
         );
         assert_eq!(sniff("a.png", &[0xff, 0x00, 0x13], 3).width, None);
+    }
+}
+
+#[cfg(test)]
+mod completeness {
+    use super::*;
+
+    #[test]
+    fn truncated_images_are_not_complete() {
+        let png_end = [0, 0, 0, 0, b'I', b'E', b'N', b'D', 0xAE, 0x42, 0x60, 0x82];
+        let mut png = b"\x89PNG\r\n\x1a\nrest".to_vec();
+        assert!(!is_complete("image/png", &png));
+        png.extend_from_slice(&png_end);
+        assert!(is_complete("image/png", &png));
+        assert!(is_complete("image/jpeg", &[0xFF, 0xD8, 1, 2, 0xFF, 0xD9]));
+        assert!(is_complete(
+            "image/jpeg",
+            &[0xFF, 0xD8, 1, 2, 0xFF, 0xD9, 0, 0]
+        ));
+        assert!(!is_complete("image/jpeg", &[0xFF, 0xD8, 1, 2, 3]));
+        assert!(is_complete("image/gif", b"GIF89a...;"));
+        assert!(!is_complete("image/gif", b"GIF89a..."));
+        let mut webp = b"RIFF\x08\x00\x00\x00WEBPVP8 ".to_vec();
+        assert!(is_complete("image/webp", &webp));
+        webp.truncate(10);
+        assert!(!is_complete("image/webp", &webp));
+        assert!(is_complete("application/pdf", b"%PDF-"));
     }
 }

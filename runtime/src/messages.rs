@@ -35,6 +35,8 @@ pub fn template(code: &str) -> &'static str {
         "max_bytes" => "{label} must be at most {max_human} (the file is {actual_human})",
         "min_width" => "{label} must be at least {min} pixels wide (it is {actual})",
         "min_height" => "{label} must be at least {min} pixels high (it is {actual})",
+        "max_width" => "{label} must be at most {max} pixels wide (it is {actual})",
+        "max_height" => "{label} must be at most {max} pixels high (it is {actual})",
         "aspect_ratio" => "{label} must have an aspect ratio of {ratio} (it is {width}x{height})",
         "size" => "{label} must be one of these sizes: {allowed} (it is {width}x{height})",
         "sentence_case" => {

@@ -726,6 +726,23 @@ impl Run {
                 vec![("min", Param::from(min)), ("actual", Param::from(h))],
             );
         }
+        // No image is larger than this on a side: a tiny file claiming 100000x100000 is a
+        // decompression bomb for every browser that shows it.
+        for (code, side) in [("max_width", width), ("max_height", height)] {
+            if let Some(n) = side
+                && n > u64::from(crate::files::MAX_IMAGE_SIDE)
+            {
+                self.error(
+                    Some(path),
+                    f,
+                    code,
+                    vec![
+                        ("max", Param::from(crate::files::MAX_IMAGE_SIDE)),
+                        ("actual", Param::from(n)),
+                    ],
+                );
+            }
+        }
         if let (Some(w), Some(h)) = (width, height) {
             let dims = || vec![("width", Param::from(w)), ("height", Param::from(h))];
             if let Some((rw, rh)) = r.aspect_ratio

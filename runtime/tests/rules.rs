@@ -606,3 +606,23 @@ fn items_past_max_items_are_reported_once_not_checked() {
     assert_eq!(paths, ["/listing_images"], "{:?}", codes(&r));
     assert_eq!(codes(&r), ["max_items"]);
 }
+
+/// A tiny file claiming enormous dimensions is refused, whatever the spec says.
+#[test]
+fn images_larger_than_the_largest_side_are_refused() {
+    let v = validator();
+    let mut s = full();
+    s["app_icon"]["width"] = json!(100_000);
+    s["app_icon"]["height"] = json!(100_000);
+    let r = check(&v, &s, "save");
+    let c = codes(&r);
+    assert!(
+        c.contains(&"max_width") && c.contains(&"max_height"),
+        "{c:?}"
+    );
+    assert!(
+        r.errors
+            .iter()
+            .any(|e| e.message.contains("at most 20000 pixels wide"))
+    );
+}

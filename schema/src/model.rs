@@ -305,6 +305,10 @@ pub struct ChoiceRules {
     pub distinct: bool,
 }
 
+/// The largest image side formwork accepts, in pixels, whatever the spec says (a few bytes can
+/// claim any size: past this an image is a decompression bomb for the browsers that show it).
+pub const MAX_IMAGE_SIDE: u32 = 20_000;
+
 /// Width and height in pixels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Size {

@@ -21,7 +21,7 @@ use super::evolution::RecordCheck;
 use super::form::{self, BodyError, Context, PartValue, Posted};
 use super::store::{Account, NewFile, Record, Save, Store, StoreError, StoredFile, Update};
 use super::{ACCOUNT_SLOT, App, BODY_LIMIT, TOKEN_SLOT, is_hex, pages, random_hex};
-use formwork_runtime::files::sniff;
+use formwork_runtime::files::sniff_whole;
 
 /// Name of the CSRF cookie (double-submit: its value must come back as `_csrf`).
 const CSRF_COOKIE: &str = "fw_csrf";
@@ -734,9 +734,8 @@ async fn prepare_files(
             }
             match &part.value {
                 PartValue::File { file_name, bytes } if !part.name.ends_with("._keep") => {
-                    let head = &bytes[..bytes.len().min(SNIFF_BYTES)];
                     indexes.push(i);
-                    metas.push(sniff(file_name, head, bytes.len() as u64));
+                    metas.push(sniff_whole(file_name, bytes, SNIFF_BYTES));
                 }
                 PartValue::Text(token) if part.name.ends_with("._keep") && is_hex(token, 32) => {
                     keep_tokens.push(token.clone());

@@ -2434,3 +2434,37 @@ fn posts_from_other_sites_are_refused() {
         303
     );
 }
+
+/// A truncated image passes a header check but is not a whole image: refused by its media type.
+#[test]
+fn a_truncated_image_is_refused() {
+    let server = start();
+    let s = server.session();
+    let whole = png(512, 512);
+    let cut = &whole[..whole.len() - 100];
+    let r = s.post(
+        "/new",
+        s.form()
+            .text("_stage", "save")
+            .text("app_name", "Cut")
+            .text("callback_url", "https://example.com/cb")
+            .file("app_icon", "icon.png", "image/png", cut),
+    );
+    assert_eq!(r.status, 422, "{}", r.text());
+    assert!(
+        summary(&r.doc())
+            .iter()
+            .any(|e| e.contains("App icon") && e.contains("application/octet-stream")),
+        "{:?}",
+        summary(&r.doc())
+    );
+    let r = s.post(
+        "/new",
+        s.form()
+            .text("_stage", "save")
+            .text("app_name", "Whole")
+            .text("callback_url", "https://example.com/cb")
+            .file("app_icon", "icon.png", "image/png", &whole),
+    );
+    assert_eq!(r.status, 303, "{}", r.text());
+}
