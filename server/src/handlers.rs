@@ -670,6 +670,15 @@ fn body_error(e: BodyError) -> Response {
     }
 }
 
+/// 408: the body did not arrive in time.
+pub(crate) fn too_slow() -> Response {
+    pages::message(
+        StatusCode::REQUEST_TIMEOUT,
+        "The form took too long to arrive",
+        "The connection was too slow to send the form in time. Nothing was saved: try again.",
+    )
+}
+
 /// Reads a posted form body (multipart or urlencoded) within the limits.
 async fn read_body(app: &App, request: Request) -> Result<Posted> {
     let declared = request
@@ -694,13 +703,21 @@ async fn read_body(app: &App, request: Request) -> Result<Posted> {
                 &e.body_text(),
             )
         })?;
-        form::read_multipart(&app.inner.form, multipart)
-            .await
-            .map_err(body_error)
+        tokio::time::timeout(
+            super::BODY_TIMEOUT,
+            form::read_multipart(&app.inner.form, multipart),
+        )
+        .await
+        .map_err(|_| too_slow())?
+        .map_err(body_error)
     } else if content_type.starts_with("application/x-www-form-urlencoded") {
-        let bytes = axum::body::to_bytes(request.into_body(), BODY_LIMIT)
-            .await
-            .map_err(|_| body_error(BodyError::TooLarge))?;
+        let bytes = tokio::time::timeout(
+            super::BODY_TIMEOUT,
+            axum::body::to_bytes(request.into_body(), BODY_LIMIT),
+        )
+        .await
+        .map_err(|_| too_slow())?
+        .map_err(|_| body_error(BodyError::TooLarge))?;
         form::read_urlencoded(&bytes).map_err(body_error)
     } else {
         Err(pages::message(
@@ -1324,9 +1341,13 @@ const SMALL_FORM_LIMIT: usize = 16 * 1024;
 /// Reads a small urlencoded form and checks its CSRF token against the cookie.
 pub(crate) async fn small_form(request: Request) -> Result<(HashMap<String, String>, String)> {
     let cookie = cookie_token(request.headers());
-    let bytes = axum::body::to_bytes(request.into_body(), SMALL_FORM_LIMIT)
-        .await
-        .map_err(|_| body_error(BodyError::TooLarge))?;
+    let bytes = tokio::time::timeout(
+        super::BODY_TIMEOUT,
+        axum::body::to_bytes(request.into_body(), SMALL_FORM_LIMIT),
+    )
+    .await
+    .map_err(|_| too_slow())?
+    .map_err(|_| body_error(BodyError::TooLarge))?;
     let fields: HashMap<String, String> = form_urlencoded::parse(&bytes)
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();

@@ -2468,3 +2468,90 @@ fn a_truncated_image_is_refused() {
     );
     assert_eq!(r.status, 303, "{}", r.text());
 }
+
+/// Slow clients: connections that never finish their headers are dropped after the header
+/// timeout, so they cannot starve the form, and a stop completes within its grace whatever
+/// they do.
+#[test]
+fn slow_clients_cannot_starve_the_server_or_hold_a_stop() {
+    use std::time::Instant;
+    let source = std::fs::read_to_string(SPEC).expect("spec");
+    let dir = tempfile::tempdir().expect("tmp");
+    let store = Store::open(&dir.path().join("slow.db")).expect("db");
+    let app = App::from_source(
+        SPEC,
+        &source,
+        &Partials::builtin(),
+        store,
+        Default::default(),
+        None,
+    )
+    .expect("app");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let limits = formwork_server::Limits {
+        max_connections: 16,
+        header_timeout: Duration::from_secs(1),
+        shutdown_grace: Duration::from_secs(2),
+    };
+    let served = rt.spawn(formwork_server::serve_with(
+        listener,
+        app,
+        async {
+            let _ = stopped.await;
+        },
+        limits,
+    ));
+    // 64 half-open connections: a request line, then nothing.
+    let mut idle = Vec::new();
+    for _ in 0..64 {
+        let mut s = TcpStream::connect(addr).expect("connect");
+        s.write_all(b"GET /sign-in HTTP/1.1\r\nHost: x\r\n")
+            .expect("partial");
+        idle.push(s);
+    }
+    // A real visitor is still served once the idle ones time out (4 rounds of 16, 1 s each).
+    let started = Instant::now();
+    let mut s = TcpStream::connect(addr).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("timeout");
+    s.write_all(b"GET /sign-in HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .expect("request");
+    let mut response = String::new();
+    let _ = s.read_to_string(&mut response);
+    assert!(
+        response.starts_with("HTTP/1.1 200"),
+        "{}",
+        &response[..response.len().min(120)]
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "{:?}",
+        started.elapsed()
+    );
+
+    // A stop with half-open connections still ends within its grace.
+    let mut more = Vec::new();
+    for _ in 0..8 {
+        let mut s = TcpStream::connect(addr).expect("connect");
+        s.write_all(b"GET /sign-in HTTP/1.1\r\n").expect("partial");
+        more.push(s);
+    }
+    let started = Instant::now();
+    let _ = stop.send(());
+    rt.block_on(served).expect("joined").expect("served");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    drop((idle, more));
+}
