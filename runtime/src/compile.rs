@@ -33,6 +33,8 @@ pub(crate) struct CText {
     pub min_length: Option<u32>,
     pub max_length: Option<u32>,
     pub pattern: Option<Regex>,
+    /// One line: no control characters at all (long text and JSON may hold line breaks and tabs).
+    pub single_line: bool,
 }
 
 /// JSON types a JSON-document field may be required to have.
@@ -274,6 +276,11 @@ fn field(form: &Form, f: &Field) -> Result<CField, SpecError> {
                 min_length: t.min_length,
                 max_length: t.max_length,
                 pattern,
+                single_line: !matches!(
+                    t.format,
+                    formwork_schema::model::TextFormat::Long
+                        | formwork_schema::model::TextFormat::Json { .. }
+                ),
             })
         }
         Kind::Number(n) => CKind::Number(n.clone()),

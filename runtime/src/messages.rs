@@ -18,6 +18,12 @@ pub fn template(code: &str) -> &'static str {
         "min_length" => "{label} must be {min} characters or more (it has {actual})",
         "max_length" => "{label} must be {max} characters or fewer (it has {actual})",
         "pattern" => "{label} is not in the expected format",
+        "control_characters" => {
+            "{label} must be one line of text, without control characters (it has {character})"
+        }
+        "control_characters_long" => {
+            "{label} may hold line breaks and tabs, but no other control characters (it has {character})"
+        }
         "email" => "Enter an email address in the correct format, like name@example.com",
         "url" => "Enter {label} as a full web address, like https://www.example.com",
         "scheme" => "{label} must start with {schemes}",

@@ -495,6 +495,24 @@ impl Run {
     }
 
     fn text(&mut self, f: &CField, t: &CText, s: &str, path: &Path<'_>) {
+        // Control characters (NUL included) are never stored or echoed: one-line texts may have
+        // none, longer ones only line breaks and tabs.
+        let control =
+            |c: char| c.is_control() && (t.single_line || !matches!(c, '\n' | '\r' | '\t'));
+        if let Some(c) = s.chars().find(|c| control(*c)) {
+            let code = if t.single_line {
+                "control_characters"
+            } else {
+                "control_characters_long"
+            };
+            self.error(
+                Some(path),
+                f,
+                code,
+                vec![("character", Param::from(format!("U+{:04X}", u32::from(c))))],
+            );
+            return;
+        }
         if t.max_length.is_some() || t.min_length.is_some() {
             // Byte length bounds the character count from above: skip counting when it cannot matter.
             let n = if t.max_length.is_some_and(|m| s.len() <= m as usize) && t.min_length.is_none()

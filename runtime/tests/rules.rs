@@ -626,3 +626,33 @@ fn images_larger_than_the_largest_side_are_refused() {
             .any(|e| e.message.contains("at most 20000 pixels wide"))
     );
 }
+
+/// Control characters (NUL included) are refused: one-line texts may have none, long texts only
+/// line breaks and tabs.
+#[test]
+fn control_characters_are_refused_in_text() {
+    let v = validator();
+    for (field, value, ok) in [
+        ("app_name", "Random\u{0}", false),
+        ("app_name", "Ran\ndom", false),
+        ("app_name", "Ran\u{7f}dom", false),
+        ("app_name", "Rändom ✓", true),
+        ("description", "Two\nlines\twith a tab", true),
+        ("description", "A bell\u{7}", false),
+    ] {
+        let mut s = full();
+        s[field] = json!(value);
+        let r = check(&v, &s, "save");
+        let here = format!("/{field}");
+        let flagged = r
+            .errors
+            .iter()
+            .any(|e| e.path == here && e.code.starts_with("control_characters"));
+        assert_eq!(!flagged, ok, "{field} = {value:?}: {:?}", codes(&r));
+        if !ok {
+            let e = r.errors.iter().find(|e| e.path == here).expect("error");
+            assert!(e.message.contains("U+"), "{}", e.message);
+            assert!(!e.message.contains('\u{0}'), "never echoed raw");
+        }
+    }
+}
