@@ -24,6 +24,8 @@ pub const MAX_FILE_BYTES: u64 = 32 * 1024 * 1024;
 pub const MAX_TEXT_BYTES: u64 = 1024 * 1024;
 /// Most parts (inputs) one request may carry.
 pub const MAX_PARTS: usize = 5000;
+/// Most files one request may carry (checked before anything is stored).
+pub const MAX_FILE_PARTS: usize = 64;
 /// Most items one group may carry in a request.
 pub const MAX_ITEMS: usize = 200;
 /// Highest group item index accepted in an input name.
@@ -87,6 +89,9 @@ pub enum BodyError {
     /// More inputs than [`MAX_PARTS`].
     #[error("the form has too many inputs (at most {MAX_PARTS})")]
     TooManyParts,
+    /// More files than [`MAX_FILE_PARTS`].
+    #[error("the form carries too many files (at most {MAX_FILE_PARTS} at a time)")]
+    TooManyFiles,
     /// Not a readable form body.
     #[error("the form data cannot be read: {0}")]
     Malformed(String),
@@ -129,6 +134,15 @@ pub async fn read_multipart(form: &Form, mut multipart: Multipart) -> Result<Pos
             if file_name.is_empty() && bytes.is_empty() {
                 // An `<input type=file>` left empty.
                 continue;
+            }
+            if posted
+                .parts
+                .iter()
+                .filter(|p| matches!(p.value, PartValue::File { .. }))
+                .count()
+                >= MAX_FILE_PARTS
+            {
+                return Err(BodyError::TooManyFiles);
             }
             PartValue::File { file_name, bytes }
         } else {

@@ -662,6 +662,11 @@ fn body_error(e: BodyError) -> Response {
             "The form has too many inputs",
             &e.to_string(),
         ),
+        BodyError::TooManyFiles => pages::message(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "The form carries too many files",
+            &e.to_string(),
+        ),
         BodyError::Malformed(_) => pages::message(
             StatusCode::BAD_REQUEST,
             "The form could not be read",
@@ -775,6 +780,15 @@ async fn prepare_files(
                 }
             })
             .collect();
+        if !new_files.is_empty() {
+            let (count, bytes) = store.pending_uploads(&owner)?;
+            let adding: u64 = new_files.iter().map(|f| f.bytes.len() as u64).sum();
+            if count + new_files.len() as u64 > super::MAX_PENDING_FILES
+                || bytes + adding > super::MAX_PENDING_BYTES
+            {
+                return Ok(Err(()));
+            }
+        }
         let tokens = store.put_files(&new_files, Some(&owner))?;
         let uploads = indexes
             .into_iter()
@@ -783,9 +797,21 @@ async fn prepare_files(
             .map(|((i, meta), token)| (i, StoredFile { token, meta }))
             .collect();
         let kept = store.files_meta(&keep_tokens)?;
-        Ok((uploads, kept))
+        Ok(Ok((uploads, kept)))
     })
-    .await
+    .await?
+    .map_err(|()| {
+        pages::message(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "Too many unsaved uploads",
+            &format!(
+                "Files you uploaded with forms that were not saved yet are kept for {} minutes, at most {} files or {} MB. Save the form with the files it needs, or wait, then try again.",
+                super::PENDING_MINUTES,
+                super::MAX_PENDING_FILES,
+                super::MAX_PENDING_BYTES / (1024 * 1024)
+            ),
+        )
+    })
 }
 
 /// The values issued on a record's first save.

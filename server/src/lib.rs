@@ -232,6 +232,12 @@ impl App {
 
 /// Connections served at once; more wait in the kernel's accept queue.
 pub const MAX_CONNECTIONS: usize = 512;
+/// Minutes an upload of a form not saved yet is kept (for the person to fix the form).
+pub const PENDING_MINUTES: u32 = 30;
+/// Most uploads of unsaved forms one account may have at once.
+pub const MAX_PENDING_FILES: u64 = 50;
+/// Most bytes of uploads of unsaved forms one account may have at once.
+pub const MAX_PENDING_BYTES: u64 = 128 * 1024 * 1024;
 /// Time a client has to send a request's headers (slow or half-open clients are dropped).
 pub const HEADER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 /// Time a client has to send a request's body.
@@ -343,7 +349,7 @@ pub async fn run(spec: &Path, config: Config) -> Result<(), ServerError> {
         None => Partials::builtin(),
     };
     let store = Store::open(&config.db)?;
-    let _ = store.delete_orphan_files(24)?;
+    let _ = store.delete_orphan_files(PENDING_MINUTES)?;
     let vault =
         vault::Vault::load_or_create(&config.key_file).map_err(|e| ServerError::Store(e.into()))?;
     let app = App::from_source(
@@ -355,6 +361,16 @@ pub async fn run(spec: &Path, config: Config) -> Result<(), ServerError> {
         Some(vault),
     )?;
     let (_, summary) = evolution::check_all(&app.inner.store, &app.inner.checker)?;
+    // Uploads of forms never saved expire in the background, not only at start.
+    let sweeper = Arc::clone(&app.inner.store);
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+            let store = Arc::clone(&sweeper);
+            let _ = tokio::task::spawn_blocking(move || store.delete_orphan_files(PENDING_MINUTES))
+                .await;
+        }
+    });
     let stop = shutdown_signal();
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
     let addr = listener.local_addr()?;

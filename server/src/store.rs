@@ -1155,13 +1155,26 @@ impl Store {
             .optional()?)
     }
 
-    /// Deletes uploads that no record uses and that are older than `hours`; returns how many.
-    pub fn delete_orphan_files(&self, hours: u32) -> Result<usize, StoreError> {
+    /// Deletes uploads that no record uses and that are older than `minutes`; returns how many.
+    pub fn delete_orphan_files(&self, minutes: u32) -> Result<usize, StoreError> {
         let conn = self.conn()?;
         Ok(conn.execute(
-            "DELETE FROM files WHERE record_id IS NULL AND created_at < strftime('%Y-%m-%dT%H:%M:%SZ', 'now', ?1)",
-            [format!("-{hours} hours")],
+            "DELETE FROM files WHERE record_id IS NULL AND created_at <= strftime('%Y-%m-%dT%H:%M:%SZ', 'now', ?1)",
+            [format!("-{minutes} minutes")],
         )?)
+    }
+
+    /// The uploads of `owner` that no record uses yet: how many, and their bytes.
+    pub fn pending_uploads(&self, owner: &str) -> Result<(u64, u64), StoreError> {
+        let (n, bytes): (i64, i64) = self.conn()?.query_row(
+            "SELECT count(*), coalesce(sum(size), 0) FROM files WHERE record_id IS NULL AND owner = ?1",
+            [owner],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        Ok((
+            u64::try_from(n).unwrap_or(0),
+            u64::try_from(bytes).unwrap_or(0),
+        ))
     }
 }
 

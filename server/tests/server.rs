@@ -2555,3 +2555,52 @@ fn slow_clients_cannot_starve_the_server_or_hold_a_stop() {
     );
     drop((idle, more));
 }
+
+/// Uploads cannot fill the disk: files are counted before anything is stored, and the uploads of
+/// forms not saved yet are bounded per account and expire.
+#[test]
+fn uploads_of_failed_forms_are_bounded_and_expire() {
+    let server = start();
+    let s = server.session();
+    let files_stored = || rusqlite_count(&server.db);
+    // 65 files in one post: refused before storing any.
+    let tiny = png(2, 2);
+    let mut form = s.form().text("_stage", "save").text("app_name", "Many");
+    for i in 0..65 {
+        form = form.file("listing_images", &format!("{i}.png"), "image/png", &tiny);
+    }
+    let r = s.post("/new", form);
+    assert_eq!(r.status, 413, "{}", r.text());
+    assert_eq!(files_stored(), 0);
+
+    // Failing posts keep their uploads (to be kept on the re-rendered page), up to the cap.
+    let image = png(1280, 800);
+    let mut statuses = Vec::new();
+    for _ in 0..9 {
+        let mut form = s.form().text("_stage", "save").text("app_name", "");
+        for i in 0..6 {
+            form = form.file("listing_images", &format!("{i}.png"), "image/png", &image);
+        }
+        statuses.push(s.post("/new", form).status);
+    }
+    assert_eq!(&statuses[..8], &[422; 8], "{statuses:?}");
+    assert_eq!(statuses[8], 413, "past 50 pending uploads: {statuses:?}");
+    assert_eq!(files_stored(), 48);
+    // Expired (here: now) pending uploads are deleted; attached ones never are.
+    let id = s.create(Multipart::default().text("app_name", "Kept").file(
+        "app_icon",
+        "icon.png",
+        "image/png",
+        &png(512, 512),
+    ));
+    assert_eq!(server.store().delete_orphan_files(0).expect("sweep"), 48);
+    assert_eq!(files_stored(), 1);
+    assert!(server.stored(&id).data["app_icon"]["token"].is_string());
+}
+
+/// How many uploads the database holds.
+fn rusqlite_count(db: &std::path::Path) -> i64 {
+    let conn = rusqlite::Connection::open(db).expect("db");
+    conn.query_row("SELECT count(*) FROM files", [], |r| r.get(0))
+        .expect("count")
+}
