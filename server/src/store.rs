@@ -378,7 +378,7 @@ impl Store {
     }
 
     /// Seals every stored secret with the current key (plain ones, and those sealed with an older
-    /// key); returns how many rows changed. Used at start and by `formwork keys rotate`.
+    /// key); returns how many rows changed. Used at start ([`Store::seal_with`]).
     pub fn reseal_all(&self) -> Result<usize, StoreError> {
         let Some(secrets) = &self.secrets else {
             return Ok(0);
@@ -386,46 +386,7 @@ impl Store {
         let reseal = |v: &str| -> Result<String, StoreError> {
             Ok(secrets.vault.seal(&secrets.vault.open(v)?)?)
         };
-        let mut conn = self.conn()?;
-        let tx = conn.transaction()?;
-        let mut changed = 0;
-        let rows: Vec<(String, String, String)> = {
-            let mut stmt = tx.prepare("SELECT id, data, issued FROM records")?;
-            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-                .collect::<Result<_, _>>()?
-        };
-        for (id, data, issued) in rows {
-            let (mut d, mut i): (Value, Value) =
-                (serde_json::from_str(&data)?, serde_json::from_str(&issued)?);
-            map_secrets(secrets, &mut d, &mut i, &reseal)?;
-            let (d, i) = (serde_json::to_string(&d)?, serde_json::to_string(&i)?);
-            if d != data || i != issued {
-                tx.execute(
-                    "UPDATE records SET data = ?1, issued = ?2 WHERE id = ?3",
-                    params![d, i, id],
-                )?;
-                changed += 1;
-            }
-        }
-        let rows: Vec<(String, i64, String)> = {
-            let mut stmt = tx.prepare("SELECT record_id, version, data FROM record_versions")?;
-            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-                .collect::<Result<_, _>>()?
-        };
-        for (id, version, data) in rows {
-            let mut d: Value = serde_json::from_str(&data)?;
-            map_secrets(secrets, &mut d, &mut Value::Null, &reseal)?;
-            let d = serde_json::to_string(&d)?;
-            if d != data {
-                tx.execute(
-                    "UPDATE record_versions SET data = ?1 WHERE record_id = ?2 AND version = ?3",
-                    params![d, id, version],
-                )?;
-                changed += 1;
-            }
-        }
-        tx.commit()?;
-        Ok(changed)
+        self.rewrite_stored(&|data, issued| map_secrets(secrets, data, issued, &reseal))
     }
 
     /// Re-seals with `vault`'s current key every value sealed with another of its keys, anywhere
@@ -450,26 +411,36 @@ impl Store {
             }
             Ok(())
         }
+        self.rewrite_stored(&|data, issued| {
+            walk(data, vault)?;
+            walk(issued, vault)
+        })
+    }
+
+    /// Applies `f` to the data and issued values of every record and the data of every version
+    /// in its history (issued: `null` there), in one transaction, writing back the rows it
+    /// changed; returns how many.
+    fn rewrite_stored(
+        &self,
+        f: &dyn Fn(&mut Value, &mut Value) -> Result<(), StoreError>,
+    ) -> Result<usize, StoreError> {
         let mut conn = self.conn()?;
         let tx = conn.transaction()?;
         let mut changed = 0;
-        let reseal = |text: &str| -> Result<Option<String>, StoreError> {
-            let mut v: Value = serde_json::from_str(text)?;
-            walk(&mut v, vault)?;
-            let new = serde_json::to_string(&v)?;
-            Ok((new != text).then_some(new))
-        };
         let rows: Vec<(String, String, String)> = {
             let mut stmt = tx.prepare("SELECT id, data, issued FROM records")?;
             stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
                 .collect::<Result<_, _>>()?
         };
         for (id, data, issued) in rows {
-            let (d, i) = (reseal(&data)?, reseal(&issued)?);
-            if d.is_some() || i.is_some() {
+            let (mut d, mut i): (Value, Value) =
+                (serde_json::from_str(&data)?, serde_json::from_str(&issued)?);
+            f(&mut d, &mut i)?;
+            let (d, i) = (serde_json::to_string(&d)?, serde_json::to_string(&i)?);
+            if d != data || i != issued {
                 tx.execute(
                     "UPDATE records SET data = ?1, issued = ?2 WHERE id = ?3",
-                    params![d.unwrap_or(data), i.unwrap_or(issued), id],
+                    params![d, i, id],
                 )?;
                 changed += 1;
             }
@@ -480,7 +451,10 @@ impl Store {
                 .collect::<Result<_, _>>()?
         };
         for (id, version, data) in rows {
-            if let Some(d) = reseal(&data)? {
+            let mut d: Value = serde_json::from_str(&data)?;
+            f(&mut d, &mut Value::Null)?;
+            let d = serde_json::to_string(&d)?;
+            if d != data {
                 tx.execute(
                     "UPDATE record_versions SET data = ?1 WHERE record_id = ?2 AND version = ?3",
                     params![d, id, version],
