@@ -575,11 +575,7 @@ pub(crate) async fn reveal_secret(
     request: Request,
 ) -> Result<Response> {
     let (account, record) = owned_secret(&app, &identity, &id, &name).await?;
-    let (_, token) = small_form(request).await?;
-    let csrf = Csrf {
-        token,
-        set_cookie: None,
-    };
+    let (_, csrf) = small_form(request).await?;
     record_page(&app, &account, &record, &csrf, None, Reveal::One(&name)).await
 }
 
@@ -592,11 +588,7 @@ pub(crate) async fn rotate_secret(
     request: Request,
 ) -> Result<Response> {
     let (account, _) = owned_secret(&app, &identity, &id, &name).await?;
-    let (_, token) = small_form(request).await?;
-    let csrf = Csrf {
-        token,
-        set_cookie: None,
-    };
+    let (_, csrf) = small_form(request).await?;
     let (record_id, secret, actor) = (id.clone(), random_hex(32), account.id.clone());
     let key = name.clone();
     let Some(record) = db(&app, move |s| {
@@ -1364,8 +1356,9 @@ pub(crate) async fn sign_in_form(
 /// Largest sign-in or sign-out body.
 const SMALL_FORM_LIMIT: usize = 16 * 1024;
 
-/// Reads a small urlencoded form and checks its CSRF token against the cookie.
-pub(crate) async fn small_form(request: Request) -> Result<(HashMap<String, String>, String)> {
+/// Reads a small urlencoded form and checks its CSRF token against the cookie; returns the fields
+/// and the page's CSRF token (for a page rendered in answer).
+pub(crate) async fn small_form(request: Request) -> Result<(HashMap<String, String>, Csrf)> {
     let cookie = cookie_token(request.headers());
     let bytes = tokio::time::timeout(
         super::BODY_TIMEOUT,
@@ -1378,7 +1371,13 @@ pub(crate) async fn small_form(request: Request) -> Result<(HashMap<String, Stri
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
     match (cookie, fields.get("_csrf")) {
-        (Some(c), Some(t)) if constant_time_eq(&c, t) => Ok((fields, c)),
+        (Some(c), Some(t)) if constant_time_eq(&c, t) => Ok((
+            fields,
+            Csrf {
+                token: c,
+                set_cookie: None,
+            },
+        )),
         _ => Err(pages::message(
             StatusCode::FORBIDDEN,
             "The form has expired",
@@ -1401,7 +1400,7 @@ pub(crate) async fn sign_in(State(app): State<App>, request: Request) -> Result<
         get("email"),
         get("password"),
         get("next"),
-        csrf,
+        csrf.token,
     )
     .await)
 }

@@ -58,6 +58,32 @@ pub(crate) struct Listing<'a> {
     pub statuses: &'a [&'a str],
 }
 
+/// Previous and next links of page `page` of the list at `path` (`more`: there is a next page);
+/// `extra` is appended to each link's query (already escaped). Empty for a single page.
+pub(crate) fn pagination(path: &str, page: u32, more: bool, extra: &str) -> String {
+    if page <= 1 && !more {
+        return String::new();
+    }
+    let mut b = String::from("<nav class=\"fw-pagination\" aria-label=\"Pages\">");
+    if page > 1 {
+        let _ = write!(
+            b,
+            "<a href=\"{path}?page={}{extra}\" rel=\"prev\">Previous page</a>",
+            page - 1
+        );
+    }
+    let _ = write!(b, "<span>Page {page}</span>");
+    if more {
+        let _ = write!(
+            b,
+            "<a href=\"{path}?page={}{extra}\" rel=\"next\">Next page</a>",
+            page + 1
+        );
+    }
+    b.push_str("</nav>\n");
+    b
+}
+
 /// The account bar: who is signed in, and a sign-out button.
 pub(crate) fn account_bar(account: &str, csrf: &str) -> String {
     format!(
@@ -120,31 +146,24 @@ pub(crate) fn list(l: &Listing<'_>) -> String {
             format!("&amp;status={v}")
         })
         .unwrap_or_default();
-    if l.page > 1 || l.more {
-        b.push_str("<nav class=\"fw-pagination\" aria-label=\"Pages\">");
-        if l.page > 1 {
-            let _ = write!(
-                b,
-                "<a href=\"/?page={}{filter}\" rel=\"prev\">Previous page</a>",
-                l.page - 1
-            );
-        }
-        let _ = write!(b, "<span>Page {}</span>", l.page);
-        if l.more {
-            let _ = write!(
-                b,
-                "<a href=\"/?page={}{filter}\" rel=\"next\">Next page</a>",
-                l.page + 1
-            );
-        }
-        b.push_str("</nav>\n");
-    }
+    b.push_str(&pagination("/", l.page, l.more, &filter));
     layout(l.form_title, &b)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pagination_links_the_neighbour_pages() {
+        assert_eq!(pagination("/", 1, false, ""), "");
+        let first = pagination("/", 1, true, "&amp;status=hidden");
+        assert!(first.contains("href=\"/?page=2&amp;status=hidden\" rel=\"next\""));
+        assert!(!first.contains("rel=\"prev\""));
+        let last = pagination("/review", 3, false, "");
+        assert!(last.contains("href=\"/review?page=2\" rel=\"prev\""));
+        assert!(last.contains("<span>Page 3</span>") && !last.contains("rel=\"next\""));
+    }
 
     #[test]
     fn escapes_markup() {

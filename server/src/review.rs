@@ -97,25 +97,12 @@ pub(crate) async fn queue(
         }
         b.push_str("</tbody>\n</table>\n");
     }
-    if page > 1 || records.len() > shown.len() {
-        b.push_str("<nav class=\"fw-pagination\" aria-label=\"Pages\">");
-        if page > 1 {
-            let _ = write!(
-                b,
-                "<a href=\"/review?page={}\" rel=\"prev\">Previous page</a>",
-                page - 1
-            );
-        }
-        let _ = write!(b, "<span>Page {page}</span>");
-        if records.len() > shown.len() {
-            let _ = write!(
-                b,
-                "<a href=\"/review?page={}\" rel=\"next\">Next page</a>",
-                page + 1
-            );
-        }
-        b.push_str("</nav>\n");
-    }
+    b.push_str(&pages::pagination(
+        "/review",
+        page,
+        records.len() > shown.len(),
+        "",
+    ));
     Ok(with_cookie(
         pages::html(StatusCode::OK, pages::layout("Waiting for review", &b)),
         &csrf,
@@ -425,6 +412,7 @@ pub(crate) async fn transition(
 ) -> Result<Response> {
     let account = signed_in(&identity, &format!("/review/{id}"))?;
     let (fields, csrf) = small_form(request).await?;
+    let csrf = csrf.token;
     if !is_hex(&id, 32) {
         return Err(record_not_found());
     }
