@@ -2,6 +2,9 @@
 //! panics, and its report stays bounded.
 #![no_main]
 
+#[path = "common.rs"]
+mod common;
+
 use std::sync::OnceLock;
 
 use formwork_runtime::Validator;
@@ -10,12 +13,8 @@ use libfuzzer_sys::fuzz_target;
 fn validator() -> &'static Validator {
     static V: OnceLock<Validator> = OnceLock::new();
     V.get_or_init(|| {
-        let form = formwork_schema::load_str(
-            "pipedrive-app.yaml",
-            include_str!("../../specs/pipedrive-app.yaml"),
-        )
-        .expect("the Pipedrive spec loads");
-        Validator::compile(&form).expect("the Pipedrive spec compiles")
+        let form = common::form();
+        Validator::compile(form).expect("the Pipedrive spec compiles")
     })
 }
 

@@ -107,7 +107,46 @@ pub(crate) struct CCheck {
 pub(crate) enum CCheckTest {
     SentenceCase,
     Scheme(Vec<Box<str>>),
-    Cel(Box<cel::Program>, Box<str>),
+    Cel(Box<CCel>),
+}
+
+/// A CEL expression, compiled, with the shape its input must fit for its cost estimate to hold.
+pub(crate) struct CCel {
+    pub program: cel::Program,
+    pub shape: formwork_schema::expr::Shape,
+    /// The fields the expression reads, with their shapes, when it reads only some fields of
+    /// its variable: only those are checked and handed to it.
+    pub reads: Option<Vec<(Box<str>, formwork_schema::expr::Shape)>>,
+    pub expr: Box<str>,
+}
+
+impl CCel {
+    fn new(
+        form: &Form,
+        expr: &str,
+        var: &str,
+        shape: formwork_schema::expr::Shape,
+        owner: &str,
+    ) -> Result<Box<CCel>, SpecError> {
+        let checked = formwork_schema::expr::check(expr, var, &shape)
+            .map_err(|e| fail(form, format!("{owner}: {}", e.message)))?;
+        let reads = match (&checked.estimate.reads, &shape) {
+            (Some(names), formwork_schema::expr::Shape::Object(fields)) => Some(
+                fields
+                    .iter()
+                    .filter(|(n, _)| names.contains(n))
+                    .map(|(n, s)| (n.as_str().into(), s.clone()))
+                    .collect(),
+            ),
+            _ => None,
+        };
+        Ok(Box::new(CCel {
+            program: checked.program,
+            shape,
+            reads,
+            expr: expr.into(),
+        }))
+    }
 }
 
 pub(crate) struct CRule {
@@ -119,12 +158,17 @@ pub(crate) struct CRule {
 
 pub(crate) enum CRuleTest {
     /// Count per value of `sub` over the items of top-level group `group`.
-    MaxPerValue { agg: Aggregate, max: u32 },
+    MaxPerValue {
+        agg: Aggregate,
+        max: u32,
+    },
     /// Count all values of `sub` over the items.
-    MaxTotal { agg: Aggregate, max: u32 },
+    MaxTotal {
+        agg: Aggregate,
+        max: u32,
+    },
     Cel {
-        program: Box<cel::Program>,
-        expr: Box<str>,
+        cel: Box<CCel>,
         path: Box<str>,
     },
 }
@@ -167,11 +211,13 @@ pub(crate) fn plan(form: &Form) -> Result<Plan, SpecError> {
                 max: *max,
             },
             RuleTest::Cel { expr, path } => CRuleTest::Cel {
-                program: Box::new(
-                    formwork_schema::expr::check(expr, "self")
-                        .map_err(|e| fail(form, format!("rule `{}`: {e}", r.id)))?,
-                ),
-                expr: expr.as_str().into(),
+                cel: CCel::new(
+                    form,
+                    expr,
+                    "self",
+                    formwork_schema::expr::Shape::of_form(form),
+                    &format!("rule `{}`", r.id),
+                )?,
                 path: path.as_str().into(),
             },
         };
@@ -317,13 +363,13 @@ fn field(form: &Form, f: &Field) -> Result<CField, SpecError> {
             CheckTest::Scheme(s) => {
                 CCheckTest::Scheme(s.iter().map(|x| x.as_str().into()).collect())
             }
-            CheckTest::Cel(expr) => CCheckTest::Cel(
-                Box::new(
-                    formwork_schema::expr::check(expr, "value")
-                        .map_err(|e| fail(form, format!("field `{}`: {e}", f.id)))?,
-                ),
-                expr.as_str().into(),
-            ),
+            CheckTest::Cel(expr) => CCheckTest::Cel(CCel::new(
+                form,
+                expr,
+                "value",
+                formwork_schema::expr::Shape::of(f),
+                &format!("field `{}`", f.id),
+            )?),
         };
         checks.push(CCheck {
             test,

@@ -187,7 +187,7 @@ pub const MAX_ISSUES: usize = 1000;
 
 /// The most items of a list that are checked one by one when the spec declares no `max_items`
 /// (beyond a declared `max_items`, items are reported once, as too many, and not checked).
-pub const MAX_LIST_ITEMS: usize = 10_000;
+pub const MAX_LIST_ITEMS: usize = formwork_schema::expr::shape::MAX_LIST_ITEMS as usize;
 
 struct Run {
     stage: usize,
@@ -513,17 +513,16 @@ impl Run {
             );
             return;
         }
-        if t.max_length.is_some() || t.min_length.is_some() {
-            // Byte length bounds the character count from above: skip counting when it cannot matter.
-            let n = if t.max_length.is_some_and(|m| s.len() <= m as usize) && t.min_length.is_none()
-            {
-                0
-            } else {
-                s.chars().count()
-            };
-            if let Some(max) = t.max_length
-                && n > max as usize
-            {
+        // Texts without `max_length` are capped too (CEL cost estimates rely on it).
+        let max = t
+            .max_length
+            .map_or(formwork_schema::expr::shape::MAX_TEXT_CHARS as usize, |m| {
+                m as usize
+            });
+        // Byte length bounds the character count from above: skip counting when it cannot matter.
+        if s.len() > max || t.min_length.is_some() {
+            let n = s.chars().count();
+            if n > max {
                 self.error(
                     Some(path),
                     f,
@@ -802,15 +801,13 @@ impl Run {
                         None => (true, Vec::new()), // not a URL: already reported by the field itself
                     }
                 }
-                (CCheckTest::Cel(program, expr), v) => {
-                    match crate::cel_eval::eval(program, "value", v) {
-                        Ok(b) => (b, vec![("expr", Param::from(&**expr))]),
-                        Err(e) => (
-                            false,
-                            vec![("expr", Param::from(&**expr)), ("error", Param::from(e))],
-                        ),
-                    }
-                }
+                (CCheckTest::Cel(cel), v) => match crate::cel_eval::eval(cel, "value", v) {
+                    Ok(b) => (b, vec![("expr", Param::from(&*cel.expr))]),
+                    Err(e) => (
+                        false,
+                        vec![("expr", Param::from(&*cel.expr)), ("error", Param::from(e))],
+                    ),
+                },
                 _ => (true, Vec::new()),
             };
             if !ok {
@@ -892,12 +889,9 @@ impl Run {
                     self.rule_issue(rule, &agg.group, "max_total", params);
                 }
             }
-            CRuleTest::Cel {
-                program,
-                expr,
-                path,
-            } => {
-                let result = crate::cel_eval::eval(program, "self", submission);
+            CRuleTest::Cel { cel, path } => {
+                let expr = &cel.expr;
+                let result = crate::cel_eval::eval(cel, "self", submission);
                 let (code, params) = match result {
                     Ok(true) => return,
                     Ok(false) => (

@@ -656,3 +656,47 @@ fn control_characters_are_refused_in_text() {
         }
     }
 }
+
+#[test]
+fn cel_runs_only_on_values_that_fit_the_declared_sizes() {
+    let spec = r#"
+form: {id: t, title: T}
+stages: [{id: s, label: S}]
+sections:
+  - id: a
+    title: A
+    fields:
+      - {id: note, label: Note, kind: long_text}
+      - id: items
+        label: Items
+        kind: group
+        max_items: 3
+        fields:
+          - {id: name, label: Name, kind: text, max_length: 5}
+rules:
+  - id: distinct_names
+    cel: "self.items.all(a, self.items.exists_one(b, a.name == b.name))"
+    field: items
+"#;
+    let form = formwork_schema::load_str("t.yaml", spec).expect("spec loads");
+    let v = formwork_runtime::Validator::compile(&form).expect("compiles");
+    let item = |n: &str| json!({"name": n});
+    let ok = check(&v, &json!({"items": [item("a"), item("b")]}), "s");
+    assert!(ok.valid, "{:?}", ok.errors);
+    let dup = check(&v, &json!({"items": [item("a"), item("a")]}), "s");
+    assert_eq!(codes(&dup), vec!["distinct_names"]);
+    // Past `max_items` the rule is not run (its cost estimate would not hold): the size error
+    // says why, and the rule says it was not evaluated.
+    let many: Vec<_> = (0..5000).map(|_| item("a")).collect();
+    let r = check(&v, &json!({ "items": many }), "s");
+    assert_eq!(codes(&r), vec!["max_items", "distinct_names"]);
+    assert!(
+        r.errors[1].message.contains("not evaluated"),
+        "{}",
+        r.errors[1].message
+    );
+    // A text without `max_length` is capped all the same.
+    let long = "x".repeat(formwork_schema::expr::shape::MAX_TEXT_CHARS as usize + 1);
+    let r = check(&v, &json!({ "note": long, "items": [item("a")] }), "s");
+    assert_eq!(codes(&r), vec!["max_length"]);
+}

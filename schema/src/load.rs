@@ -9,6 +9,7 @@ use std::path::Path;
 use serde_saphyr::MessageFormatter;
 
 use crate::error::{Diagnostic, SpecError};
+use crate::expr::did_you_mean;
 use crate::located::{Located, Pos};
 use crate::model::*;
 use crate::raw::*;
@@ -151,6 +152,10 @@ struct Checker {
     diags: Vec<Diagnostic>,
     stages: Vec<String>,
     lists: HashMap<String, ValueList>,
+    /// How many times each enclosing group may repeat the fields being checked.
+    repeats: Vec<u64>,
+    /// Every CEL expression's worst-case cost per submission, where it is written.
+    costs: Vec<(Pos, u64)>,
 }
 
 fn is_ident(s: &str) -> bool {
@@ -335,6 +340,7 @@ impl Checker {
             }
         }
         self.workflow(raw, &mut form);
+        self.total_cost();
         form
     }
 
@@ -903,7 +909,17 @@ impl Checker {
                     subs.iter().map(|s| (&s.id, s.renamed_from.as_ref())),
                     "field",
                 );
+                if kind_name == "group" {
+                    self.repeats.push(
+                        f.max_items
+                            .as_ref()
+                            .map_or(crate::expr::shape::MAX_LIST_ITEMS, |m| u64::from(m.value)),
+                    );
+                }
                 let fields: Vec<Field> = subs.iter().map(|s| self.field(s)).collect();
+                if kind_name == "group" {
+                    self.repeats.pop();
+                }
                 if kind_name == "object" {
                     Kind::Object(ObjectRules { fields })
                 } else {
@@ -921,7 +937,7 @@ impl Checker {
         let checks = f
             .checks
             .iter()
-            .filter_map(|c| self.check(c, f, kind_name))
+            .filter_map(|c| self.check(c, f, kind_name, &kind))
             .collect();
         let mut field = Field {
             id: f.id.value.clone(),
@@ -1160,7 +1176,7 @@ impl Checker {
         }
     }
 
-    fn check(&mut self, c: &CheckDef, f: &FieldDef, kind_name: &str) -> Option<Check> {
+    fn check(&mut self, c: &CheckDef, f: &FieldDef, kind_name: &str, kind: &Kind) -> Option<Check> {
         let given = [
             c.sentence_case.is_some(),
             c.scheme.is_some(),
@@ -1203,7 +1219,7 @@ impl Checker {
             CheckTest::Scheme(s.iter().map(|x| x.to_ascii_lowercase()).collect())
         } else {
             let expr = c.cel.as_ref()?;
-            self.cel(expr, "value");
+            self.cel(expr, "value", &crate::expr::Shape::of_kind(kind));
             CheckTest::Cel(expr.value.clone())
         };
         Some(Check {
@@ -1213,14 +1229,39 @@ impl Checker {
         })
     }
 
-    fn cel(&mut self, expr: &Located<String>, var: &str) {
-        if let Err(why) = crate::expr::check(expr, var) {
-            self.err(
-                expr.pos,
-                format!("invalid CEL expression: {why}"),
-                format!("write a CEL expression (https://cel.dev) over `{var}` that yields a bool"),
-            );
+    /// Checks a CEL expression over `var` of shape `scope`, and counts its cost toward the
+    /// spec's budget (times the items of the groups it sits in).
+    fn cel(&mut self, expr: &Located<String>, var: &str, scope: &crate::expr::Shape) {
+        match crate::expr::check(expr, var, scope) {
+            Ok(checked) => {
+                let times = self.repeats.iter().fold(1u64, |a, r| a.saturating_mul(*r));
+                self.costs
+                    .push((expr.pos, checked.estimate.cost.saturating_mul(times)));
+            }
+            Err(e) => self.err(expr.pos, e.message, e.help),
         }
+    }
+
+    /// Refuses a spec whose expressions together may cost more than the budget per submission.
+    fn total_cost(&mut self) {
+        let total = self
+            .costs
+            .iter()
+            .fold(0u64, |a, (_, c)| a.saturating_add(*c));
+        if total <= crate::expr::MAX_SPEC_COST {
+            return;
+        }
+        let Some((pos, most)) = self.costs.iter().max_by_key(|(_, c)| *c).copied() else {
+            return;
+        };
+        self.err(
+            pos,
+            format!(
+                "the spec's CEL expressions may cost {total} units per submission, over the budget of {}; this one costs the most ({most}, counting the items of its groups)",
+                crate::expr::MAX_SPEC_COST
+            ),
+            "lower `max_items` of the groups these expressions sit in or go through, or simplify the costliest expressions",
+        );
     }
 
     fn item_field(&mut self, of: &Located<String>, form: &Form) -> Option<ItemField> {
@@ -1313,7 +1354,7 @@ impl Checker {
             }
         } else {
             let expr = r.cel.as_ref()?;
-            self.cel(expr, "self");
+            self.cel(expr, "self", &crate::expr::Shape::of_form(form));
             let path = match &r.field {
                 None => String::new(),
                 Some(f) => match f.split_once("[].") {
@@ -1342,15 +1383,6 @@ impl Checker {
             message: r.message.clone(),
         })
     }
-}
-
-/// "did you mean `x`?" for the candidate closest to a misspelt `word`, if one is close enough.
-fn did_you_mean<'a>(word: &str, candidates: impl Iterator<Item = &'a str>) -> Option<String> {
-    candidates
-        .map(|c| (strsim::damerau_levenshtein(word, c), c))
-        .filter(|(d, c)| *d <= 2.max(c.len() / 4))
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| format!("did you mean `{c}`?"))
 }
 
 /// `a.b`, `group[].c` as path segments (`*` for the items of a group).
