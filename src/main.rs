@@ -43,6 +43,12 @@ enum Command {
         #[arg(long, default_value = "2020-12", value_parser = parse_dialect)]
         dialect: Dialect,
     },
+    /// The OpenAPI 3.1 document of `formwork serve`'s JSON API for a spec (what the server
+    /// serves at /openapi.json).
+    Openapi {
+        /// The YAML spec.
+        spec: PathBuf,
+    },
     /// Check a spec and report every problem with its line and column (exit 2 when invalid).
     Check {
         /// The YAML spec(s).
@@ -328,6 +334,15 @@ fn run(command: Command) -> Result<ExitCode, String> {
             allow,
             format,
         } => diff(&specs, against.as_deref(), &allow, format),
+        Command::Openapi { spec } => {
+            let form = load(&spec)?;
+            let doc = formwork_server::openapi::document(&form);
+            out(&format!(
+                "{}\n",
+                serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())?
+            ));
+            Ok(ExitCode::SUCCESS)
+        }
         Command::SpecSchema => {
             let schema = formwork_schema::spec_language_schema();
             out(&format!(

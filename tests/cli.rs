@@ -1,5 +1,7 @@
 //! The `formwork` command end to end: generate (and --check), schema, check, spec-schema, validate.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
@@ -296,6 +298,7 @@ fn help_is_complete_for_every_subcommand() {
         "validate",
         "serve",
         "diff",
+        "openapi",
     ] {
         assert!(out.contains(sub), "{sub} missing from --help");
         let o = run(bin().arg(sub).arg("--help"));
@@ -315,8 +318,8 @@ fn python() -> Command {
 }
 
 /// The acceptance script (`tests/acceptance/check.py`) on the repository's cases, with independent
-/// validators for every dialect: Python `jsonschema` (2020-12, draft-07) and the OpenAPI 3.0
-/// validators.
+/// validators for every dialect: Python `jsonschema` (2020-12, draft-07), the OpenAPI 3.0
+/// validators, and the OpenAPI 3.1 document of the JSON API.
 #[test]
 fn acceptance_cases_pass_including_the_external_schema_checks() {
     let script = root().join("tests/acceptance/check.py");
@@ -340,8 +343,8 @@ fn acceptance_cases_pass_including_the_external_schema_checks() {
         .and_then(|n| n.parse().ok())
         .unwrap_or(0);
     assert!(last.ends_with(" passed, 0 failed"), "{last}");
-    // 46 cases and 3 external dialect checks, at least.
-    assert!(passed >= 49, "{last}");
+    // 46 cases, 3 external dialect checks and the API document, at least.
+    assert!(passed >= 50, "{last}");
 }
 
 /// `schema --dialect`: draft-07 and OpenAPI 3.0 output, what they cannot express named on stderr.
@@ -417,27 +420,10 @@ fn ajv_agrees_with_the_acceptance_cases() {
 /// `formwork serve` answers on the address it prints, creates its database, and stops cleanly on SIGTERM.
 #[test]
 fn serve_starts_answers_and_shuts_down_gracefully_on_sigterm() {
-    use std::io::{BufRead, BufReader, Read, Write};
+    use std::io::{Read, Write};
     let dir = tempfile::tempdir().expect("tmp");
     let db = dir.path().join("records.db");
-    let mut child = bin()
-        .arg("serve")
-        .arg(pipedrive())
-        .args(["--addr", "127.0.0.1:0", "--db"])
-        .arg(&db)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("serve starts");
-    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
-    let first = lines.next().expect("a line").expect("utf-8");
-    let addr: String = first
-        .split("http://")
-        .nth(1)
-        .expect("address printed")
-        .chars()
-        .take_while(|c| *c != '/')
-        .collect();
+    let (mut child, addr, lines) = support::spawn_serve(&db);
     assert!(db.is_file(), "database created on first start");
     let mut stream = std::net::TcpStream::connect(&addr).expect("connect");
     stream

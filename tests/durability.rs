@@ -2,50 +2,15 @@
 //! `kill -9` in the middle of them, then a restart on the same database: every save the server
 //! acknowledged is there, and SQLite's `integrity_check` is `ok`.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+mod support;
 
-/// A server process killed on drop.
-struct Server(Child, String);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Starts `formwork serve` on a free loopback port; returns it and its `host:port`.
-fn serve(db: &Path) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_formwork"))
-        .arg("serve")
-        .arg(root().join("specs/pipedrive-app.yaml"))
-        .args(["--addr", "127.0.0.1:0", "--db"])
-        .arg(db)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("serve starts");
-    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
-    let first = lines.next().expect("a line").expect("utf-8");
-    let addr: String = first
-        .split("http://")
-        .nth(1)
-        .expect("address printed")
-        .chars()
-        .take_while(|c| *c != '/')
-        .collect();
-    std::thread::spawn(move || for _ in lines {});
-    Server(child, addr)
-}
+use support::{account_token, serve};
 
 /// `POST /api/records?stage=save` with `body`; the new record's id when the server says 201.
 fn create(addr: &str, token: &str, body: &str) -> Option<String> {
@@ -71,20 +36,7 @@ fn create(addr: &str, token: &str, body: &str) -> Option<String> {
 fn every_acknowledged_save_survives_kill_9() {
     let dir = tempfile::tempdir().expect("tmp");
     let db = dir.path().join("durable.db");
-    let add = Command::new(env!("CARGO_BIN_EXE_formwork"))
-        .args(["users", "add", "ada@example.com", "--db"])
-        .arg(&db)
-        .stdin(Stdio::null())
-        .output()
-        .expect("users add");
-    assert!(add.status.success());
-    let token = Command::new(env!("CARGO_BIN_EXE_formwork"))
-        .args(["tokens", "create", "ada@example.com", "--db"])
-        .arg(&db)
-        .output()
-        .expect("tokens create");
-    let token = String::from_utf8_lossy(&token.stdout).trim().to_string();
-    assert_eq!(token.len(), 64);
+    let token = account_token(&db, "ada@example.com");
 
     let mut server = serve(&db);
     let addr = server.1.clone();

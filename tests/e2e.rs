@@ -4,7 +4,10 @@
 //! link, fix it, send again and see `in_review`. axe-core checks the blank form and the form with
 //! errors. `tests/run.sh` installs chromium, chromium-driver and axe-core (tests/e2e).
 
-use std::io::{BufRead, BufReader};
+mod support;
+
+use support::root;
+
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -12,10 +15,6 @@ use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 /// A child process killed on drop.
 struct Proc(Child);
@@ -55,31 +54,9 @@ fn start_server(db: &Path) -> (Proc, String, std::sync::Arc<std::sync::Mutex<Vec
             .expect("password");
         assert!(add.wait().expect("users add ends").success());
     }
-    let mut child = Command::new(env!("CARGO_BIN_EXE_formwork"))
-        .arg("serve")
-        .arg(root().join("specs/pipedrive-app.yaml"))
-        .args(["--addr", "127.0.0.1:0", "--db"])
-        .arg(db)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("formwork serve starts");
-    let stderr = child.stderr.take().expect("stderr");
+    let (child, addr, lines) = support::spawn_serve(db);
     let proc = Proc(child);
-    let mut lines = BufReader::new(stderr).lines();
-    let url = loop {
-        let line = lines
-            .next()
-            .expect("server printed its address")
-            .expect("readable stderr");
-        if let Some(at) = line.find("http://") {
-            let url: String = line[at..]
-                .chars()
-                .take_while(|c| !c.is_whitespace())
-                .collect();
-            break url.trim_end_matches('/').to_string();
-        }
-    };
+    let url = format!("http://{addr}");
     // The rest of the server's log, kept to check that no secret ever reaches it.
     let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let keep = std::sync::Arc::clone(&log);

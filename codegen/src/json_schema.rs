@@ -225,6 +225,17 @@ pub fn schema_id(form: &Form, stage: &str) -> String {
     }
 }
 
+/// The name of a stage's schema in OpenAPI documents: `FormIdStage` (`PipedriveAppSave`), like
+/// the generated Rust type and its stage.
+pub fn schema_name(form: &Form, stage_id: &str) -> String {
+    use heck::ToUpperCamelCase;
+    format!(
+        "{}{}",
+        form.id.to_upper_camel_case(),
+        stage_id.to_upper_camel_case()
+    )
+}
+
 /// An OpenAPI 3.0 document with no paths whose components hold the form's schema (named
 /// `FormIdStage`, like the generated Rust type and its stage) and its shared lists (by list id).
 fn openapi_document(
@@ -233,12 +244,7 @@ fn openapi_document(
     root: Map<String, Value>,
     lists: Map<String, Value>,
 ) -> Value {
-    use heck::ToUpperCamelCase;
-    let name = format!(
-        "{}{}",
-        form.id.to_upper_camel_case(),
-        stage_id.to_upper_camel_case()
-    );
+    let name = schema_name(form, stage_id);
     let mut schemas = Map::new();
     schemas.insert(name, Value::Object(root));
     schemas.extend(lists);

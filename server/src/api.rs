@@ -32,8 +32,10 @@ use super::{App, is_hex, random_hex};
 pub const API_BODY_LIMIT: usize = 1024 * 1024;
 /// Records per page.
 const PAGE: u32 = 50;
+/// The last page one may ask for.
+pub(crate) const MAX_PAGE: u32 = 100_000;
 
-use super::handlers::{json_error as error, json_response as json, page_param, query_param};
+use super::handlers::{json_error as error, json_response as json, query_param};
 
 /// The signed-in account, or 401 naming how to authenticate.
 #[allow(clippy::result_large_err)] // The error is the response to send, as in every handler.
@@ -93,7 +95,7 @@ pub(crate) fn record_response(
 }
 
 /// Reads a JSON body (415 for another type, 413 past the limit, 400 when not JSON).
-async fn json_body(request: Request) -> Result<Value> {
+pub(crate) async fn json_body(request: Request) -> Result<Value> {
     let is_json = request
         .headers()
         .get(CONTENT_TYPE)
@@ -132,7 +134,20 @@ pub(crate) async fn list(
     RawQuery(query): RawQuery,
 ) -> Result<Response> {
     let account = account(&identity)?;
-    let page = page_param(query.as_deref());
+    // Pages for people forgive a bad number; the API says what is wrong.
+    let page = match query_param(query.as_deref(), "page") {
+        None => 1,
+        Some(p) => p
+            .parse::<u32>()
+            .ok()
+            .filter(|p| (1..=MAX_PAGE).contains(p))
+            .ok_or_else(|| {
+                error(
+                    StatusCode::BAD_REQUEST,
+                    &format!("`page` must be a whole number from 1 to {MAX_PAGE}"),
+                )
+            })?,
+    };
     let status = query_param(query.as_deref(), "status").filter(|s| !s.is_empty());
     let owner = account.id.clone();
     let filter = status.clone();
@@ -171,20 +186,65 @@ fn stage(app: &App, query: Option<&str>) -> Result<formwork_runtime::StageRef> {
         .map_err(|e| error(StatusCode::BAD_REQUEST, &e.to_string()))
 }
 
-/// The files of `stored` put back into `data`: file fields keep what the form uploaded.
-fn keep_files(app: &App, data: &mut Value, stored: Option<&Value>) {
-    let Value::Object(map) = data else { return };
+/// The files of `stored` put back into `data`: file fields keep what the form uploaded. A body
+/// may leave them out or send them back as read; anything else is refused (422), never dropped
+/// silently: files cannot be uploaded through the API.
+#[allow(clippy::result_large_err)] // The error is the response to send, as in every handler.
+fn keep_files(app: &App, data: &mut Value, stored: Option<&Value>) -> Result<()> {
+    let Value::Object(map) = data else {
+        return Ok(());
+    };
     for f in app.inner.form.fields() {
-        if matches!(f.kind, Kind::File(_)) {
-            match stored.and_then(|s| s.get(&f.id)) {
-                Some(v) => {
-                    map.insert(f.id.clone(), v.clone());
-                }
-                None => {
-                    map.remove(&f.id);
-                }
+        if !matches!(f.kind, Kind::File(_)) {
+            continue;
+        }
+        let kept = stored.and_then(|s| s.get(&f.id)).filter(|v| !v.is_null());
+        if let Some(sent) = map.get(&f.id).filter(|v| !v.is_null())
+            && kept.is_none_or(|k| !same_files(sent, k))
+        {
+            return Err(error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &format!(
+                    "files cannot be uploaded through the JSON API: `{}` differs from what is stored; upload files with the form, and leave file fields out or send them back as read",
+                    f.id
+                ),
+            ));
+        }
+        match kept {
+            Some(v) => {
+                map.insert(f.id.clone(), v.clone());
+            }
+            None => {
+                map.remove(&f.id);
             }
         }
+    }
+    Ok(())
+}
+
+/// Whether file metadata sent back (with `url`, as the API shows it) is what is stored (with
+/// its `token`).
+fn same_files(sent: &Value, stored: &Value) -> bool {
+    match (sent, stored) {
+        (Value::Array(a), Value::Array(b)) => {
+            a.len() == b.len() && a.iter().zip(b).all(|(x, y)| same_files(x, y))
+        }
+        (Value::Object(a), Value::Object(b)) => {
+            let token = b.get("token").and_then(Value::as_str);
+            let url_ok = match a.get("url") {
+                None => true,
+                Some(Value::String(u)) => token.is_some_and(|t| u == &format!("/files/{t}")),
+                Some(_) => false,
+            };
+            url_ok
+                && a.iter()
+                    .filter(|(k, _)| *k != "url" && *k != "token")
+                    .all(|(k, v)| b.get(k) == Some(v))
+                && b.iter()
+                    .filter(|(k, _)| *k != "url" && *k != "token")
+                    .all(|(k, _)| a.contains_key(k))
+        }
+        _ => false,
     }
 }
 
@@ -198,7 +258,7 @@ pub(crate) async fn create(
     let account = account(&identity)?;
     let stage = stage(&app, query.as_deref())?;
     let mut data = json_body(request).await?;
-    keep_files(&app, &mut data, None);
+    keep_files(&app, &mut data, None)?;
     let report = app.inner.validator.validate(&data, stage);
     if !report.valid {
         return Err(json(
@@ -298,7 +358,7 @@ pub(crate) async fn update(
         ));
     }
     let mut data = json_body(request).await?;
-    keep_files(&app, &mut data, Some(&record.data));
+    keep_files(&app, &mut data, Some(&record.data))?;
     let fields = &app.inner.fields;
     let report = app.inner.validator.validate_update(
         &form::without_tokens(fields, &data),

@@ -3,7 +3,6 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use axum::body::Bytes;
 use axum::extract::{Extension, FromRequest, Multipart, Path, RawQuery, Request, State};
 use axum::http::header::{
     CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_LENGTH, CONTENT_TYPE, COOKIE, HeaderValue,
@@ -326,7 +325,7 @@ pub(crate) fn query_param(query: Option<&str>, name: &str) -> Option<String> {
 pub(crate) fn page_param(query: Option<&str>) -> u32 {
     query_param(query, "page")
         .and_then(|p| p.parse().ok())
-        .filter(|p| (1..=100_000).contains(p))
+        .filter(|p| (1..=super::api::MAX_PAGE).contains(p))
         .unwrap_or(1)
 }
 
@@ -1186,21 +1185,8 @@ pub(crate) fn json_error(status: StatusCode, message: &str) -> Response {
 pub(crate) async fn api_validate(
     State(app): State<App>,
     RawQuery(query): RawQuery,
-    headers: HeaderMap,
-    body: Bytes,
+    request: axum::extract::Request,
 ) -> Result<Response> {
-    // Only JSON: a page on another site can post text/plain or a form here without asking.
-    let is_json = headers
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"));
-    if !is_json {
-        return Err(json_error(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "send the submission as Content-Type: application/json",
-        ));
-    }
     let stage = query_param(query.as_deref(), "stage");
     let Some(stage) = stage else {
         return Err(json_error(
@@ -1212,12 +1198,9 @@ pub(crate) async fn api_validate(
     let stage = validator
         .stage(&stage)
         .map_err(|e| json_error(StatusCode::BAD_REQUEST, &e.to_string()))?;
-    let value: Value = serde_json::from_slice(&body).map_err(|e| {
-        json_error(
-            StatusCode::BAD_REQUEST,
-            &format!("the body is not valid JSON: {e}"),
-        )
-    })?;
+    // Only JSON (415 otherwise): a page on another site can post text/plain or a form here
+    // without asking.
+    let value = super::api::json_body(request).await?;
     let report = validator.validate(&value, stage);
     Ok((
         StatusCode::OK,
@@ -1225,6 +1208,16 @@ pub(crate) async fn api_validate(
         report.to_json(),
     )
         .into_response())
+}
+
+/// `GET /openapi.json`: the OpenAPI 3.1 description of the JSON API.
+pub(crate) async fn openapi(State(app): State<App>) -> Response {
+    (
+        StatusCode::OK,
+        [(CONTENT_TYPE, "application/json")],
+        app.inner.openapi.clone(),
+    )
+        .into_response()
 }
 
 /// `GET /api/records/{id}`: the record as JSON, without secrets.

@@ -4,7 +4,8 @@
 //!   at the stage of the pressed button, store on success (303 to `/records/{id}`) or re-render with 422;
 //!   `_action=add:…`/`remove:…` re-render with a group item added or removed (200, nothing saved).
 //! - `GET /records/{id}` shows a record, its status and issued values; `GET /files/{token}` serves uploads.
-//! - `POST /api/validate?stage=S`, `GET /api/records/{id}`, `GET /schema/{stage}.json`, `GET /assets/form.css`.
+//! - `POST /api/validate?stage=S`, the JSON API ([`api`]) described at `GET /openapi.json` ([`openapi`]),
+//!   `GET /schema/{stage}.json`, `GET /assets/form.css`.
 //!
 //! Safety: every page is rendered with HTML escaping, every form carries a double-submit CSRF token
 //! (cookie + hidden field, compared in constant time; 403 otherwise), responses carry a strict
@@ -18,6 +19,7 @@ pub mod form;
 mod handlers;
 pub mod history;
 pub mod migrate;
+pub mod openapi;
 mod pages;
 mod review;
 pub mod store;
@@ -101,6 +103,8 @@ struct Inner {
     blank_page: String,
     /// How people are recognised.
     auth: auth::AuthConfig,
+    /// The OpenAPI document of the JSON API, built once.
+    openapi: String,
 }
 
 /// Stands in for the CSRF token when the blank page is rendered once at start-up.
@@ -152,6 +156,7 @@ impl App {
         input.account = Some(ACCOUNT_SLOT);
         input.action = "/new";
         let blank_page = renderer.render(&input)?;
+        let form_for_api = form.clone();
         Ok(App {
             inner: Arc::new(Inner {
                 fields: form::root_fields(&form),
@@ -166,6 +171,8 @@ impl App {
                 name_field,
                 blank_page,
                 auth,
+                openapi: serde_json::to_string_pretty(&openapi::document(&form_for_api))
+                    .unwrap_or_default(),
             }),
         })
     }
@@ -213,6 +220,7 @@ impl App {
             )
             .route("/api/records/{id}/versions", get(handlers::api_versions))
             .route("/schema/{file}", get(handlers::schema))
+            .route("/openapi.json", get(handlers::openapi))
             .fallback(handlers::not_found)
             .layer(DefaultBodyLimit::max(BODY_LIMIT))
             .layer(axum::middleware::from_fn_with_state(

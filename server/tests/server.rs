@@ -756,6 +756,51 @@ fn uploads_are_sniffed_checked_kept_and_served() {
         (Some(1440), Some(900))
     );
 
+    // The JSON API cannot upload files: a body sends file fields back as read (or leaves them
+    // out); a changed or new file is refused with 422, never dropped silently.
+    let put = |data: &serde_json::Value, version: &serde_json::Value| {
+        server.request(
+            "PUT",
+            &format!("/api/records/{id}?stage=save"),
+            &[
+                ("Cookie", &s.cookie),
+                ("Content-Type", "application/json"),
+                ("If-Match", &format!("\"{version}\"")),
+            ],
+            Some(data.to_string().as_bytes()),
+        )
+    };
+    let mut changed = j["data"].clone();
+    changed["listing_images"][1]["width"] = serde_json::json!(1441);
+    let r = put(&changed, &j["version"]);
+    assert_eq!(r.status, 422, "{}", r.text());
+    assert!(
+        r.text().contains("`listing_images` differs"),
+        "{}",
+        r.text()
+    );
+    let r = put(&j["data"], &j["version"]);
+    assert_eq!(r.status, 200, "{}", r.text());
+    let after = r.json();
+    assert_eq!(after["data"]["listing_images"], j["data"]["listing_images"]);
+    let mut without = j["data"].clone();
+    without.as_object_mut().expect("object").remove("app_icon");
+    let r = put(&without, &after["version"]);
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["data"]["app_icon"], j["data"]["app_icon"]);
+    let r = server.request(
+        "POST",
+        "/api/records?stage=save",
+        &[("Cookie", &s.cookie), ("Content-Type", "application/json")],
+        Some(j["data"].to_string().as_bytes()),
+    );
+    assert_eq!(r.status, 422, "{}", r.text());
+    assert!(
+        r.text().contains("files cannot be uploaded"),
+        "{}",
+        r.text()
+    );
+
     // Files are served with their sniffed type.
     let url = icon["url"].as_str().expect("icon url");
     let f = server.session().get(url);
@@ -786,7 +831,7 @@ fn uploads_are_sniffed_checked_kept_and_served() {
         &format!("/records/{id}"),
         s.form()
             .text("_stage", "save")
-            .text("_version", "1")
+            .text("_version", "3") // two API saves above
             .text("app_name", "Pictures")
             .text("callback_url", "https://example.com/cb")
             .text("app_icon._keep", &keep)

@@ -21,6 +21,8 @@ one:
   2020-12      python jsonschema, Draft202012Validator
   draft-07     python jsonschema, Draft7Validator
   openapi-3.0  openapi-spec-validator (the document), openapi-schema-validator OAS30WriteValidator (cases)
+and the OpenAPI 3.1 document of the JSON API (`formwork openapi SPEC`, served at /openapi.json) must
+pass openapi-spec-validator, its stage schemas judging the cases as the 2020-12 schemas do.
 A rule that a dialect cannot express is moved to x-formwork-rules (the CLI says so on stderr); an
 invalid case whose expected errors lie at such a moved rule's path is not expected to be rejected there.
 
@@ -150,6 +152,38 @@ def external_check(args, cases, dialect):
     return failures
 
 
+def api_check(args, cases):
+    """The API document validates as OpenAPI 3.1, and each stage's request schema in it (the
+    2020-12 schema with its lists under components) judges every case like the exported schema."""
+    import jsonschema
+    from openapi_spec_validator import validate
+    p = subprocess.run([args.bin, "openapi", args.spec], capture_output=True, text=True, timeout=60)
+    if p.returncode != 0:
+        return [f"openapi: exit {p.returncode}: {p.stderr.strip()[:300]}"]
+    document = json.loads(p.stdout)
+    try:
+        validate(document)
+    except Exception as e:
+        return [f"openapi-3.1 document: {type(e).__name__}: {str(e)[:300]}"]
+    if not document.get("openapi", "").startswith("3.1"):
+        return [f"openapi is {document.get('openapi')!r}, not 3.1"]
+    failures = []
+    bases = {stage: schema_of(args, stage, "2020-12") for stage in {c["stage"] for c in cases}}
+    for c in cases:
+        base = bases[c["stage"]]
+        name = [n for n, sch in document["components"]["schemas"].items()
+                if sch.get("x-formwork-id") == base["$id"]]
+        if len(name) != 1:
+            return [f"openapi: no single schema for stage {c['stage']} ({name})"]
+        wrapper = dict(document)
+        wrapper["$ref"] = f"#/components/schemas/{name[0]}"
+        v = jsonschema.Draft202012Validator(wrapper, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+        ok = v.is_valid(c["submission"])
+        if ok != jsonschema.Draft202012Validator(base, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER).is_valid(c["submission"]):
+            failures.append(f"{c['name']}: the API document's schema and the exported schema disagree")
+    return failures
+
+
 def case_dirs(args):
     dirs = [os.path.join(ROOT, "tests", "cases", "pipedrive")] + (args.cases or [])
     extra = os.environ.get("FORMWORK_EXTRA_CASES", "")
@@ -194,6 +228,11 @@ def main():
                 print(f"FAIL external: {why}")
             failed += len(failures)
             passed += 0 if failures else 1
+        failures = api_check(args, cases)
+        for why in failures:
+            print(f"FAIL external: {why}")
+        failed += len(failures)
+        passed += 0 if failures else 1
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
 
