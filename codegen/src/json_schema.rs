@@ -715,13 +715,17 @@ fn file_item(r: &FileRules, dialect: Dialect) -> Map<String, Value> {
     properties.insert("size".into(), Value::Object(size));
     let mut required = vec!["name", "media_type", "size"];
     if r.image {
-        for (key, min) in [("width", r.min_width), ("height", r.min_height)] {
+        let (max_w, max_h) = r.max_side();
+        for (key, min, max) in [
+            ("width", r.min_width, max_w),
+            ("height", r.min_height, max_h),
+        ] {
             properties.insert(
                 key.into(),
                 json!({
                     "type": "integer",
                     "minimum": min.unwrap_or(0),
-                    "maximum": formwork_schema::model::MAX_IMAGE_SIDE,
+                    "maximum": max,
                 }),
             );
         }

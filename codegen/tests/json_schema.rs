@@ -811,3 +811,36 @@ fn schema_ids_carry_the_form_version() {
         "urn:formwork:contact:submit"
     );
 }
+
+/// An image's `max_width`/`max_height` (else the hard limit) bound `width`/`height` in the schema.
+#[test]
+fn image_sides_are_bounded_by_the_spec_or_the_hard_limit() {
+    let spec = r#"
+form: {id: t, title: T}
+stages: [{id: s, label: S}]
+sections:
+  - id: a
+    title: A
+    fields:
+      - {id: banner, label: Banner, kind: image, min_width: 100, max_width: 1920}
+rules: []
+"#;
+    let form = formwork_schema::load_str("t.yaml", spec).expect("spec loads");
+    let schema = formwork_codegen::json_schema::emit(&form, 0);
+    let side = |k: &str| {
+        let s = &schema["properties"]["banner"]["properties"][k];
+        (s["minimum"].as_u64(), s["maximum"].as_u64())
+    };
+    assert_eq!(side("width"), (Some(100), Some(1920)));
+    assert_eq!(
+        side("height"),
+        (
+            Some(0),
+            Some(u64::from(formwork_schema::model::MAX_IMAGE_SIDE))
+        )
+    );
+    let v = validator(&schema);
+    let image = |w: u32| json!({"banner": {"name": "b.png", "media_type": "image/png", "size": 1, "width": w, "height": 10}});
+    assert!(v.is_valid(&image(1920)));
+    assert!(!v.is_valid(&image(1921)));
+}

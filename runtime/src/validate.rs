@@ -743,20 +743,18 @@ impl Run {
                 vec![("min", Param::from(min)), ("actual", Param::from(h))],
             );
         }
-        // No image is larger than this on a side: a tiny file claiming 100000x100000 is a
-        // decompression bomb for every browser that shows it.
-        for (code, side) in [("max_width", width), ("max_height", height)] {
+        // No image is larger than the spec's maximum, and never than MAX_IMAGE_SIDE: a tiny file
+        // claiming 100000x100000 is a decompression bomb for every browser that shows it.
+        let (max_w, max_h) = r.max_side();
+        for (code, side, max) in [("max_width", width, max_w), ("max_height", height, max_h)] {
             if let Some(n) = side
-                && n > u64::from(crate::files::MAX_IMAGE_SIDE)
+                && n > u64::from(max)
             {
                 self.error(
                     Some(path),
                     f,
                     code,
-                    vec![
-                        ("max", Param::from(crate::files::MAX_IMAGE_SIDE)),
-                        ("actual", Param::from(n)),
-                    ],
+                    vec![("max", Param::from(max)), ("actual", Param::from(n))],
                 );
             }
         }

@@ -496,16 +496,18 @@ fn unknown_choice_values_are_errors_at_the_item() {
     );
 }
 
+/// A spec of one stage `s` and one section, with these fields (and rules) written after
+/// `fields:` (six spaces in).
+fn one_stage(fields_and_rules: &str) -> String {
+    format!(
+        "form: {{id: t, title: T}}\nstages: [{{id: s, label: S}}]\nsections:\n  - id: a\n    title: A\n    fields:\n{fields_and_rules}"
+    )
+}
+
 #[test]
 fn cel_rules_and_checks_from_a_spec() {
-    let spec = r#"
-form: {id: t, title: T}
-stages: [{id: s, label: S}]
-sections:
-  - id: a
-    title: A
-    fields:
-      - {id: low, label: Low, kind: number}
+    let spec = &one_stage(
+        r#"      - {id: low, label: Low, kind: number}
       - {id: high, label: High, kind: number}
       - id: code
         label: Code
@@ -518,7 +520,8 @@ rules:
     cel: "!has(self.low) || !has(self.high) || self.low <= self.high"
     field: high
     message: High must not be below low
-"#;
+"#,
+    );
     let form = formwork_schema::load_str("t.yaml", spec).expect("spec loads");
     let v = formwork_runtime::Validator::compile(&form).expect("compiles");
     let ok = check(&v, &json!({"low": 1, "high": 2, "code": "X-1"}), "s");
@@ -627,6 +630,27 @@ fn images_larger_than_the_largest_side_are_refused() {
     );
 }
 
+/// A spec may lower the largest side (`max_width`, `max_height`).
+#[test]
+fn a_spec_lowers_the_largest_image_side() {
+    let spec = &one_stage(
+        r#"      - {id: banner, label: Banner, kind: image, min_width: 100, max_width: 1920, max_height: 600}
+rules: []
+"#,
+    );
+    let form = formwork_schema::load_str("t.yaml", spec).expect("spec loads");
+    let v = formwork_runtime::Validator::compile(&form).expect("compiles");
+    let image = |w: u32, h: u32| json!({"banner": {"name": "b.png", "media_type": "image/png", "size": 10, "width": w, "height": h}});
+    assert!(check(&v, &image(1920, 600), "s").valid);
+    let r = check(&v, &image(1921, 601), "s");
+    assert_eq!(codes(&r), vec!["max_width", "max_height"]);
+    assert!(
+        r.errors[0].message.contains("at most 1920 pixels wide"),
+        "{}",
+        r.errors[0].message
+    );
+}
+
 /// Control characters (NUL included) are refused: one-line texts may have none, long texts only
 /// line breaks and tabs.
 #[test]
@@ -659,14 +683,8 @@ fn control_characters_are_refused_in_text() {
 
 #[test]
 fn cel_runs_only_on_values_that_fit_the_declared_sizes() {
-    let spec = r#"
-form: {id: t, title: T}
-stages: [{id: s, label: S}]
-sections:
-  - id: a
-    title: A
-    fields:
-      - {id: note, label: Note, kind: long_text}
+    let spec = &one_stage(
+        r#"      - {id: note, label: Note, kind: long_text}
       - id: items
         label: Items
         kind: group
@@ -677,7 +695,8 @@ rules:
   - id: distinct_names
     cel: "self.items.all(a, self.items.exists_one(b, a.name == b.name))"
     field: items
-"#;
+"#,
+    );
     let form = formwork_schema::load_str("t.yaml", spec).expect("spec loads");
     let v = formwork_runtime::Validator::compile(&form).expect("compiles");
     let item = |n: &str| json!({"name": n});

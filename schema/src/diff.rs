@@ -94,6 +94,10 @@ pub const RULES: &[&str] = &[
     "MEDIA_TYPES_WIDENED",
     "MAX_BYTES_TIGHTENED",
     "MAX_BYTES_LOOSENED",
+    "MAX_WIDTH_TIGHTENED",
+    "MAX_WIDTH_LOOSENED",
+    "MAX_HEIGHT_TIGHTENED",
+    "MAX_HEIGHT_LOOSENED",
     "MIN_WIDTH_TIGHTENED",
     "MIN_WIDTH_LOOSENED",
     "MIN_HEIGHT_TIGHTENED",
@@ -1569,6 +1573,26 @@ impl<'a> Cx<'a> {
             b.min_height,
             pointer,
             key(|d| pos_or(d.min_height.as_ref(), d.id.pos)),
+            all.clone(),
+        );
+        let (old_w, old_h) = a.max_side();
+        let (new_w, new_h) = b.max_side();
+        self.limit(
+            "max_width",
+            Bound::Upper,
+            Some(old_w),
+            Some(new_w),
+            pointer,
+            key(|d| pos_or(d.max_width.as_ref(), d.id.pos)),
+            all.clone(),
+        );
+        self.limit(
+            "max_height",
+            Bound::Upper,
+            Some(old_h),
+            Some(new_h),
+            pointer,
+            key(|d| pos_or(d.max_height.as_ref(), d.id.pos)),
             all.clone(),
         );
         if a.aspect_ratio != b.aspect_ratio {

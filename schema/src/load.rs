@@ -814,6 +814,8 @@ impl Checker {
         let image_keys = [
             ("min_width", f.min_width.is_some(), p(&f.min_width)),
             ("min_height", f.min_height.is_some(), p(&f.min_height)),
+            ("max_width", f.max_width.is_some(), p(&f.max_width)),
+            ("max_height", f.max_height.is_some(), p(&f.max_height)),
             (
                 "aspect_ratio",
                 f.aspect_ratio.is_some(),
@@ -1117,6 +1119,20 @@ impl Checker {
                 m.iter().map(|t| t.to_ascii_lowercase()).collect()
             })
             .unwrap_or_default();
+        for max in [&f.max_width, &f.max_height].into_iter().flatten() {
+            if max.value == 0 || max.value > MAX_IMAGE_SIDE {
+                self.err(
+                    max.pos,
+                    format!(
+                        "an image side of {} pixels is outside 1 to {MAX_IMAGE_SIDE}",
+                        max.value
+                    ),
+                    format!("formwork accepts no image larger than {MAX_IMAGE_SIDE} pixels on a side (the default); give a smaller maximum or none"),
+                );
+            }
+        }
+        self.min_max(&f.min_width, &f.max_width, "width", &f.id);
+        self.min_max(&f.min_height, &f.max_height, "height", &f.id);
         let aspect_ratio = f.aspect_ratio.as_ref().and_then(|r| {
             let parsed = parse_pair(r, ':');
             if parsed.is_none() {
@@ -1153,6 +1169,15 @@ impl Checker {
                             "fix the size or the minimum",
                         );
                     }
+                    let max_w = f.max_width.as_ref().map_or(MAX_IMAGE_SIDE, |m| m.value);
+                    let max_h = f.max_height.as_ref().map_or(MAX_IMAGE_SIDE, |m| m.value);
+                    if width > max_w || height > max_h {
+                        self.err(
+                            s.pos,
+                            format!("size {} is above the field's maximum width/height ({max_w}x{max_h})", s.value),
+                            "fix the size or the maximum",
+                        );
+                    }
                     sizes.push(Size { width, height })
                 }
                 None => self.err(
@@ -1169,6 +1194,8 @@ impl Checker {
             max_bytes: f.max_bytes.as_ref().map(|l| l.value),
             min_width: f.min_width.as_ref().map(|l| l.value),
             min_height: f.min_height.as_ref().map(|l| l.value),
+            max_width: f.max_width.as_ref().map(|l| l.value),
+            max_height: f.max_height.as_ref().map(|l| l.value),
             aspect_ratio,
             sizes,
             min_items: f.min_items.as_ref().map(|l| l.value),

@@ -305,8 +305,9 @@ pub struct ChoiceRules {
     pub distinct: bool,
 }
 
-/// The largest image side formwork accepts, in pixels, whatever the spec says (a few bytes can
-/// claim any size: past this an image is a decompression bomb for the browsers that show it).
+/// The largest image side formwork accepts, in pixels, and the default `max_width`/`max_height`
+/// (a few bytes can claim any size: past this an image is a decompression bomb for the browsers
+/// that show it). Specs may only lower it.
 pub const MAX_IMAGE_SIDE: u32 = 20_000;
 
 /// Width and height in pixels.
@@ -333,6 +334,12 @@ pub struct FileRules {
     pub min_width: Option<u32>,
     /// Minimum height.
     pub min_height: Option<u32>,
+    /// Maximum width ([`MAX_IMAGE_SIDE`] when not given).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_width: Option<u32>,
+    /// Maximum height ([`MAX_IMAGE_SIDE`] when not given).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_height: Option<u32>,
     /// Required aspect ratio `(w, h)`, as written (`16:10` stays `(16, 10)`; compared by cross-multiplying).
     pub aspect_ratio: Option<(u32, u32)>,
     /// Allowed sizes; empty = any.
@@ -341,6 +348,16 @@ pub struct FileRules {
     pub min_items: Option<u32>,
     /// Files (every stage).
     pub max_items: Option<u32>,
+}
+
+impl FileRules {
+    /// The largest width and height an image may have: the spec's, else [`MAX_IMAGE_SIDE`].
+    pub fn max_side(&self) -> (u32, u32) {
+        (
+            self.max_width.unwrap_or(MAX_IMAGE_SIDE),
+            self.max_height.unwrap_or(MAX_IMAGE_SIDE),
+        )
+    }
 }
 
 /// Sub-fields of an object.

@@ -348,6 +348,12 @@ pub struct FieldDef {
     /// For `image`: minimum height in pixels.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_height: Option<Located<u32>>,
+    /// For `image`: maximum width in pixels (at most 20000, the default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_width: Option<Located<u32>>,
+    /// For `image`: maximum height in pixels (at most 20000, the default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_height: Option<Located<u32>>,
     /// For `image`: required aspect ratio, `W:H` (e.g. `16:10`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aspect_ratio: Option<Located<String>>,

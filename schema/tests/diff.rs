@@ -449,6 +449,34 @@ fn cases() -> Vec<Case> {
             &[("        min_height: 64\n", "")],
             &[("MIN_HEIGHT_LOOSENED", C)],
         ),
+        fwd(
+            &[(
+                "        min_height: 64\n",
+                "        min_height: 64\n        max_width: 4000\n",
+            )],
+            &[("MAX_WIDTH_TIGHTENED", B)],
+        ),
+        rev(
+            &[(
+                "        min_height: 64\n",
+                "        min_height: 64\n        max_width: 4000\n",
+            )],
+            &[("MAX_WIDTH_LOOSENED", C)],
+        ),
+        rev(
+            &[(
+                "        min_height: 64\n",
+                "        min_height: 64\n        max_height: 4000\n",
+            )],
+            &[("MAX_HEIGHT_LOOSENED", C)],
+        ),
+        fwd(
+            &[(
+                "        min_height: 64\n",
+                "        min_height: 64\n        max_height: 4000\n",
+            )],
+            &[("MAX_HEIGHT_TIGHTENED", B)],
+        ),
         rev(
             &[("        min_height: 64\n", "")],
             &[("MIN_HEIGHT_TIGHTENED", B)],

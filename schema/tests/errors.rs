@@ -183,3 +183,24 @@ fn bundled_specs_are_valid() {
         }
     }
 }
+
+#[test]
+fn image_maximum_sides_are_within_the_hard_limit_and_above_the_minimums() {
+    let all = errors(
+        "      - {id: a, label: A, kind: image, max_width: 30000}\n      - {id: b, label: B, kind: image, min_height: 500, max_height: 400}\n      - {id: c, label: C, kind: image, max_height: 100, sizes: [\"50x200\"]}\n      - {id: d, label: D, kind: file, max_width: 10}\n",
+    );
+    let got: Vec<(u32, &str)> = all.iter().map(|(l, _, m)| (*l, m.as_str())).collect();
+    assert_eq!(got.len(), 4, "{all:?}");
+    assert_eq!(got[0].0, 10);
+    assert!(got[0].1.contains("outside 1 to 20000"), "{}", got[0].1);
+    assert_eq!(got[1].0, 11);
+    assert!(got[1].1.contains("height"), "{}", got[1].1);
+    assert_eq!(got[2].0, 12);
+    assert!(
+        got[2].1.contains("above the field's maximum"),
+        "{}",
+        got[2].1
+    );
+    assert_eq!(got[3].0, 13);
+    assert!(got[3].1.contains("max_width"), "{}", got[3].1);
+}

@@ -52,9 +52,9 @@ impl Why {
             }
             "type" | "integer" => Why::ChangedKind,
             "max_length" | "min_length" | "max_items" | "maximum" | "minimum" | "max_bytes"
-            | "min_width" | "min_height" | "pattern" | "scheme" | "host" | "media_type"
-            | "aspect_ratio" | "size" | "distinct" | "json_type" | "max_per_value"
-            | "max_total" => Why::TightenedLimit,
+            | "min_width" | "min_height" | "max_width" | "max_height" | "pattern" | "scheme"
+            | "host" | "media_type" | "aspect_ratio" | "size" | "distinct" | "json_type"
+            | "max_per_value" | "max_total" => Why::TightenedLimit,
             _ => Why::Rule,
         }
     }
