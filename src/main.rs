@@ -361,8 +361,8 @@ fn run(command: Command) -> Result<ExitCode, String> {
             let validator = Validator::compile(&form).map_err(|e| e.to_string())?;
             let stage_ref = validator.stage(&stage).map_err(|e| e.to_string())?;
             let (name, text) = read_input(file.as_deref())?;
-            let value: serde_json::Value =
-                serde_json::from_str(&text).map_err(|e| format!("{name}: not valid JSON: {e}"))?;
+            let value: serde_json::Value = formwork_runtime::json::from_slice(text.as_bytes())
+                .map_err(|e| format!("{name}: {e}"))?;
             let report = validator.validate(&value, stage_ref);
             if !report.valid && is_wrapped_case(&value, &form) {
                 eprintln!(

@@ -572,9 +572,17 @@ impl Renderer {
     pub fn render(&self, input: &RenderInput<'_>) -> Result<String, RenderError> {
         // Hand the view model over as the context: `render(name, &data)` would clone it whole.
         let context = handlebars::Context::from(self.view_model(input));
+        // The page is about the blank form plus the texts shown (escaped): sized once, it is
+        // not copied as it grows.
+        let mut page = Vec::with_capacity(PAGE_BYTES + text_bytes(input.values) * 11 / 10);
         self.registry
-            .render_with_context(MAIN, &context)
-            .map_err(|e| RenderError::Render(Box::new(e)))
+            .render_with_context_to_write(MAIN, &context, &mut page)
+            .map_err(|e| RenderError::Render(Box::new(e)))?;
+        String::from_utf8(page).map_err(|e| {
+            RenderError::Render(Box::new(
+                handlebars::RenderErrorReason::Other(e.to_string()).into(),
+            ))
+        })
     }
 
     /// The render context the templates see.
@@ -1169,5 +1177,18 @@ fn size_text(bytes: u64) -> String {
         format!("{} KB", bytes.div_ceil(KIB))
     } else {
         format!("{:.1} MB", bytes as f64 / MIB as f64)
+    }
+}
+
+/// About the size of a rendered page without values.
+const PAGE_BYTES: usize = 64 * 1024;
+
+/// The bytes of the texts in `v`.
+fn text_bytes(v: &Value) -> usize {
+    match v {
+        Value::String(s) => s.len(),
+        Value::Array(a) => a.iter().map(text_bytes).sum(),
+        Value::Object(m) => m.values().map(text_bytes).sum(),
+        _ => 0,
     }
 }

@@ -3,6 +3,7 @@
 //! - [`Validator`]: compiled from a checked [`formwork_schema::Form`]; `validate` returns a [`Report`].
 //! - [`report`]: issues at JSON Pointers with codes, messages and parameters.
 //! - [`messages`]: the message catalogue (one place, ready for translation).
+//! - [`json`]: reading a submission with bounded memory (at most [`json::MAX_JSON_VALUES`] values).
 //! - [`files`]: real media type and dimensions of uploads, from their bytes.
 //! - [`url`], [`text`]: format checks shared with other tools.
 
@@ -11,6 +12,7 @@
 mod cel_eval;
 mod compile;
 pub mod files;
+pub mod json;
 pub mod messages;
 pub mod report;
 pub mod text;

@@ -94,7 +94,8 @@ pub(crate) fn record_response(
     r
 }
 
-/// Reads a JSON body (415 for another type, 413 past the limit, 400 when not JSON).
+/// Reads a JSON body (415 for another type, 413 past the size limit or
+/// [`formwork_runtime::json::MAX_JSON_VALUES`], 400 when not JSON).
 pub(crate) async fn json_body(request: Request) -> Result<Value> {
     let is_json = request
         .headers()
@@ -119,11 +120,12 @@ pub(crate) async fn json_body(request: Request) -> Result<Value> {
                 &format!("the body is larger than {API_BODY_LIMIT} bytes"),
             )
         })?;
-    serde_json::from_slice(&bytes).map_err(|e| {
-        error(
-            StatusCode::BAD_REQUEST,
-            &format!("the body is not valid JSON: {e}"),
-        )
+    formwork_runtime::json::from_slice(&bytes).map_err(|e| {
+        let status = match e {
+            formwork_runtime::json::ReadError::TooManyValues => StatusCode::PAYLOAD_TOO_LARGE,
+            formwork_runtime::json::ReadError::Syntax(_) => StatusCode::BAD_REQUEST,
+        };
+        error(status, &format!("the body: {e}"))
     })
 }
 

@@ -22,6 +22,9 @@ use formwork_runtime::report::push_pointer_segment;
 pub const MAX_FILE_BYTES: u64 = 32 * 1024 * 1024;
 /// Largest accepted non-file part (a text, or a JSON document uploaded as a file).
 pub const MAX_TEXT_BYTES: u64 = 1024 * 1024;
+/// Most bytes of text (all non-file parts together) one request may carry: far more than any
+/// form needs, and what bounds the memory of reading, validating and re-rendering it.
+pub const MAX_FORM_TEXT_BYTES: u64 = 4 * 1024 * 1024;
 /// Most parts (inputs) one request may carry.
 pub const MAX_PARTS: usize = 5000;
 /// Most files one request may carry (checked before anything is stored).
@@ -89,6 +92,9 @@ pub enum BodyError {
     /// More inputs than [`MAX_PARTS`].
     #[error("the form has too many inputs (at most {MAX_PARTS})")]
     TooManyParts,
+    /// More text than [`MAX_FORM_TEXT_BYTES`].
+    #[error("the form's texts together are longer than {} MiB", MAX_FORM_TEXT_BYTES / (1024 * 1024))]
+    TooMuchText,
     /// More files than [`MAX_FILE_PARTS`].
     #[error("the form carries too many files (at most {MAX_FILE_PARTS} at a time)")]
     TooManyFiles,
@@ -100,6 +106,7 @@ pub enum BodyError {
 /// Reads a multipart body part by part, each chunk by chunk, stopping at each part's limit.
 pub async fn read_multipart(form: &Form, mut multipart: Multipart) -> Result<Posted, BodyError> {
     let mut posted = Posted::default();
+    let mut text_bytes: u64 = 0;
     loop {
         let next = multipart.next_field().await.map_err(multipart_error)?;
         let Some(mut field) = next else { break };
@@ -146,6 +153,10 @@ pub async fn read_multipart(form: &Form, mut multipart: Multipart) -> Result<Pos
             }
             PartValue::File { file_name, bytes }
         } else {
+            text_bytes += bytes.len() as u64;
+            if text_bytes > MAX_FORM_TEXT_BYTES {
+                return Err(BodyError::TooMuchText);
+            }
             match String::from_utf8(bytes) {
                 Ok(t) => PartValue::Text(t),
                 Err(_) => {
@@ -172,9 +183,14 @@ fn multipart_error(e: axum::extract::multipart::MultipartError) -> BodyError {
 /// Reads an `application/x-www-form-urlencoded` body (invalid UTF-8 is replaced, not refused).
 pub fn read_urlencoded(body: &[u8]) -> Result<Posted, BodyError> {
     let mut posted = Posted::default();
+    let mut text_bytes: u64 = 0;
     for (name, text) in form_urlencoded::parse(body) {
         if posted.parts.len() >= MAX_PARTS {
             return Err(BodyError::TooManyParts);
+        }
+        text_bytes += text.len() as u64;
+        if text_bytes > MAX_FORM_TEXT_BYTES {
+            return Err(BodyError::TooMuchText);
         }
         let value = if text.len() as u64 > MAX_TEXT_BYTES {
             PartValue::TooLarge {

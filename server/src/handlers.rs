@@ -653,6 +653,11 @@ fn body_error(e: BodyError) -> Response {
             "The form has too many inputs",
             &e.to_string(),
         ),
+        BodyError::TooMuchText => pages::message(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "The form has too much text",
+            &e.to_string(),
+        ),
         BodyError::TooManyFiles => pages::message(
             StatusCode::PAYLOAD_TOO_LARGE,
             "The form carries too many files",
@@ -885,6 +890,8 @@ async fn submit(
         keep_blank_items: group_action.is_some(),
     };
     let built = form::build(&app.inner.form, &posted, &cx);
+    // The texts now live in `built`: let the posted copy go before validating and rendering.
+    drop(posted);
     let fields = &app.inner.fields;
 
     let kept = |p: &str| {

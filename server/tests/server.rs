@@ -2428,8 +2428,24 @@ fn json_routes_have_their_own_small_body_limit_and_bounded_reports() {
         Some(big.as_bytes()),
     );
     assert_eq!(r.status, 413);
+    // A body under the size limit whose values would take 40 times its size in memory is
+    // refused before it grows.
     let flood = format!("{{\"app_actions\": [{}{{}}]}}", "{},".repeat(200_000));
     assert!(flood.len() < 1024 * 1024);
+    let r = server.request(
+        "POST",
+        "/api/validate?stage=review",
+        &[("Content-Type", "application/json")],
+        Some(flood.as_bytes()),
+    );
+    assert_eq!(r.status, 413, "{}", r.text());
+    assert!(
+        r.text().contains("more than 16384 JSON values"),
+        "{}",
+        r.text()
+    );
+    // Within the bound, the report is bounded.
+    let flood = format!("{{\"app_actions\": [{}{{}}]}}", "{},".repeat(15_000));
     let r = server.request(
         "POST",
         "/api/validate?stage=review",
@@ -2447,6 +2463,29 @@ fn json_routes_have_their_own_small_body_limit_and_bounded_reports() {
             .and_then(|e| e["message"].as_str())
             .is_some_and(|m| m.ends_with("more problems not shown"))
     );
+}
+
+/// A form's texts together are bounded (what reading, validating and re-rendering hold in
+/// memory), whatever the body limit allows for files.
+#[test]
+fn a_form_with_too_much_text_is_refused_before_it_is_built() {
+    let server = start();
+    let s = server.session();
+    let mut form = s.form().text("_stage", "save");
+    let mega = "a".repeat(1024 * 1024 - 100);
+    for i in 0..5 {
+        form = form.text(&format!("app_actions.{i}.url"), &mega);
+    }
+    let r = s.post("/new", form);
+    assert_eq!(r.status, 413, "{}", &r.text()[..r.text().len().min(300)]);
+    assert!(r.text().contains("longer than 4 MiB"), "{}", r.text());
+    let body = format!(
+        "_csrf={}&_stage=save&description={}",
+        s.csrf,
+        "a".repeat(5 * 1024 * 1024)
+    );
+    assert_eq!(s.post_form("/new", &body).status, 413);
+    assert_eq!(rusqlite_count(&server.db), 0);
 }
 
 /// CSRF defence in depth: a post that a browser marks as coming from another site is refused,
