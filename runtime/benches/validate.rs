@@ -1,7 +1,9 @@
-//! Validation cost vs. the unavoidable cost of parsing the same submission with serde_json.
+//! Validation cost vs. the unavoidable cost of parsing the same submission with serde_json, and
+//! vs. jsonschema-rs (all errors, `iter_errors`) on formwork's own exported schema of the stage.
 //!
-//! `cargo bench -p formwork-runtime` — groups `full` (the valid acceptance submission) and
-//! `large` (24 app actions, 3 panels, 5 images, 1,500-character texts), each at both stages,
+//! `cargo bench -p formwork-runtime` — groups `full` (the valid acceptance submission), `large`
+//! (24 app actions, 3 panels, 5 images, 1,500-character texts) and their invalid variants
+//! `full_invalid` / `large_invalid` (a wrong value in every field, about 40 / 100 errors), each
 //! next to `parse` of the same JSON text.
 
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -61,10 +63,40 @@ fn large() -> Value {
     s
 }
 
+/// A wrong value in every field the submission has: texts too long or of the wrong format,
+/// values outside their lists, numbers and booleans of the wrong type, files of the wrong size.
+fn invalid(mut s: Value) -> Value {
+    fn spoil(v: &mut Value) {
+        match v {
+            Value::String(t) if t.starts_with("http") => *t = "not a url".into(),
+            Value::String(t) if t.contains('@') => *t = "not an email".into(),
+            Value::String(t) => *t = format!("{}\u{7}", t.repeat(40)),
+            Value::Bool(_) => *v = json!("yes"),
+            Value::Number(_) => *v = json!(-1),
+            Value::Array(items) => items.iter_mut().for_each(spoil),
+            Value::Object(m) => m.values_mut().for_each(spoil),
+            Value::Null => {}
+        }
+    }
+    spoil(&mut s);
+    s
+}
+
 fn bench(c: &mut Criterion) {
     let form = formwork_schema::load_file(root().join("specs/pipedrive-app.yaml")).expect("spec");
     let v = Validator::compile(&form).expect("compile");
-    for (name, sub) in [("full", full()), ("large", large())] {
+    let schemas: Vec<jsonschema::Validator> = (0..form.stages.len())
+        .map(|i| {
+            jsonschema::validator_for(&formwork_codegen::json_schema::emit(&form, i))
+                .expect("the exported schema compiles")
+        })
+        .collect();
+    for (name, sub) in [
+        ("full", full()),
+        ("large", large()),
+        ("full_invalid", invalid(full())),
+        ("large_invalid", invalid(large())),
+    ] {
         let text = serde_json::to_string(&sub).expect("serialize");
         let mut g = c.benchmark_group(name);
         g.bench_function("parse", |b| {
@@ -73,9 +105,25 @@ fn bench(c: &mut Criterion) {
         for stage in ["save", "review"] {
             let st = v.stage(stage).expect("stage");
             let report = v.validate(&sub, st);
-            assert!(report.valid, "{name} at {stage}: {:?}", report.errors);
+            let schema = &schemas[st.index()];
+            assert_eq!(
+                report.valid,
+                !name.ends_with("invalid"),
+                "{name} at {stage}: {:?}",
+                report.errors
+            );
+            if !report.valid {
+                let n = schema.iter_errors(&sub).count();
+                eprintln!(
+                    "{name} at {stage}: formwork {} errors, jsonschema-rs {n}",
+                    report.errors.len()
+                );
+            }
             g.bench_function(format!("validate_{stage}"), |b| {
                 b.iter(|| v.validate(black_box(&sub), st))
+            });
+            g.bench_function(format!("jsonschema_rs_{stage}"), |b| {
+                b.iter(|| schema.iter_errors(black_box(&sub)).count())
             });
         }
         g.finish();

@@ -2,7 +2,9 @@
 //!
 //! Everything that does not depend on a submission is done here, once.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use rustc_hash::FxHashMap as HashMap;
 
 use formwork_schema::model::*;
 use formwork_schema::{Diagnostic, Pos, SpecError};

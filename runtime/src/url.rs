@@ -8,12 +8,12 @@ pub fn scheme_and_host(s: &str) -> Option<(&str, &str)> {
     if host.is_empty() {
         return None;
     }
-    // Both borrow from `s`; re-slice so the result does not borrow the temporary `uri`.
-    let scheme_at = s.find(scheme)?;
-    let host_at = s.find(host)?;
+    // Both are slices of `s` (the scheme its start); re-slice by offset so the result does not
+    // borrow the temporary `uri`, without searching `s` again.
+    let host_at = (host.as_ptr() as usize).checked_sub(s.as_ptr() as usize)?;
     Some((
-        &s[scheme_at..scheme_at + scheme.len()],
-        &s[host_at..host_at + host.len()],
+        s.get(..scheme.len())?,
+        s.get(host_at..host_at + host.len())?,
     ))
 }
 

@@ -497,9 +497,7 @@ impl Run {
     fn text(&mut self, f: &CField, t: &CText, s: &str, path: &Path<'_>) {
         // Control characters (NUL included) are never stored or echoed: one-line texts may have
         // none, longer ones only line breaks and tabs.
-        let control =
-            |c: char| c.is_control() && (t.single_line || !matches!(c, '\n' | '\r' | '\t'));
-        if let Some(c) = s.chars().find(|c| control(*c)) {
+        if let Some(c) = first_control(s, t.single_line) {
             let code = if t.single_line {
                 "control_characters"
             } else {
@@ -969,6 +967,20 @@ fn required_code(kind: &CKind) -> &'static str {
 }
 
 /// A small bit set that lives on the stack for up to 128 members.
+/// The first control character (Unicode `Cc`: U+0000–U+001F, U+007F–U+009F) of `s`, line
+/// breaks and tabs allowed unless `single_line`. Scans bytes: in UTF-8 these characters are the
+/// bytes below 0x20, 0x7F, and 0xC2 followed by 0x80–0x9F.
+fn first_control(s: &str, single_line: bool) -> Option<char> {
+    let b = s.as_bytes();
+    let at = b.iter().enumerate().position(|(i, &x)| match x {
+        b'\n' | b'\r' | b'\t' => single_line,
+        0..=0x1F | 0x7F => true,
+        0xC2 => b.get(i + 1).is_some_and(|n| (0x80..=0x9F).contains(n)),
+        _ => false,
+    })?;
+    s.get(at..).and_then(|rest| rest.chars().next())
+}
+
 struct BitSet {
     small: [u64; 2],
     large: Vec<u64>,
@@ -1009,4 +1021,34 @@ impl BitSet {
 fn _assert_send_sync() {
     fn is<T: Send + Sync>() {}
     is::<Validator>();
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn control_characters_are_found_by_bytes_as_by_chars() {
+        for text in [
+            "plain",
+            "tab\there",
+            "line\nbreak",
+            "nul\0",
+            "del\u{7f}",
+            "c1 \u{85} next",
+            "é\u{9f}",
+            "\u{a0} nbsp",
+            "ok é ü ∑ 🎉",
+            "",
+        ] {
+            for single in [true, false] {
+                let want = text
+                    .chars()
+                    .find(|c| c.is_control() && (single || !matches!(c, '\n' | '\r' | '\t')));
+                assert_eq!(
+                    super::first_control(text, single),
+                    want,
+                    "{text:?} {single}"
+                );
+            }
+        }
+    }
 }
