@@ -639,7 +639,17 @@ impl Run {
         let mut size = None;
         let mut width = None;
         let mut height = None;
+        // Which metadata keys are present (bits: name, media_type, size, width, height).
+        let mut present = 0u8;
         for (k, v) in map {
+            present |= match k.as_str() {
+                "name" => 1,
+                "media_type" => 2,
+                "size" => 4,
+                "width" => 8,
+                "height" => 16,
+                _ => 0,
+            };
             let child = Path {
                 parent: Some(path),
                 seg: Seg::Key(k),
@@ -685,12 +695,12 @@ impl Run {
                 );
             }
         };
-        must(self, "name", map.contains_key("name"));
-        must(self, "media_type", map.contains_key("media_type"));
-        must(self, "size", map.contains_key("size"));
+        must(self, "name", present & 1 != 0);
+        must(self, "media_type", present & 2 != 0);
+        must(self, "size", present & 4 != 0);
         if r.image {
-            must(self, "width", map.contains_key("width"));
-            must(self, "height", map.contains_key("height"));
+            must(self, "width", present & 8 != 0);
+            must(self, "height", present & 16 != 0);
         }
         if let Some(t) = media_type
             && !r.media_types.is_empty()
@@ -971,14 +981,29 @@ fn required_code(kind: &CKind) -> &'static str {
 /// breaks and tabs allowed unless `single_line`. Scans bytes: in UTF-8 these characters are the
 /// bytes below 0x20, 0x7F, and 0xC2 followed by 0x80–0x9F.
 fn first_control(s: &str, single_line: bool) -> Option<char> {
+    const CHUNK: usize = 64;
     let b = s.as_bytes();
-    let at = b.iter().enumerate().position(|(i, &x)| match x {
+    let is_control = |i: usize, x: u8| match x {
         b'\n' | b'\r' | b'\t' => single_line,
         0..=0x1F | 0x7F => true,
         0xC2 => b.get(i + 1).is_some_and(|n| (0x80..=0x9F).contains(n)),
         _ => false,
-    })?;
-    s.get(at..).and_then(|rest| rest.chars().next())
+    };
+    // Most texts have none: a branch-free test per chunk (vectorised) skips them; only a chunk
+    // with a candidate byte is looked at byte by byte.
+    for (c, chunk) in b.chunks(CHUNK).enumerate() {
+        let candidate = chunk.iter().fold(false, |acc, &x| {
+            acc | (x < 0x20) | (x == 0x7F) | (x == 0xC2)
+        });
+        if !candidate {
+            continue;
+        }
+        let start = c * CHUNK;
+        if let Some(at) = (start..start + chunk.len()).find(|&i| is_control(i, b[i])) {
+            return s.get(at..).and_then(|rest| rest.chars().next());
+        }
+    }
+    None
 }
 
 struct BitSet {
@@ -1038,6 +1063,8 @@ mod tests {
             "\u{a0} nbsp",
             "ok é ü ∑ 🎉",
             "",
+            &format!("{}\u{1}", "a".repeat(200)),
+            &format!("{}é\n{}\u{9c}", "a".repeat(63), "b".repeat(70)),
         ] {
             for single in [true, false] {
                 let want = text
