@@ -12,7 +12,15 @@ use std::path::PathBuf;
 /// of 50 fields each with a repeated group and an aggregate rule over it.
 fn synthetic(n: usize) -> String {
     const KINDS: [&str; 10] = [
-        "text", "long_text", "email", "url", "number", "boolean", "choice", "image", "json",
+        "text",
+        "long_text",
+        "email",
+        "url",
+        "number",
+        "boolean",
+        "choice",
+        "image",
+        "json",
         "secret",
     ];
     let mut out = String::from(
@@ -21,7 +29,9 @@ fn synthetic(n: usize) -> String {
     let mut rules = String::from("rules:\n");
     for s in (0..n).step_by(50) {
         let g = s / 50;
-        out.push_str(&format!("  - id: section_{g}\n    title: Section {g}\n    fields:\n"));
+        out.push_str(&format!(
+            "  - id: section_{g}\n    title: Section {g}\n    fields:\n"
+        ));
         for i in s..n.min(s + 50) {
             let kind = KINDS[i % KINDS.len()];
             let req = if i % 3 == 0 { "final" } else { "false" };
@@ -29,7 +39,9 @@ fn synthetic(n: usize) -> String {
                 "text" | "long_text" => ", max_length: 200",
                 "number" => ", minimum: 0, maximum: 1000",
                 "choice" => ", list: colours, multiple: true, max_items: 2",
-                "image" => ", media_types: [image/png], max_bytes: 1048576, min_width: 16, min_height: 16",
+                "image" => {
+                    ", media_types: [image/png], max_bytes: 1048576, min_width: 16, min_height: 16"
+                }
                 "json" => ", json_type: object",
                 _ => "",
             };
@@ -56,7 +68,9 @@ fn bench(c: &mut Criterion) {
         b.iter(|| formwork_schema::load_str("pipedrive-app.yaml", black_box(&pipedrive)))
     });
     let form = formwork_schema::load_str("pipedrive-app.yaml", &pipedrive).expect("loads");
-    g.bench_function("compile", |b| b.iter(|| Validator::compile(black_box(&form))));
+    g.bench_function("compile", |b| {
+        b.iter(|| Validator::compile(black_box(&form)))
+    });
     g.bench_function("load_and_compile", |b| {
         b.iter(|| {
             let form = formwork_schema::load_str("pipedrive-app.yaml", black_box(&pipedrive))

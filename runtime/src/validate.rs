@@ -263,13 +263,21 @@ impl Run {
 
     fn object(&mut self, obj: &CObject, map: &Map<String, Value>, path: Option<&Path<'_>>) {
         let mut seen = BitSet::new(obj.fields.len());
+        // Submissions mostly list fields in the spec's order (the generated forms and types do):
+        // try the field after the last one found before hashing the key.
+        let mut next = 0;
         for (key, value) in map {
             let child = Path {
                 parent: path,
                 seg: Seg::Key(key),
             };
-            match obj.index.get(key.as_str()) {
-                Some(&i) => {
+            let found = match obj.fields.get(next) {
+                Some(f) if *f.key == **key => Some(next),
+                _ => obj.index.get(key.as_str()).copied(),
+            };
+            match found {
+                Some(i) => {
+                    next = i + 1;
                     seen.set(i);
                     self.field(&obj.fields[i], value, &child);
                 }
