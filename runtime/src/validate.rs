@@ -555,7 +555,7 @@ impl Run {
         match &t.format {
             CFormat::Plain => {}
             CFormat::Email => {
-                if !email_address::EmailAddress::is_valid(s) {
+                if !crate::text::is_email(s) {
                     self.error(Some(path), f, "email", Vec::new());
                 }
             }
