@@ -24,8 +24,8 @@ use serde_json::{Map, Value, json};
 
 use super::auth::Identity;
 use super::form;
-use super::handlers::{Result, db};
-use super::store::{Account, Record, Save, Update};
+use super::handlers::{Result, Submitted, db};
+use super::store::{Account, Record, Update};
 use super::{App, is_hex, random_hex};
 
 /// Largest JSON body the API reads.
@@ -39,7 +39,7 @@ use super::handlers::{json_error as error, json_response as json, query_param};
 
 /// The signed-in account, or 401 naming how to authenticate.
 #[allow(clippy::result_large_err)] // The error is the response to send, as in every handler.
-fn account(identity: &Identity) -> Result<Account> {
+pub(crate) fn account(identity: &Identity) -> Result<Account> {
     identity.0.clone().ok_or_else(|| {
         let mut r = error(
             StatusCode::UNAUTHORIZED,
@@ -268,26 +268,11 @@ pub(crate) async fn create(
             &serde_json::to_value(&report).unwrap_or_default(),
         ));
     }
-    let status = app.inner.form.stages[stage.index()]
-        .status
-        .clone()
-        .unwrap_or_else(|| "draft".into());
+    let submitted = Submitted::new(&app, &account, stage, "create", "draft", data, Vec::new());
     let issued = super::handlers::issue(&app);
-    let stage_name = app.inner.form.stages[stage.index()].id.clone();
     let id = random_hex(16);
-    let (spec, actor) = (app.inner.spec_hash.clone(), account.id.clone());
     let record = db(&app, move |s| {
-        let save = Save {
-            status: &status,
-            data: &data,
-            files: &[],
-            spec: Some(&spec),
-            actor: Some(&actor),
-            event: "create",
-            stage: Some(&stage_name),
-            note: None,
-        };
-        let r = s.create(&id, &issued, save)?;
+        let r = s.create(&id, &issued, submitted.save())?;
         // The secrets are in this response: the page will not show them in full again.
         s.mark_secrets_shown(&r.id)?;
         Ok(r)
@@ -389,27 +374,9 @@ pub(crate) async fn update(
             }),
         ));
     }
-    let status = app.inner.form.stages[stage.index()]
-        .status
-        .clone()
-        .unwrap_or_else(|| record.status.clone());
     let tokens = form::file_tokens(fields, &data);
-    let stage_name = app.inner.form.stages[stage.index()].id.clone();
-    let (spec, actor) = (app.inner.spec_hash.clone(), account.id.clone());
-    let outcome = db(&app, move |s| {
-        let save = Save {
-            status: &status,
-            data: &data,
-            files: &tokens,
-            spec: Some(&spec),
-            actor: Some(&actor),
-            event: "save",
-            stage: Some(&stage_name),
-            note: None,
-        };
-        s.update(&id, expected, save)
-    })
-    .await?;
+    let submitted = Submitted::new(&app, &account, stage, "save", &record.status, data, tokens);
+    let outcome = db(&app, move |s| s.update(&id, expected, submitted.save())).await?;
     match outcome {
         Update::Saved(r) => Ok(record_response(StatusCode::OK, &app, &r, false)),
         Update::Conflict(current) => Err(error(
@@ -446,37 +413,25 @@ pub(crate) async fn transition(
         .ok_or_else(|| error(StatusCode::NOT_FOUND, "no such record"))?;
     let t = super::review::allowed(&app, &account, &name, &record)
         .map_err(|(status, title, text)| error(status, &format!("{title}: {text}")))?;
-    let comment = body
-        .get("comment")
-        .and_then(Value::as_str)
-        .map(str::trim)
-        .filter(|c| !c.is_empty())
-        .map(String::from);
-    if comment.as_ref().is_some_and(|c| c.chars().count() > 4000) {
-        return Err(error(
+    let (comment, field) = super::review::comment_and_field(
+        &app,
+        t,
+        body.get("comment").and_then(Value::as_str),
+        body.get("field").and_then(Value::as_str),
+    )
+    .map_err(|why| match why {
+        super::review::CommentError::TooLong => error(
             StatusCode::UNPROCESSABLE_ENTITY,
             "the comment is longer than 4,000 characters",
-        ));
-    }
-    if t.comment == formwork_schema::model::Comment::Required && comment.is_none() {
-        return Err(error(
+        ),
+        super::review::CommentError::Missing => error(
             StatusCode::UNPROCESSABLE_ENTITY,
             &format!(
                 "`{}` needs a comment for the owner: {{\"comment\": \"...\"}}",
                 t.id
             ),
-        ));
-    }
-    let field = body
-        .get("field")
-        .and_then(Value::as_str)
-        .filter(|p| {
-            app.inner
-                .form
-                .fields()
-                .any(|f| p.strip_prefix('/') == Some(f.id.as_str()))
-        })
-        .map(String::from);
+        ),
+    })?;
     let version = expected.unwrap_or(record.version);
     let (to, event, actor) = (t.to.clone(), t.id.clone(), account.id.clone());
     let outcome = db(&app, move |s| {

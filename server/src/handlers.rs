@@ -295,20 +295,6 @@ pub(crate) fn signed_in(identity: &Identity, path: &str) -> Result<Account> {
     identity.0.clone().ok_or_else(|| auth::to_sign_in(path))
 }
 
-/// The signed-in account of an API request; 401 otherwise.
-#[allow(clippy::result_large_err)] // The error is the response to send, as in every handler.
-fn api_signed_in(identity: &Identity) -> Result<Account> {
-    identity.0.clone().ok_or_else(|| {
-        let mut r = json_error(
-            StatusCode::UNAUTHORIZED,
-            "sign in first: send `Authorization: Bearer TOKEN` (formwork tokens create EMAIL --db DB)",
-        );
-        r.headers_mut()
-            .insert("www-authenticate", HeaderValue::from_static("Bearer"));
-        r
-    })
-}
-
 /// Records per page of the list.
 const PAGE_SIZE: u32 = 50;
 
@@ -1009,52 +995,38 @@ async fn submit(
         ));
     }
 
-    let stage_status = app.inner.form.stages[stage.index()].status.clone();
-    let stage_name = app.inner.form.stages[stage.index()].id.clone();
     let tokens = form::file_tokens(fields, &built.value);
-    let data = built.value;
     match record {
         None => {
-            let status = stage_status.unwrap_or_else(|| "draft".to_string());
+            let submitted = Submitted::new(
+                &app,
+                &account,
+                stage,
+                "create",
+                "draft",
+                built.value,
+                tokens,
+            );
             let issued = issue(&app);
             let id = random_hex(16);
-            let spec = app.inner.spec_hash.clone();
-            let actor = account.id.clone();
-            let saved = db(&app, move |s| {
-                let save = Save {
-                    status: &status,
-                    data: &data,
-                    files: &tokens,
-                    spec: Some(&spec),
-                    actor: Some(&actor),
-                    event: "create",
-                    stage: Some(&stage_name),
-                    note: None,
-                };
-                s.create(&id, &issued, save)
-            })
-            .await?;
+            let saved = db(&app, move |s| s.create(&id, &issued, submitted.save())).await?;
             Ok(Redirect::to(&format!("/records/{}?saved=1", saved.id)).into_response())
         }
         Some(r) => {
-            let status = stage_status.unwrap_or_else(|| r.status.clone());
-            let id = r.id.clone();
-            let version = r.version;
-            let submitted = data.clone();
-            let spec = app.inner.spec_hash.clone();
-            let actor = account.id.clone();
-            let outcome = db(&app, move |s| {
-                let save = Save {
-                    status: &status,
-                    data: &data,
-                    files: &tokens,
-                    spec: Some(&spec),
-                    actor: Some(&actor),
-                    event: "save",
-                    stage: Some(&stage_name),
-                    note: note.as_deref(),
-                };
-                s.update(&id, version, save)
+            let mut submitted = Submitted::new(
+                &app,
+                &account,
+                stage,
+                "save",
+                &r.status,
+                built.value,
+                tokens,
+            );
+            submitted.note = note;
+            let (id, version) = (r.id.clone(), r.version);
+            let (outcome, submitted) = db(&app, move |s| {
+                let outcome = s.update(&id, version, submitted.save())?;
+                Ok((outcome, submitted))
             })
             .await?;
             match outcome {
@@ -1062,13 +1034,66 @@ async fn submit(
                     Ok(Redirect::to(&format!("/records/{}?saved=1", saved.id)).into_response())
                 }
                 Update::Conflict(current) => {
-                    let values = form::mark_secrets(fields, &submitted, &kept);
+                    let values = form::mark_secrets(fields, &submitted.data, &kept);
                     Ok(conflict(
                         &app, &account, &csrf, &current, &values, &errors, &warnings,
                     ))
                 }
                 Update::NotFound => Err(record_not_found()),
             }
+        }
+    }
+}
+
+/// What a person's submission saves, owned so it can move to the store's thread; [`Submitted::save`]
+/// lends it to the store as a [`Save`].
+pub(crate) struct Submitted {
+    status: String,
+    data: Value,
+    files: Vec<String>,
+    spec: String,
+    actor: String,
+    event: &'static str,
+    stage: String,
+    note: Option<String>,
+}
+
+impl Submitted {
+    /// `data` (with the uploads it references) submitted by `account` at `stage` of the served
+    /// spec, as `event`; the status is the stage's, else `status`.
+    pub(crate) fn new(
+        app: &App,
+        account: &Account,
+        stage: formwork_runtime::StageRef,
+        event: &'static str,
+        status: &str,
+        data: Value,
+        files: Vec<String>,
+    ) -> Submitted {
+        let stage = &app.inner.form.stages[stage.index()];
+        Submitted {
+            status: stage.status.clone().unwrap_or_else(|| status.to_string()),
+            data,
+            files,
+            spec: app.inner.spec_hash.clone(),
+            actor: account.id.clone(),
+            event,
+            stage: stage.id.clone(),
+            note: None,
+        }
+    }
+
+    /// The submission as the store writes it.
+    pub(crate) fn save(&self) -> Save<'_> {
+        Save {
+            status: &self.status,
+            data: &self.data,
+            files: &self.files,
+            spec: Some(&self.spec),
+            actor: Some(&self.actor),
+            event: self.event,
+            stage: Some(&self.stage),
+            note: self.note.as_deref(),
         }
     }
 }
@@ -1233,7 +1258,7 @@ pub(crate) async fn api_record(
     Extension(identity): Extension<Identity>,
     Path(id): Path<String>,
 ) -> Result<Response> {
-    let account = api_signed_in(&identity)?;
+    let account = super::api::account(&identity)?;
     if !is_hex(&id, 32) {
         return Err(json_error(StatusCode::NOT_FOUND, "no such record"));
     }
@@ -1258,7 +1283,7 @@ pub(crate) async fn api_versions(
     Extension(identity): Extension<Identity>,
     Path(id): Path<String>,
 ) -> Result<Response> {
-    let account = api_signed_in(&identity)?;
+    let account = super::api::account(&identity)?;
     if !is_hex(&id, 32) {
         return Err(json_error(StatusCode::NOT_FOUND, "no such record"));
     }

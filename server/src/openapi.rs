@@ -207,7 +207,7 @@ pub fn document(form: &Form) -> Value {
                     "content": { "application/json": { "schema": {
                         "type": "object",
                         "properties": {
-                            "comment": { "type": "string", "maxLength": 4000, "description": "For the owner; required by some transitions." },
+                            "comment": { "type": "string", "maxLength": crate::review::MAX_COMMENT_CHARS, "description": "For the owner; required by some transitions." },
                             "field": { "type": "string", "description": "The field (JSON Pointer, e.g. /app_name) the comment is about." },
                         },
                     } } },

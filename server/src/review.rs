@@ -329,6 +329,41 @@ fn value_rows(b: &mut String, f: &Field, v: Option<&Value>, label: &str) {
 
 /// Whether `account` may make transition `name` on `record`: the transition, or the status, title
 /// and explanation of the refusal (404 unknown, 403 wrong role or own record, 409 wrong status).
+/// The most characters a transition's comment may have.
+pub(crate) const MAX_COMMENT_CHARS: usize = 4000;
+
+/// Why a transition's comment is refused.
+pub(crate) enum CommentError {
+    /// Longer than [`MAX_COMMENT_CHARS`].
+    TooLong,
+    /// The transition needs one and none was given.
+    Missing,
+}
+
+/// The comment of transition `t` (trimmed; none when blank) and the field it is pinned to (a
+/// top-level field's pointer such as `/app_name`; none otherwise), or why the comment is refused.
+pub(crate) fn comment_and_field(
+    app: &App,
+    t: &Transition,
+    comment: Option<&str>,
+    field: Option<&str>,
+) -> std::result::Result<(Option<String>, Option<String>), CommentError> {
+    let comment = comment.map(str::trim).filter(|c| !c.is_empty());
+    if comment.is_some_and(|c| c.chars().count() > MAX_COMMENT_CHARS) {
+        return Err(CommentError::TooLong);
+    }
+    if t.comment == Comment::Required && comment.is_none() {
+        return Err(CommentError::Missing);
+    }
+    let field = field.filter(|p| {
+        app.inner
+            .form
+            .fields()
+            .any(|f| p.strip_prefix('/') == Some(f.id.as_str()))
+    });
+    Ok((comment.map(String::from), field.map(String::from)))
+}
+
 pub(crate) fn allowed<'a>(
     app: &'a App,
     account: &Account,
@@ -424,43 +459,34 @@ pub(crate) async fn transition(
         Ok(t) => t,
         Err((status, title, text)) => return Err(pages::message(status, &title, &text)),
     };
-    let comment = fields
-        .get("comment")
-        .map(|c| c.trim().to_string())
-        .filter(|c| !c.is_empty());
-    if comment.as_ref().is_some_and(|c| c.chars().count() > 4000) {
-        return Ok(review_page(
-            &app,
-            &account,
-            &record,
-            &csrf,
-            Some("Keep the comment to 4,000 characters or fewer"),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        ));
-    }
-    if t.comment == Comment::Required && comment.is_none() {
-        return Ok(review_page(
-            &app,
-            &account,
-            &record,
-            &csrf,
-            Some(&format!(
-                "Enter a comment for the owner to {}",
-                t.label.to_lowercase()
-            )),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        ));
-    }
-    let pinned = fields
-        .get("field")
-        .filter(|p| !p.is_empty())
-        .filter(|p| {
-            app.inner
-                .form
-                .fields()
-                .any(|f| p.strip_prefix('/') == Some(f.id.as_str()))
-        })
-        .cloned();
+    let checked = comment_and_field(
+        &app,
+        t,
+        fields.get("comment").map(String::as_str),
+        fields.get("field").map(String::as_str),
+    );
+    let (comment, pinned) = match checked {
+        Ok(c) => c,
+        Err(why) => {
+            let message = match why {
+                CommentError::TooLong => {
+                    "Keep the comment to 4,000 characters or fewer".to_string()
+                }
+                CommentError::Missing => format!(
+                    "Enter a comment for the owner to {}",
+                    t.label.to_lowercase()
+                ),
+            };
+            return Ok(review_page(
+                &app,
+                &account,
+                &record,
+                &csrf,
+                Some(&message),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ));
+        }
+    };
     let version: i64 = fields
         .get("_version")
         .and_then(|v| v.parse().ok())
