@@ -201,6 +201,8 @@ fn fail(form: &Form, message: String) -> SpecError {
 pub(crate) fn plan(form: &Form) -> Result<Plan, SpecError> {
     let fields: Vec<&Field> = form.fields().collect();
     let root = object(form, fields.into_iter())?;
+    // What CEL rules see as `self`, derived once for all of them.
+    let submission = formwork_schema::expr::Shape::of_form(form);
     let mut rules = Vec::new();
     for r in &form.rules {
         let test = match &r.test {
@@ -217,7 +219,7 @@ pub(crate) fn plan(form: &Form) -> Result<Plan, SpecError> {
                     form,
                     expr,
                     "self",
-                    formwork_schema::expr::Shape::of_form(form),
+                    submission.clone(),
                     &format!("rule `{}`", r.id),
                 )?,
                 path: path.as_str().into(),

@@ -327,10 +327,12 @@ impl Checker {
             transitions: Vec::new(),
         };
         let mut rule_ids = HashMap::new();
+        // What CEL rules see as `self`, derived once for all of them.
+        let submission = crate::expr::Shape::of_form(&form);
         for r in &raw.rules {
             self.ident(&r.id, "rule");
             self.unique(&mut rule_ids, &r.id, "rule");
-            if let Some(rule) = self.rule(r, &form) {
+            if let Some(rule) = self.rule(r, &form, &submission) {
                 form.rules.push(rule);
             }
         }
@@ -1343,7 +1345,7 @@ impl Checker {
         }
     }
 
-    fn rule(&mut self, r: &RuleDef, form: &Form) -> Option<Rule> {
+    fn rule(&mut self, r: &RuleDef, form: &Form, submission: &crate::expr::Shape) -> Option<Rule> {
         let given = [
             r.max_per_value.is_some(),
             r.max_total.is_some(),
@@ -1381,7 +1383,7 @@ impl Checker {
             }
         } else {
             let expr = r.cel.as_ref()?;
-            self.cel(expr, "self", &crate::expr::Shape::of_form(form));
+            self.cel(expr, "self", submission);
             let path = match &r.field {
                 None => String::new(),
                 Some(f) => match f.split_once("[].") {
