@@ -361,10 +361,14 @@ fn run(command: Command) -> Result<ExitCode, String> {
             let validator = Validator::compile(&form).map_err(|e| e.to_string())?;
             let stage_ref = validator.stage(&stage).map_err(|e| e.to_string())?;
             let (name, text) = read_input(file.as_deref())?;
-            let value: serde_json::Value = formwork_runtime::json::from_slice(text.as_bytes())
+            let report = validator
+                .validate_json(text.as_bytes(), stage_ref)
                 .map_err(|e| format!("{name}: {e}"))?;
-            let report = validator.validate(&value, stage_ref);
-            if !report.valid && is_wrapped_case(&value, &form) {
+            let wrapped = || {
+                formwork_runtime::json::from_slice(text.as_bytes())
+                    .is_ok_and(|value| is_wrapped_case(&value, &form))
+            };
+            if !report.valid && wrapped() {
                 eprintln!(
                     "hint: {name} looks like an acceptance case (`submission` inside `name`, `stage`, \
                      `expect`), not a submission: validate the object under `submission` instead \

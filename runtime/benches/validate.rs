@@ -4,7 +4,9 @@
 //! `cargo bench -p formwork-runtime` — groups `full` (the valid acceptance submission), `large`
 //! (24 app actions, 3 panels, 5 images, 1,500-character texts) and their invalid variants
 //! `full_invalid` / `large_invalid` (a wrong value in every field, about 40 / 100 errors), each
-//! next to `parse` of the same JSON text.
+//! next to `parse` of the same JSON text (`serde_json::from_str::<Value>`), `validate_json`
+//! (bytes in, report out, one pass) and `parse_and_validate` (the bounded parse, then
+//! `validate`).
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use formwork_runtime::Validator;
@@ -121,6 +123,21 @@ fn bench(c: &mut Criterion) {
             }
             g.bench_function(format!("validate_{stage}"), |b| {
                 b.iter(|| v.validate(black_box(&sub), st))
+            });
+            assert_eq!(
+                v.validate_json(text.as_bytes(), st).expect("reads"),
+                report,
+                "{name} at {stage}: validating from bytes gives the same report"
+            );
+            g.bench_function(format!("validate_json_{stage}"), |b| {
+                b.iter(|| v.validate_json(black_box(text.as_bytes()), st))
+            });
+            g.bench_function(format!("parse_and_validate_{stage}"), |b| {
+                b.iter(|| {
+                    let value = formwork_runtime::json::from_slice(black_box(text.as_bytes()))
+                        .expect("parse");
+                    v.validate(&value, st)
+                })
             });
             g.bench_function(format!("jsonschema_rs_{stage}"), |b| {
                 b.iter(|| schema.iter_errors(black_box(&sub)).count())

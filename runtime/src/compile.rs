@@ -17,6 +17,8 @@ pub(crate) struct CField {
     pub required: StageSet,
     pub kind: CKind,
     pub checks: Vec<CCheck>,
+    /// Some check is CEL, which reads the value as a tree.
+    pub cel_checks: bool,
     pub messages: BTreeMap<String, String>,
 }
 
@@ -94,6 +96,22 @@ pub(crate) struct CObject {
     pub index: HashMap<Box<str>, usize>,
 }
 
+impl CObject {
+    /// The field at `key`. Submissions mostly list fields in the spec's order (the generated
+    /// forms and types do): the field after the last one found (`next`) is tried before hashing.
+    #[inline]
+    pub fn find(&self, key: &str, next: &mut usize) -> Option<usize> {
+        let found = match self.fields.get(*next) {
+            Some(f) if *f.key == *key => Some(*next),
+            _ => self.index.get(key).copied(),
+        };
+        if let Some(i) = found {
+            *next = i + 1;
+        }
+        found
+    }
+}
+
 pub(crate) struct CGroup {
     pub object: CObject,
     pub min_items: Option<u32>,
@@ -158,6 +176,16 @@ pub(crate) struct CRule {
     pub test: CRuleTest,
 }
 
+impl CRule {
+    /// What a counting rule counts; `None` for other rules.
+    pub fn aggregate(&self) -> Option<&Aggregate> {
+        match &self.test {
+            CRuleTest::MaxPerValue { agg, .. } | CRuleTest::MaxTotal { agg, .. } => Some(agg),
+            CRuleTest::Cel { .. } => None,
+        }
+    }
+}
+
 pub(crate) enum CRuleTest {
     /// Count per value of `sub` over the items of top-level group `group`.
     MaxPerValue {
@@ -188,6 +216,47 @@ pub(crate) struct Aggregate {
 pub(crate) struct Plan {
     pub root: CObject,
     pub rules: Vec<CRule>,
+    pub stream: StreamPlan,
+}
+
+/// What validating while reading keeps of a submission for its cross-field rules.
+pub(crate) struct StreamPlan {
+    /// Some CEL rule reads the whole submission: it is read as a tree.
+    pub whole: bool,
+    /// By top-level field: read by a CEL rule, so kept as a value.
+    pub capture: Vec<bool>,
+    /// By top-level field (a group): the sub-fields that counting rules count, with the rule.
+    pub taps: Vec<Vec<(Box<str>, usize)>>,
+}
+
+impl StreamPlan {
+    fn new(root: &CObject, rules: &[CRule]) -> StreamPlan {
+        let mut plan = StreamPlan {
+            whole: false,
+            capture: vec![false; root.fields.len()],
+            taps: vec![Vec::new(); root.fields.len()],
+        };
+        for (r, rule) in rules.iter().enumerate() {
+            match &rule.test {
+                CRuleTest::Cel { cel, .. } => match &cel.reads {
+                    Some(reads) => {
+                        for (name, _) in reads {
+                            if let Some(&i) = root.index.get(name) {
+                                plan.capture[i] = true;
+                            }
+                        }
+                    }
+                    None => plan.whole = true,
+                },
+                CRuleTest::MaxPerValue { agg, .. } | CRuleTest::MaxTotal { agg, .. } => {
+                    if let Some(&i) = root.index.get(&agg.group) {
+                        plan.taps[i].push((agg.sub.clone(), r));
+                    }
+                }
+            }
+        }
+        plan
+    }
 }
 
 fn fail(form: &Form, message: String) -> SpecError {
@@ -232,7 +301,12 @@ pub(crate) fn plan(form: &Form) -> Result<Plan, SpecError> {
             test,
         });
     }
-    Ok(Plan { root, rules })
+    let stream = StreamPlan::new(&root, &rules);
+    Ok(Plan {
+        root,
+        rules,
+        stream,
+    })
 }
 
 fn aggregate(form: &Form, of: &ItemField) -> Result<Aggregate, SpecError> {
@@ -386,6 +460,7 @@ fn field(form: &Form, f: &Field) -> Result<CField, SpecError> {
         label: f.label.as_str().into(),
         required: f.required,
         kind,
+        cel_checks: checks.iter().any(|c| matches!(c.test, CCheckTest::Cel(_))),
         checks,
         messages: f.messages.clone(),
     })

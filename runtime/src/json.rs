@@ -29,33 +29,41 @@ pub fn from_slice(bytes: &[u8]) -> Result<Value, ReadError> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value = Bounded { left: &mut left }
         .deserialize(&mut de)
-        .map_err(|e| {
-            if e.to_string().starts_with(TOO_MANY) {
-                ReadError::TooManyValues
-            } else {
-                ReadError::Syntax(e)
-            }
-        })?;
+        .map_err(read_error)?;
     de.end().map_err(ReadError::Syntax)?;
     Ok(value)
 }
 
+/// The reading error for a serde_json error raised while counting values.
+pub(crate) fn read_error(e: serde_json::Error) -> ReadError {
+    if e.to_string().starts_with(TOO_MANY) {
+        ReadError::TooManyValues
+    } else {
+        ReadError::Syntax(e)
+    }
+}
+
 const TOO_MANY: &str = "formwork: too many values";
 
-/// A `Value` seed that counts down the values left.
-struct Bounded<'a> {
-    left: &'a mut usize,
+/// Counts one value down from `left`: an error once none are left.
+pub(crate) fn take<E: serde::de::Error>(left: &mut usize) -> Result<(), E> {
+    match left.checked_sub(1) {
+        Some(n) => {
+            *left = n;
+            Ok(())
+        }
+        None => Err(E::custom(TOO_MANY)),
+    }
+}
+
+/// A `Value` seed (and, once its value is counted, visitor) that counts down the values left.
+pub(crate) struct Bounded<'a> {
+    pub left: &'a mut usize,
 }
 
 impl Bounded<'_> {
     fn take<E: serde::de::Error>(&mut self) -> Result<(), E> {
-        match self.left.checked_sub(1) {
-            Some(n) => {
-                *self.left = n;
-                Ok(())
-            }
-            None => Err(E::custom(TOO_MANY)),
-        }
+        take(self.left)
     }
 }
 

@@ -61,7 +61,16 @@ pub fn template(code: &str) -> &'static str {
 
 /// Fills `{name}` placeholders of `template` from `params` (unknown placeholders stay as written).
 pub fn fill(template: &str, params: &[(&'static str, Param)]) -> String {
-    let mut out = String::with_capacity(template.len() + 16);
+    fill_labelled(template, None, params)
+}
+
+/// [`fill`], with `{label}` taken from `label` when given (without copying it into `params`).
+pub(crate) fn fill_labelled(
+    template: &str,
+    label: Option<&str>,
+    params: &[(&'static str, Param)],
+) -> String {
+    let mut out = String::with_capacity(template.len() + 32);
     let mut rest = template;
     while let Some(start) = rest.find('{') {
         out.push_str(&rest[..start]);
@@ -69,16 +78,20 @@ pub fn fill(template: &str, params: &[(&'static str, Param)]) -> String {
         match after.find('}') {
             Some(end) => {
                 let name = &after[..end];
-                match params.iter().find(|(k, _)| *k == name) {
-                    Some((_, v)) => {
-                        use std::fmt::Write;
-                        let _ = write!(out, "{v}");
-                    }
-                    None => {
-                        out.push('{');
-                        out.push_str(name);
-                        out.push('}');
-                    }
+                match (name, label) {
+                    ("label", Some(label)) => out.push_str(label),
+                    _ => match params.iter().find(|(k, _)| *k == name) {
+                        Some((_, Param::Text(t))) => out.push_str(t),
+                        Some((_, v)) => {
+                            use std::fmt::Write;
+                            let _ = write!(out, "{v}");
+                        }
+                        None => {
+                            out.push('{');
+                            out.push_str(name);
+                            out.push('}');
+                        }
+                    },
                 }
                 rest = &after[end + 1..];
             }

@@ -8,6 +8,10 @@ pub fn escape(segment: &str) -> String {
 /// Appends `/` and the escaped `segment` to `pointer`.
 pub fn push_segment(pointer: &mut String, segment: &str) {
     pointer.push('/');
+    if !segment.contains(['~', '/']) {
+        pointer.push_str(segment);
+        return;
+    }
     for c in segment.chars() {
         match c {
             '~' => pointer.push_str("~0"),

@@ -97,6 +97,12 @@ pub(crate) fn record_response(
 /// Reads a JSON body (415 for another type, 413 past the size limit or
 /// [`formwork_runtime::json::MAX_JSON_VALUES`], 400 when not JSON).
 pub(crate) async fn json_body(request: Request) -> Result<Value> {
+    let bytes = json_bytes(request).await?;
+    formwork_runtime::json::from_slice(&bytes).map_err(read_error)
+}
+
+/// The bytes of a JSON body, unread (415 for another type, 413 past the size limit).
+pub(crate) async fn json_bytes(request: Request) -> Result<axum::body::Bytes> {
     let is_json = request
         .headers()
         .get(CONTENT_TYPE)
@@ -112,21 +118,24 @@ pub(crate) async fn json_body(request: Request) -> Result<Value> {
         ));
     }
     let body: Body = request.into_body();
-    let bytes = axum::body::to_bytes(body, API_BODY_LIMIT)
+    axum::body::to_bytes(body, API_BODY_LIMIT)
         .await
         .map_err(|_| {
             error(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 &format!("the body is larger than {API_BODY_LIMIT} bytes"),
             )
-        })?;
-    formwork_runtime::json::from_slice(&bytes).map_err(|e| {
-        let status = match e {
-            formwork_runtime::json::ReadError::TooManyValues => StatusCode::PAYLOAD_TOO_LARGE,
-            formwork_runtime::json::ReadError::Syntax(_) => StatusCode::BAD_REQUEST,
-        };
-        error(status, &format!("the body: {e}"))
-    })
+        })
+}
+
+/// The answer to a body that cannot be read: 413 past
+/// [`formwork_runtime::json::MAX_JSON_VALUES`], 400 when not JSON.
+pub(crate) fn read_error(e: formwork_runtime::json::ReadError) -> Response {
+    let status = match e {
+        formwork_runtime::json::ReadError::TooManyValues => StatusCode::PAYLOAD_TOO_LARGE,
+        formwork_runtime::json::ReadError::Syntax(_) => StatusCode::BAD_REQUEST,
+    };
+    error(status, &format!("the body: {e}"))
 }
 
 /// `GET /api/records?page=N&status=S`.

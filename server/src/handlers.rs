@@ -1232,8 +1232,11 @@ pub(crate) async fn api_validate(
         .map_err(|e| json_error(StatusCode::BAD_REQUEST, &e.to_string()))?;
     // Only JSON (415 otherwise): a page on another site can post text/plain or a form here
     // without asking.
-    let value = super::api::json_body(request).await?;
-    let report = validator.validate(&value, stage);
+    // Validated while read, in one pass: no tree of the submission is built.
+    let bytes = super::api::json_bytes(request).await?;
+    let report = validator
+        .validate_json(&bytes, stage)
+        .map_err(super::api::read_error)?;
     Ok((
         StatusCode::OK,
         [(CONTENT_TYPE, "application/json")],

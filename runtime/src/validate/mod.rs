@@ -3,12 +3,14 @@
 use std::sync::Arc;
 
 use formwork_schema::SpecError;
-use formwork_schema::model::{Form, Severity};
+use formwork_schema::model::{Form, NumberRules, Severity, StageSet};
 use serde_json::{Map, Value};
 
 use crate::compile::*;
-use crate::messages::{fill, human_bytes, template};
+use crate::messages::{fill, fill_labelled, human_bytes, template};
 use crate::report::{Issue, Param, Report, push_pointer_segment};
+
+mod stream;
 
 /// A spec compiled for validation. Cheap to share (`Clone` is an `Arc` bump), `Send + Sync`.
 #[derive(Clone)]
@@ -73,47 +75,26 @@ impl Validator {
 
     /// Validates a submission at a stage, reporting every problem.
     pub fn validate(&self, value: &Value, stage: StageRef) -> Report {
-        let mut run = Run {
-            stage: stage.index,
-            errors: Vec::new(),
-            warnings: Vec::new(),
-            omitted: 0,
-        };
+        let mut run = Run::new(stage.index);
         match value {
             Value::Object(map) => {
                 run.object(&self.inner.plan.root, map, None);
                 for rule in &self.inner.plan.rules {
-                    run.rule(rule, map, value);
+                    let tally = rule.aggregate().map(|agg| {
+                        let mut t = Tally::new(agg);
+                        if let Some(Value::Array(items)) = map.get(&*agg.group) {
+                            for (i, item) in items.iter().enumerate() {
+                                t.add_item(agg, i, item);
+                            }
+                        }
+                        t
+                    });
+                    run.rule(rule, tally.as_ref(), value);
                 }
             }
-            _ => run.push(
-                Severity::Error,
-                None,
-                "type",
-                "The submission must be a JSON object".to_string(),
-                Vec::new(),
-            ),
+            _ => run.not_an_object(),
         }
-        let valid = run.errors.is_empty() && run.omitted == 0;
-        let truncated = run.omitted > 0;
-        if truncated {
-            run.errors.push(Issue {
-                path: String::new(),
-                code: "truncated".to_string(),
-                message: fill(
-                    template("truncated"),
-                    &[("count", Param::from(run.omitted))],
-                ),
-                params: vec![("count", Param::from(run.omitted))],
-            });
-        }
-        Report {
-            valid,
-            stage: self.inner.form.stages[stage.index].id.clone(),
-            errors: run.errors,
-            warnings: run.warnings,
-            truncated,
-        }
+        run.finish(&self.inner.form, stage.index)
     }
 }
 
@@ -162,19 +143,30 @@ enum Seg<'a> {
 }
 
 fn pointer(path: Option<&Path<'_>>) -> String {
-    let mut segs = Vec::new();
+    let mut segs: [Option<Seg<'_>>; 8] = [None; 8];
+    let mut deeper = Vec::new();
+    let (mut n, mut len) = (0, 0);
     let mut cur = path;
     while let Some(p) = cur {
-        segs.push(p.seg);
+        len += 1 + match p.seg {
+            Seg::Key(k) => k.len(),
+            Seg::Index(_) => 4,
+        };
+        match segs.get_mut(n) {
+            Some(slot) => *slot = Some(p.seg),
+            None => deeper.push(p.seg),
+        }
+        n += 1;
         cur = p.parent;
     }
-    let mut out = String::new();
-    for s in segs.iter().rev() {
+    let mut out = String::with_capacity(len);
+    let outer = deeper.iter().rev().copied();
+    for s in outer.chain(segs.iter().take(n.min(8)).rev().flatten().copied()) {
         match s {
             Seg::Key(k) => push_pointer_segment(&mut out, k),
             Seg::Index(i) => {
-                out.push('/');
-                out.push_str(&i.to_string());
+                use std::fmt::Write;
+                let _ = write!(out, "/{i}");
             }
         }
     }
@@ -200,9 +192,58 @@ struct Run {
 type Params = Vec<(&'static str, Param)>;
 
 impl Run {
+    fn new(stage: usize) -> Run {
+        Run {
+            stage,
+            errors: Vec::new(),
+            warnings: Vec::new(),
+            omitted: 0,
+        }
+    }
+
+    /// The report: the issues found, and a last `truncated` entry counting those past
+    /// [`MAX_ISSUES`].
+    fn finish(mut self, form: &Form, stage: usize) -> Report {
+        let valid = self.errors.is_empty() && self.omitted == 0;
+        let truncated = self.omitted > 0;
+        if truncated {
+            self.errors.push(Issue {
+                path: String::new(),
+                code: "truncated".to_string(),
+                message: fill(
+                    template("truncated"),
+                    &[("count", Param::from(self.omitted))],
+                ),
+                params: vec![("count", Param::from(self.omitted))],
+            });
+        }
+        Report {
+            valid,
+            stage: form.stages[stage].id.clone(),
+            errors: self.errors,
+            warnings: self.warnings,
+            truncated,
+        }
+    }
+
+    fn not_an_object(&mut self) {
+        self.push(
+            Severity::Error,
+            None,
+            "type",
+            "The submission must be a JSON object".to_string(),
+            Vec::new(),
+        );
+    }
+
+    /// How many issues are listed so far.
+    fn listed(&self) -> usize {
+        self.errors.len() + self.warnings.len()
+    }
+
     /// Whether the report is full: further problems are only counted.
     fn full(&mut self) -> bool {
-        if self.errors.len() + self.warnings.len() >= MAX_ISSUES {
+        if self.listed() >= MAX_ISSUES {
             self.omitted += 1;
             true
         } else {
@@ -240,20 +281,17 @@ impl Run {
         path: Option<&Path<'_>>,
         f: &CField,
         code: &str,
-        mut params: Params,
+        params: Params,
     ) {
-        if self.errors.len() + self.warnings.len() >= MAX_ISSUES {
-            self.omitted += 1;
+        if self.full() {
             return;
         }
-        params.insert(0, ("label", Param::from(&*f.label)));
         let tpl = f
             .messages
             .get(code)
             .map(String::as_str)
             .unwrap_or_else(|| template(code));
-        let message = fill(tpl, &params);
-        params.remove(0);
+        let message = fill_labelled(tpl, Some(&f.label), &params);
         self.push(severity, path, code, message, params);
     }
 
@@ -263,36 +301,35 @@ impl Run {
 
     fn object(&mut self, obj: &CObject, map: &Map<String, Value>, path: Option<&Path<'_>>) {
         let mut seen = BitSet::new(obj.fields.len());
-        // Submissions mostly list fields in the spec's order (the generated forms and types do):
-        // try the field after the last one found before hashing the key.
         let mut next = 0;
         for (key, value) in map {
             let child = Path {
                 parent: path,
                 seg: Seg::Key(key),
             };
-            let found = match obj.fields.get(next) {
-                Some(f) if *f.key == **key => Some(next),
-                _ => obj.index.get(key.as_str()).copied(),
-            };
-            match found {
+            match obj.find(key, &mut next) {
                 Some(i) => {
-                    next = i + 1;
                     seen.set(i);
                     self.field(&obj.fields[i], value, &child);
                 }
-                None => self.push(
-                    Severity::Error,
-                    Some(&child),
-                    "unknown_field",
-                    fill(
-                        template("unknown_field"),
-                        &[("field", Param::from(key.as_str()))],
-                    ),
-                    Vec::new(),
-                ),
+                None => self.unknown_field(key, &child),
             }
         }
+        self.missing_fields(obj, &seen, path);
+    }
+
+    fn unknown_field(&mut self, key: &str, path: &Path<'_>) {
+        self.push(
+            Severity::Error,
+            Some(path),
+            "unknown_field",
+            fill(template("unknown_field"), &[("field", Param::from(key))]),
+            Vec::new(),
+        );
+    }
+
+    /// Required fields (and booleans that must be true) that the object leaves out.
+    fn missing_fields(&mut self, obj: &CObject, seen: &BitSet, path: Option<&Path<'_>>) {
         for (i, f) in obj.fields.iter().enumerate() {
             if seen.get(i) {
                 continue;
@@ -320,93 +357,67 @@ impl Run {
         );
     }
 
+    /// The type error for a value of another JSON type than field `f` takes.
+    fn mismatch(&mut self, f: &CField, path: &Path<'_>) {
+        let expected = match &f.kind {
+            CKind::Text(_) => "a text",
+            CKind::Number(n) if n.integer => "a whole number",
+            CKind::Number(_) => "a number",
+            CKind::Boolean(_) => "true or false",
+            CKind::Choice(c) if c.multiple => "a list of values",
+            CKind::Choice(_) => "one of the allowed values",
+            CKind::File(c) if c.rules.multiple => "a list of files",
+            CKind::File(_) => "a file",
+            CKind::Object(_) => "an object",
+            CKind::Group(_) => "a list",
+        };
+        self.type_error(path, f, expected);
+    }
+
     fn field(&mut self, f: &CField, value: &Value, path: &Path<'_>) {
         let required = f.required.contains(self.stage);
         match (&f.kind, value) {
             (CKind::Text(t), Value::String(s)) => {
-                if s.trim().is_empty() && required {
-                    self.error(Some(path), f, "required", Vec::new());
+                if !self.text_field(f, t, s, path) {
                     return;
                 }
-                self.text(f, t, s, path);
             }
-            (CKind::Text(_), _) => self.type_error(path, f, "a text"),
             (CKind::Number(n), Value::Number(num)) => {
                 let x = num.as_f64().unwrap_or(f64::NAN);
-                if n.integer && !(num.is_i64() || num.is_u64() || x.fract() == 0.0) {
-                    self.error(Some(path), f, "integer", Vec::new());
-                }
-                if let Some(min) = n.minimum
-                    && x < min
-                {
-                    self.error(Some(path), f, "minimum", vec![("min", Param::from(min))]);
-                }
-                if let Some(max) = n.maximum
-                    && x > max
-                {
-                    self.error(Some(path), f, "maximum", vec![("max", Param::from(max))]);
-                }
+                self.number(f, n, x, num.is_i64() || num.is_u64(), path);
             }
-            (CKind::Number(n), _) => self.type_error(
-                path,
-                f,
-                if n.integer {
-                    "a whole number"
-                } else {
-                    "a number"
-                },
-            ),
-            (CKind::Boolean(must), Value::Bool(b)) => {
-                if !b && must.contains(self.stage) {
-                    self.error(Some(path), f, "must_be_true", Vec::new());
-                }
-            }
-            (CKind::Boolean(_), _) => self.type_error(path, f, "true or false"),
-            (CKind::Choice(c), Value::String(s)) if !c.multiple => {
-                if !c.index.contains_key(s.as_str()) {
-                    self.error(
-                        Some(path),
-                        f,
-                        "choice",
-                        vec![("value", Param::from(s.as_str()))],
-                    );
-                }
-            }
+            (CKind::Boolean(must), Value::Bool(b)) => self.boolean(f, *must, *b, path),
+            (CKind::Choice(c), Value::String(s)) if !c.multiple => self.choice(f, c, s, path),
             (CKind::Choice(c), Value::Array(items)) if c.multiple => {
-                self.choices(f, c, items, required, path)
-            }
-            (CKind::Choice(c), _) => self.type_error(
-                path,
-                f,
-                if c.multiple {
-                    "a list of values"
-                } else {
-                    "one of the allowed values"
-                },
-            ),
-            (CKind::File(c), _) if c.rules.multiple => match value {
-                Value::Array(items) => {
-                    self.count(
-                        f,
-                        items.len(),
-                        c.rules.min_items,
-                        c.rules.max_items,
-                        required,
-                        path,
-                    );
-                    for (i, item) in items.iter().enumerate().take(checked(c.rules.max_items)) {
-                        let child = Path {
-                            parent: Some(path),
-                            seg: Seg::Index(i),
-                        };
-                        self.file(f, c, item, &child);
-                    }
+                self.count(f, items.len(), c.min_items, c.max_items, required, path);
+                let mut seen = BitSet::new(c.len);
+                for (i, item) in items.iter().enumerate().take(checked(c.max_items)) {
+                    let child = Path {
+                        parent: Some(path),
+                        seg: Seg::Index(i),
+                    };
+                    self.choice_item(f, c, item.as_str(), &mut seen, &child);
                 }
-                _ => self.type_error(path, f, "a list of files"),
-            },
-            (CKind::File(c), _) => self.file(f, c, value, path),
+            }
+            (CKind::File(c), Value::Array(items)) if c.rules.multiple => {
+                self.count(
+                    f,
+                    items.len(),
+                    c.rules.min_items,
+                    c.rules.max_items,
+                    required,
+                    path,
+                );
+                for (i, item) in items.iter().enumerate().take(checked(c.rules.max_items)) {
+                    let child = Path {
+                        parent: Some(path),
+                        seg: Seg::Index(i),
+                    };
+                    self.file(f, c, item, &child);
+                }
+            }
+            (CKind::File(c), _) if !c.rules.multiple => self.file(f, c, value, path),
             (CKind::Object(o), Value::Object(map)) => self.object(o, map, Some(path)),
-            (CKind::Object(_), _) => self.type_error(path, f, "an object"),
             (CKind::Group(g), Value::Array(items)) => {
                 self.count(f, items.len(), g.min_items, g.max_items, required, path);
                 for (i, item) in items.iter().enumerate().take(checked(g.max_items)) {
@@ -420,10 +431,75 @@ impl Run {
                     }
                 }
             }
-            (CKind::Group(_), _) => self.type_error(path, f, "a list"),
+            _ => self.mismatch(f, path),
         }
         if !f.checks.is_empty() {
             self.checks(f, value, path);
+        }
+    }
+
+    /// A text value of a text field; `false` when it is missing (blank where required), so
+    /// that nothing else is said about it.
+    fn text_field(&mut self, f: &CField, t: &CText, s: &str, path: &Path<'_>) -> bool {
+        if s.trim().is_empty() && f.required.contains(self.stage) {
+            self.error(Some(path), f, "required", Vec::new());
+            return false;
+        }
+        self.text(f, t, s, path);
+        true
+    }
+
+    /// A number `x`, written without fraction or exponent when `whole`.
+    fn number(&mut self, f: &CField, n: &NumberRules, x: f64, whole: bool, path: &Path<'_>) {
+        if n.integer && !(whole || x.fract() == 0.0) {
+            self.error(Some(path), f, "integer", Vec::new());
+        }
+        if let Some(min) = n.minimum
+            && x < min
+        {
+            self.error(Some(path), f, "minimum", vec![("min", Param::from(min))]);
+        }
+        if let Some(max) = n.maximum
+            && x > max
+        {
+            self.error(Some(path), f, "maximum", vec![("max", Param::from(max))]);
+        }
+    }
+
+    fn boolean(&mut self, f: &CField, must: StageSet, b: bool, path: &Path<'_>) {
+        if !b && must.contains(self.stage) {
+            self.error(Some(path), f, "must_be_true", Vec::new());
+        }
+    }
+
+    /// The value of a single choice.
+    fn choice(&mut self, f: &CField, c: &CChoice, s: &str, path: &Path<'_>) {
+        if !c.index.contains_key(s) {
+            self.error(Some(path), f, "choice", vec![("value", Param::from(s))]);
+        }
+    }
+
+    /// One item of a multiple choice (`None`: not a text); `seen` holds the values before it.
+    fn choice_item(
+        &mut self,
+        f: &CField,
+        c: &CChoice,
+        item: Option<&str>,
+        seen: &mut BitSet,
+        path: &Path<'_>,
+    ) {
+        let Some(s) = item else {
+            self.type_error(path, f, "one of the allowed values");
+            return;
+        };
+        match c.index.get(s) {
+            Some(&idx) => {
+                if seen.get(idx as usize) && c.distinct {
+                    self.error(Some(path), f, "distinct", vec![("value", Param::from(s))]);
+                }
+                seen.set(idx as usize);
+            }
+            None => self.error(Some(path), f, "choice", vec![("value", Param::from(s))]),
         }
     }
 
@@ -459,46 +535,6 @@ impl Run {
                 "max_items",
                 vec![("max", Param::from(limit)), ("actual", Param::from(n))],
             );
-        }
-    }
-
-    fn choices(
-        &mut self,
-        f: &CField,
-        c: &CChoice,
-        items: &[Value],
-        required: bool,
-        path: &Path<'_>,
-    ) {
-        self.count(f, items.len(), c.min_items, c.max_items, required, path);
-        let mut seen = BitSet::new(c.len);
-        for (i, item) in items.iter().enumerate().take(checked(c.max_items)) {
-            let child = Path {
-                parent: Some(path),
-                seg: Seg::Index(i),
-            };
-            match item {
-                Value::String(s) => match c.index.get(s.as_str()) {
-                    Some(&idx) => {
-                        if seen.get(idx as usize) && c.distinct {
-                            self.error(
-                                Some(&child),
-                                f,
-                                "distinct",
-                                vec![("value", Param::from(s.as_str()))],
-                            );
-                        }
-                        seen.set(idx as usize);
-                    }
-                    None => self.error(
-                        Some(&child),
-                        f,
-                        "choice",
-                        vec![("value", Param::from(s.as_str()))],
-                    ),
-                },
-                _ => self.type_error(&child, f, "one of the allowed values"),
-            }
         }
     }
 
@@ -642,53 +678,55 @@ impl Run {
             self.type_error(path, f, "a file");
             return;
         };
-        let r = &c.rules;
-        let mut media_type = None;
-        let mut size = None;
-        let mut width = None;
-        let mut height = None;
-        // Which metadata keys are present (bits: name, media_type, size, width, height).
-        let mut present = 0u8;
+        let mut meta = FileMeta::default();
         for (k, v) in map {
-            present |= match k.as_str() {
-                "name" => 1,
-                "media_type" => 2,
-                "size" => 4,
-                "width" => 8,
-                "height" => 16,
-                _ => 0,
-            };
             let child = Path {
                 parent: Some(path),
                 seg: Seg::Key(k),
             };
-            match (k.as_str(), v) {
-                ("name", Value::String(_)) => {}
-                ("media_type", Value::String(s)) => media_type = Some(s.as_str()),
-                ("size", Value::Number(n)) if n.as_u64().is_some() => size = n.as_u64(),
-                ("width", Value::Number(n)) if r.image && n.as_u64().is_some() => {
-                    width = n.as_u64()
-                }
-                ("height", Value::Number(n)) if r.image && n.as_u64().is_some() => {
-                    height = n.as_u64()
-                }
-                ("name" | "media_type", _) => self.type_error(&child, f, "a text"),
-                ("size", _) => self.type_error(&child, f, "a whole number of bytes"),
-                ("width" | "height", _) if r.image => {
-                    self.type_error(&child, f, "a whole number of pixels")
-                }
-                _ => self.push(
-                    Severity::Error,
-                    Some(&child),
-                    "unknown_field",
-                    fill(
-                        template("unknown_field"),
-                        &[("field", Param::from(k.as_str()))],
-                    ),
-                    Vec::new(),
-                ),
-            }
+            let v = match v {
+                Value::String(s) => Meta::Text(s.as_str().into()),
+                Value::Number(n) => n.as_u64().map_or(Meta::Other, Meta::Whole),
+                _ => Meta::Other,
+            };
+            self.file_entry(f, c, k, v, &mut meta, &child);
         }
+        self.file_end(f, c, &meta, path);
+    }
+
+    /// One metadata entry of a file (`key` at `path`), noted in `meta`.
+    fn file_entry<'v>(
+        &mut self,
+        f: &CField,
+        c: &CFile,
+        key: &str,
+        value: Meta<'v>,
+        meta: &mut FileMeta<'v>,
+        path: &Path<'_>,
+    ) {
+        let r = &c.rules;
+        meta.present |= FileMeta::bit(key);
+        match (key, value) {
+            ("name", Meta::Text(_)) => {}
+            ("media_type", Meta::Text(s)) => meta.media_type = Some(s),
+            ("size", Meta::Whole(n)) => meta.size = Some(n),
+            ("width", Meta::Whole(n)) if r.image => meta.width = Some(n),
+            ("height", Meta::Whole(n)) if r.image => meta.height = Some(n),
+            ("name" | "media_type", _) => self.type_error(path, f, "a text"),
+            ("size", _) => self.type_error(path, f, "a whole number of bytes"),
+            ("width" | "height", _) if r.image => {
+                self.type_error(path, f, "a whole number of pixels")
+            }
+            _ => self.unknown_field(key, path),
+        }
+    }
+
+    /// A file's checks once its metadata is read.
+    fn file_end(&mut self, f: &CField, c: &CFile, meta: &FileMeta<'_>, path: &Path<'_>) {
+        let r = &c.rules;
+        let present = meta.present;
+        let media_type = meta.media_type.as_deref();
+        let (size, width, height) = (meta.size, meta.width, meta.height);
         let must = |run: &mut Run, key: &'static str, present: bool| {
             if !present {
                 let child = Path {
@@ -798,72 +836,58 @@ impl Run {
 
     fn checks(&mut self, f: &CField, value: &Value, path: &Path<'_>) {
         for check in &f.checks {
-            let (ok, mut params): (bool, Params) = match (&check.test, value) {
-                (CCheckTest::SentenceCase, Value::String(s)) => {
-                    (crate::text::is_sentence_case(s), Vec::new())
-                }
-                (CCheckTest::Scheme(schemes), Value::String(s)) => {
-                    match crate::url::scheme_and_host(s) {
-                        Some((scheme, _)) => {
-                            let list: Vec<String> =
-                                schemes.iter().map(|x| format!("{x}://")).collect();
-                            (
-                                schemes.iter().any(|x| x.eq_ignore_ascii_case(scheme)),
-                                vec![("schemes", Param::from(list.join(" or ")))],
-                            )
-                        }
-                        None => (true, Vec::new()), // not a URL: already reported by the field itself
-                    }
-                }
-                (CCheckTest::Cel(cel), v) => match crate::cel_eval::eval(cel, "value", v) {
+            let verdict = match &check.test {
+                CCheckTest::Cel(cel) => match crate::cel_eval::eval(cel, "value", value) {
                     Ok(b) => (b, vec![("expr", Param::from(&*cel.expr))]),
                     Err(e) => (
                         false,
                         vec![("expr", Param::from(&*cel.expr)), ("error", Param::from(e))],
                     ),
                 },
-                _ => (true, Vec::new()),
+                test => text_check(test, value.as_str()),
             };
-            if !ok {
-                let code = match check.test {
-                    CCheckTest::SentenceCase => "sentence_case",
-                    CCheckTest::Scheme(_) => "scheme",
-                    CCheckTest::Cel(..) => "check",
-                };
-                match &check.message {
-                    Some(m) => {
-                        params.insert(0, ("label", Param::from(&*f.label)));
-                        let message = fill(m, &params);
-                        params.remove(0);
-                        self.push(check.severity, Some(path), code, message, params);
-                    }
-                    None => self.field_issue(check.severity, Some(path), f, code, params),
-                }
-            }
+            self.check_issue(f, check, verdict, path);
         }
     }
 
-    /// Applies a cross-field rule; `root` is `submission` as a map (the submission is an object).
-    fn rule(&mut self, rule: &CRule, root: &Map<String, Value>, submission: &Value) {
-        match &rule.test {
-            CRuleTest::MaxPerValue { agg, max } => {
-                let Some(Value::Array(items)) = root.get(&*agg.group) else {
-                    return;
-                };
-                let mut counts = vec![0u32; agg.ids.len()];
-                let mut last_item = vec![usize::MAX; agg.ids.len()];
-                for (i, item) in items.iter().enumerate() {
-                    for_each_value(item, &agg.sub, |v| {
-                        if let Some(&idx) = agg.index.get(v) {
-                            let idx = idx as usize;
-                            if last_item[idx] != i {
-                                last_item[idx] = i;
-                                counts[idx] += 1;
-                            }
-                        }
-                    });
-                }
-                for (idx, &count) in counts.iter().enumerate() {
+    /// The checks of a field without CEL checks, on its value when that is a text (`text`).
+    fn text_checks(&mut self, f: &CField, text: Option<&str>, path: &Path<'_>) {
+        for check in &f.checks {
+            let verdict = text_check(&check.test, text);
+            self.check_issue(f, check, verdict, path);
+        }
+    }
+
+    fn check_issue(
+        &mut self,
+        f: &CField,
+        check: &CCheck,
+        (ok, params): (bool, Params),
+        path: &Path<'_>,
+    ) {
+        if ok {
+            return;
+        }
+        let code = match check.test {
+            CCheckTest::SentenceCase => "sentence_case",
+            CCheckTest::Scheme(_) => "scheme",
+            CCheckTest::Cel(..) => "check",
+        };
+        match &check.message {
+            Some(m) => {
+                let message = fill_labelled(m, Some(&f.label), &params);
+                self.push(check.severity, Some(path), code, message, params);
+            }
+            None => self.field_issue(check.severity, Some(path), f, code, params),
+        }
+    }
+
+    /// Applies a cross-field rule to the submission; counting rules get the `tally` of their
+    /// values over the group's items.
+    fn rule(&mut self, rule: &CRule, tally: Option<&Tally>, submission: &Value) {
+        match (&rule.test, tally) {
+            (CRuleTest::MaxPerValue { agg, max }, Some(tally)) => {
+                for (idx, &count) in tally.counts.iter().enumerate() {
                     if count > *max {
                         let params = vec![
                             ("value", Param::from(&*agg.ids[idx])),
@@ -877,33 +901,16 @@ impl Run {
                     }
                 }
             }
-            CRuleTest::MaxTotal { agg, max } => {
-                let Some(Value::Array(items)) = root.get(&*agg.group) else {
-                    return;
-                };
-                let mut total = 0usize;
-                let mut last_item = vec![usize::MAX; agg.ids.len()];
-                for (i, item) in items.iter().enumerate() {
-                    for_each_value(item, &agg.sub, |v| {
-                        if let Some(&idx) = agg.index.get(v)
-                            && last_item[idx as usize] != i
-                        {
-                            last_item[idx as usize] = i;
-                            total += 1;
-                        }
-                    });
-                }
-                if total > *max as usize {
-                    let params = vec![
-                        ("count", Param::from(total)),
-                        ("max", Param::from(*max)),
-                        ("item", Param::from(&*agg.item_label)),
-                        ("items", Param::from(plural(&agg.item_label))),
-                    ];
-                    self.rule_issue(rule, &agg.group, "max_total", params);
-                }
+            (CRuleTest::MaxTotal { agg, max }, Some(tally)) if tally.total > *max as usize => {
+                let params = vec![
+                    ("count", Param::from(tally.total)),
+                    ("max", Param::from(*max)),
+                    ("item", Param::from(&*agg.item_label)),
+                    ("items", Param::from(plural(&agg.item_label))),
+                ];
+                self.rule_issue(rule, &agg.group, "max_total", params);
             }
-            CRuleTest::Cel { cel, path } => {
+            (CRuleTest::Cel { cel, path }, _) => {
                 let expr = &cel.expr;
                 let result = crate::cel_eval::eval(cel, "self", submission);
                 let (code, params) = match result {
@@ -931,6 +938,7 @@ impl Run {
                     params,
                 });
             }
+            _ => {}
         }
     }
 
@@ -967,12 +975,72 @@ fn plural(label: &str) -> String {
     }
 }
 
-/// Calls `f` with each string value of `item[sub]` (a single choice or a list of choices).
-fn for_each_value<'v>(item: &'v Value, sub: &str, mut f: impl FnMut(&'v str)) {
-    match item.get(sub) {
-        Some(Value::String(s)) => f(s),
-        Some(Value::Array(vs)) => vs.iter().filter_map(Value::as_str).for_each(f),
-        _ => {}
+/// The verdict of a check that reads a text (`None`: the value is not a text, which the field's
+/// own type check reports).
+fn text_check(test: &CCheckTest, text: Option<&str>) -> (bool, Params) {
+    match (test, text) {
+        (CCheckTest::SentenceCase, Some(s)) => (crate::text::is_sentence_case(s), Vec::new()),
+        (CCheckTest::Scheme(schemes), Some(s)) => match crate::url::scheme_and_host(s) {
+            Some((scheme, _)) => {
+                let list: Vec<String> = schemes.iter().map(|x| format!("{x}://")).collect();
+                (
+                    schemes.iter().any(|x| x.eq_ignore_ascii_case(scheme)),
+                    vec![("schemes", Param::from(list.join(" or ")))],
+                )
+            }
+            None => (true, Vec::new()), // not a URL: already reported by the field itself
+        },
+        _ => (true, Vec::new()),
+    }
+}
+
+/// The values of a counting rule's sub-field over a group's items: how many items hold each
+/// value, and how many (item, value) pairs there are in all. A value listed twice in one item
+/// counts once.
+struct Tally {
+    counts: Vec<u32>,
+    /// The last item that held each value.
+    last_item: Vec<usize>,
+    total: usize,
+}
+
+impl Tally {
+    fn new(agg: &Aggregate) -> Tally {
+        Tally {
+            counts: vec![0; agg.ids.len()],
+            last_item: vec![usize::MAX; agg.ids.len()],
+            total: 0,
+        }
+    }
+
+    /// Counts item `i`'s value (a single choice or a list of choices) of the sub-field.
+    fn add_item(&mut self, agg: &Aggregate, i: usize, item: &Value) {
+        if let Some(v) = item.get(&*agg.sub) {
+            self.add_value(agg, i, v);
+        }
+    }
+
+    /// Counts `value`, item `i`'s value of the sub-field: a text or a list of texts.
+    fn add_value(&mut self, agg: &Aggregate, i: usize, value: &Value) {
+        match value {
+            Value::String(s) => self.add(agg, i, s),
+            Value::Array(vs) => vs
+                .iter()
+                .filter_map(Value::as_str)
+                .for_each(|s| self.add(agg, i, s)),
+            _ => {}
+        }
+    }
+
+    fn add(&mut self, agg: &Aggregate, i: usize, v: &str) {
+        if let Some(&idx) = agg.index.get(v) {
+            let idx = idx as usize;
+            if self.last_item[idx] != i {
+                self.last_item[idx] = i;
+                self.counts[idx] += 1;
+                self.total += 1;
+            }
+        }
     }
 }
 
@@ -1012,6 +1080,38 @@ fn first_control(s: &str, single_line: bool) -> Option<char> {
         }
     }
     None
+}
+
+/// A file's metadata value, as far as the checks care.
+enum Meta<'v> {
+    Text(std::borrow::Cow<'v, str>),
+    /// A whole number that fits `u64`.
+    Whole(u64),
+    Other,
+}
+
+/// The metadata of one file, read entry by entry.
+#[derive(Default)]
+struct FileMeta<'v> {
+    /// Which keys are present (bits: name, media_type, size, width, height).
+    present: u8,
+    media_type: Option<std::borrow::Cow<'v, str>>,
+    size: Option<u64>,
+    width: Option<u64>,
+    height: Option<u64>,
+}
+
+impl FileMeta<'_> {
+    fn bit(key: &str) -> u8 {
+        match key {
+            "name" => 1,
+            "media_type" => 2,
+            "size" => 4,
+            "width" => 8,
+            "height" => 16,
+            _ => 0,
+        }
+    }
 }
 
 struct BitSet {
