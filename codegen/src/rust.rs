@@ -42,12 +42,35 @@ pub fn emit(form: &Form) -> String {
 }
 
 /// The Rust source of `form`'s types with explicit options.
+///
+/// The file is built in independent parts (value enums, one module per stage, conversions,
+/// validation), each quoted, parsed and printed on its own, on two threads: the printed parts
+/// joined are the file printed whole (checked by the snapshot tests).
 pub fn emit_with(form: &Form, options: &RustOptions) -> String {
     let mut emitter = Emitter::new(form);
     emitter.validation = options.validation;
-    let tokens = emitter.file();
-    let body = match syn::parse2::<syn::File>(tokens) {
-        Ok(file) => prettyplease::unparse(&file),
+    let parts = emitter.parts();
+    let print = |part: usize| -> Result<String, String> {
+        let file = emitter.part(part).map_err(|e| e.to_string())?;
+        Ok(prettyplease::unparse(&file))
+    };
+    let printed: Vec<Result<String, String>> = std::thread::scope(|scope| {
+        let odd = scope.spawn(|| {
+            (1..parts)
+                .step_by(2)
+                .map(|i| (i, print(i)))
+                .collect::<Vec<_>>()
+        });
+        let mut all: Vec<_> = (0..parts).step_by(2).map(|i| (i, print(i))).collect();
+        all.extend(
+            odd.join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+        );
+        all.sort_by_key(|(i, _)| *i);
+        all.into_iter().map(|(_, p)| p).collect()
+    });
+    let body = match printed.into_iter().collect::<Result<String, String>>() {
+        Ok(body) => body,
         // Only an emitter bug gets here; fail at compile time with the reason, not in build.rs.
         Err(e) => {
             let message =
@@ -127,10 +150,21 @@ const NOT_RAW: &[&str] = &["crate", "self", "super", "Self", "_"];
 /// A Rust value name (field or module) derived from a spec id.
 #[derive(Debug, Clone)]
 struct ValueName {
-    /// The identifier, raw (`r#type`) if it is a keyword.
-    ident: Ident,
-    /// Its text without `r#`.
+    /// The identifier's text without `r#`.
     bare: String,
+    /// Written raw (`r#type`): it is a keyword.
+    raw: bool,
+}
+
+impl ValueName {
+    /// The identifier, raw (`r#type`) if it is a keyword.
+    fn ident(&self) -> Ident {
+        if self.raw {
+            Ident::new_raw(&self.bare, Span::call_site())
+        } else {
+            Ident::new(&self.bare, Span::call_site())
+        }
+    }
 }
 
 /// A valid ASCII identifier built from `s`: other characters dropped, a digit start prefixed.
@@ -153,17 +187,10 @@ fn value_name(id: &str, fallback: &str) -> ValueName {
     let bare = clean_ident_text(&id.to_snake_case(), fallback, &format!("{fallback}_"));
     if NOT_RAW.contains(&bare.as_str()) {
         let bare = format!("{bare}_");
-        return ValueName {
-            ident: Ident::new(&bare, Span::call_site()),
-            bare,
-        };
+        return ValueName { bare, raw: false };
     }
-    let ident = if KEYWORDS.contains(&bare.as_str()) {
-        Ident::new_raw(&bare, Span::call_site())
-    } else {
-        Ident::new(&bare, Span::call_site())
-    };
-    ValueName { ident, bare }
+    let raw = KEYWORDS.contains(&bare.as_str());
+    ValueName { bare, raw }
 }
 
 /// An UpperCamelCase type name for `s` (never empty, never starting with a digit).
@@ -346,12 +373,17 @@ fn doc_line(line: &str) -> String {
 
 /// `#[doc]` attributes for a title and an optional longer text (separated by an empty line).
 fn docs(title: &str, more: Option<&str>) -> TokenStream {
+    doc_attrs(doc_text(title, more))
+}
+
+/// The doc lines of a title and an optional longer text (separated by an empty line).
+fn doc_text(title: &str, more: Option<&str>) -> Vec<String> {
     let mut lines = doc_lines(title);
     if let Some(more) = more.filter(|m| !m.trim().is_empty()) {
         lines.push(String::new());
         lines.extend(doc_lines(more));
     }
-    doc_attrs(lines)
+    lines
 }
 
 /// `#[doc]` attributes for lines that are already Markdown (escape user text with [`doc_line`]).
@@ -362,13 +394,48 @@ fn doc_attrs(lines: Vec<String>) -> TokenStream {
     quote! { #( #[doc = #lines] )* }
 }
 
+/// `#[doc = " LINE"]` as a syntax tree (what [`doc_attrs`] quotes, one line).
+fn doc_attribute(line: String) -> syn::Attribute {
+    let text = if line.is_empty() {
+        line
+    } else {
+        format!(" {line}")
+    };
+    outer_attribute(syn::Meta::NameValue(syn::MetaNameValue {
+        path: Ident::new("doc", Span::call_site()).into(),
+        eq_token: Default::default(),
+        value: syn::Expr::Lit(syn::ExprLit {
+            attrs: Vec::new(),
+            lit: syn::Lit::Str(syn::LitStr::new(&text, Span::call_site())),
+        }),
+    }))
+}
+
+/// `#[serde(ARGS)]` as a syntax tree (the arguments stay tokens, as syn parses them).
+fn serde_attribute(args: TokenStream) -> syn::Attribute {
+    outer_attribute(syn::Meta::List(syn::MetaList {
+        path: Ident::new("serde", Span::call_site()).into(),
+        delimiter: syn::MacroDelimiter::Paren(Default::default()),
+        tokens: args,
+    }))
+}
+
+fn outer_attribute(meta: syn::Meta) -> syn::Attribute {
+    syn::Attribute {
+        pound_token: Default::default(),
+        style: syn::AttrStyle::Outer,
+        bracket_token: Default::default(),
+        meta,
+    }
+}
+
 /// A struct to generate: the root or an object / group item.
 #[derive(Debug, Clone)]
 struct StructDef<'a> {
     /// Type name.
     name: String,
-    /// Doc attributes.
-    docs: TokenStream,
+    /// Doc lines.
+    docs: Vec<String>,
     /// Fields in order.
     fields: Vec<&'a Field>,
     /// Path key of the fields' parent (`""` for the root).
@@ -512,7 +579,7 @@ impl<'a> Emitter<'a> {
 
         em.structs.push(StructDef {
             name: root.clone(),
-            docs: docs(&form.title, form.description.as_deref()),
+            docs: doc_text(&form.title, form.description.as_deref()),
             fields: top,
             path: String::new(),
         });
@@ -521,12 +588,12 @@ impl<'a> Emitter<'a> {
                 Kind::Object(_) => (
                     type_name(&f.id, "Object"),
                     format!("{}Object", type_name(&f.id, "Object")),
-                    docs(&f.label, f.help.as_deref()),
+                    doc_text(&f.label, f.help.as_deref()),
                 ),
                 Kind::Group(g) => (
                     type_name(&singular(&f.id), "Item"),
                     format!("{}Item", type_name(&f.id, "Group")),
-                    docs(
+                    doc_text(
                         &format!("{}: one {}.", f.label, g.item_label),
                         f.help.as_deref(),
                     ),
@@ -568,23 +635,40 @@ impl<'a> Emitter<'a> {
         }
     }
 
-    /// The whole file.
-    fn file(&self) -> TokenStream {
-        let enums = self.enums.iter().map(|e| self.list_enum(e));
-        let uploads = self.upload_types();
-        let stages = (0..self.form.stages.len()).map(|i| self.stage_module(i));
-        let conversions = self.conversions();
-        let validation = if self.validation {
-            self.validation_items()
+    /// How many parts the file is built in: value enums and upload types, one module per
+    /// stage, then conversions and validation.
+    fn parts(&self) -> usize {
+        self.form.stages.len() + 2
+    }
+
+    /// Part `i` of the file (see [`Emitter::parts`]); the parts in order are the whole file.
+    fn part(&self, i: usize) -> syn::Result<syn::File> {
+        let stages = self.form.stages.len();
+        if i == 0 {
+            let enums = self.enums.iter().map(|e| self.list_enum(e));
+            let uploads = self.upload_types();
+            syn::parse2(quote! {
+                #(#enums)*
+                #uploads
+            })
+        } else if i <= stages {
+            Ok(syn::File {
+                shebang: None,
+                frontmatter: None,
+                attrs: Vec::new(),
+                items: vec![self.stage_module(i - 1)?],
+            })
         } else {
-            TokenStream::new()
-        };
-        quote! {
-            #(#enums)*
-            #uploads
-            #(#stages)*
-            #conversions
-            #validation
+            let conversions = self.conversions();
+            let validation = if self.validation {
+                self.validation_items()
+            } else {
+                TokenStream::new()
+            };
+            syn::parse2(quote! {
+                #conversions
+                #validation
+            })
         }
     }
 
@@ -613,7 +697,7 @@ impl<'a> Emitter<'a> {
         let stage_docs = self.form.stages.iter().map(|s| docs(&s.label, None));
         let ir = raw_str(&serde_json::to_string_pretty(self.form).unwrap_or_default());
         let methods = self.stage_mods.iter().map(|m| {
-            let module = &m.ident;
+            let module = m.ident();
             quote! {
                 impl #module::#root {
                     /// Validates this value at `stage` with the form's compiled validator: every
@@ -846,9 +930,12 @@ impl<'a> Emitter<'a> {
     }
 
     /// `pub mod STAGE { ... }` with every struct of the stage.
-    fn stage_module(&self, stage: usize) -> TokenStream {
+    ///
+    /// The largest part of the file by far (every field, at every stage): its structs are built
+    /// as syntax trees directly, not quoted and parsed back.
+    fn stage_module(&self, stage: usize) -> syn::Result<syn::Item> {
         let s = &self.form.stages[stage];
-        let module = &self.stage_mods[stage].ident;
+        let module = self.stage_mods[stage].ident();
         let doc = doc_attrs(vec![
             format!("The record at stage `{}` ({}).", s.id, doc_line(&s.label)),
             String::new(),
@@ -857,48 +944,67 @@ impl<'a> Emitter<'a> {
         ]);
         let inception = (self.stage_mods[stage].bare == self.form.id)
             .then(|| quote!(#[allow(clippy::module_inception)]));
-        let structs = self.structs.iter().map(|d| self.stage_struct(d, stage));
-        quote! {
+        let mut item: syn::ItemMod = syn::parse2(quote! {
             #doc
             #inception
-            pub mod #module {
-                #(#structs)*
-            }
+            pub mod #module {}
+        })?;
+        let structs = self
+            .structs
+            .iter()
+            .map(|d| self.stage_struct(d, stage))
+            .collect::<syn::Result<Vec<_>>>()?;
+        if let Some((_, items)) = &mut item.content {
+            items.extend(structs);
         }
+        Ok(syn::Item::Mod(item))
     }
 
     /// One struct as it is at `stage`.
-    fn stage_struct(&self, def: &StructDef<'_>, stage: usize) -> TokenStream {
+    fn stage_struct(&self, def: &StructDef<'_>, stage: usize) -> syn::Result<syn::Item> {
         let name = type_ident(&def.name);
-        let doc = &def.docs;
+        let doc = doc_attrs(def.docs.clone());
         let derive = Self::struct_derive();
-        let names = Self::field_names(&def.fields);
-        let fields = def.fields.iter().zip(&names).map(|(f, n)| {
-            let path = format!("{}/{}", def.path, f.id);
-            let ty = self.field_type(f, &path, stage);
-            let doc = docs(&f.label, f.help.as_deref());
-            let ident = &n.ident;
-            let rename = (n.bare != f.id || n.ident.to_string().starts_with("r#")).then(|| {
-                let id = f.id.as_str();
-                quote!(#[serde(rename = #id)])
-            });
-            let optional = (!present(f, stage))
-                .then(|| quote!(#[serde(default, skip_serializing_if = "Option::is_none")]));
-            quote! {
-                #doc
-                #rename
-                #optional
-                pub #ident: #ty,
-            }
-        });
-        quote! {
+        let mut item: syn::ItemStruct = syn::parse2(quote! {
             #doc
             #derive
             #[serde(deny_unknown_fields)]
-            pub struct #name {
-                #(#fields)*
+            pub struct #name {}
+        })?;
+        let syn::Fields::Named(named) = &mut item.fields else {
+            return Err(syn::Error::new(
+                Span::call_site(),
+                "a struct without named fields",
+            ));
+        };
+        let names = Self::field_names(&def.fields);
+        for (f, n) in def.fields.iter().zip(&names) {
+            let path = format!("{}/{}", def.path, f.id);
+            let mut attrs = doc_text(&f.label, f.help.as_deref())
+                .into_iter()
+                .map(doc_attribute)
+                .collect::<Vec<_>>();
+            if n.bare != f.id || n.raw {
+                let id = f.id.as_str();
+                attrs.push(serde_attribute(quote!(rename = #id)));
             }
+            if !present(f, stage) {
+                attrs.push(serde_attribute(quote!(
+                    default,
+                    skip_serializing_if = "Option::is_none"
+                )));
+            }
+            named.named.push(syn::Field {
+                attrs,
+                vis: syn::Visibility::Public(Default::default()),
+                modifiers: Default::default(),
+                ident: Some(n.ident()),
+                colon_token: Some(Default::default()),
+                ty: syn::parse2(self.field_type(f, &path, stage))?,
+                default: None,
+            });
         }
+        Ok(syn::Item::Struct(item))
     }
 
     /// `MissingFields` and, for every stage but the last, `TryFrom<STAGE::Root>` for the next root.
@@ -971,8 +1077,8 @@ impl<'a> Emitter<'a> {
 
     /// The conversions from stage `from` to stage `to`.
     fn stage_conversion(&self, from: usize, to: usize) -> TokenStream {
-        let from_mod = &self.stage_mods[from].ident;
-        let to_mod = &self.stage_mods[to].ident;
+        let from_mod = self.stage_mods[from].ident();
+        let to_mod = self.stage_mods[to].ident();
         let method = format_ident!("from_{}", self.stage_mods[from].bare);
         let to_id = self.form.stages[to].id.as_str();
         let impls = self
@@ -1010,15 +1116,15 @@ impl<'a> Emitter<'a> {
         to: usize,
         method: &Ident,
     ) -> TokenStream {
-        let from_mod = &self.stage_mods[from].ident;
-        let to_mod = &self.stage_mods[to].ident;
+        let from_mod = self.stage_mods[from].ident();
+        let to_mod = self.stage_mods[to].ident();
         let name = type_ident(&def.name);
         let names = Self::field_names(&def.fields);
         let mut lets = Vec::new();
         let mut inits = Vec::new();
         let mut needs_ctx = false;
         for (f, n) in def.fields.iter().zip(&names) {
-            let ident = &n.ident;
+            let ident = n.ident();
             let var = format_ident!("v_{}", n.bare);
             let token = formwork_schema::pointer::escape(&f.id);
             let pointer = format!("{{at}}/{}", token.replace('{', "{{").replace('}', "}}"));
@@ -1147,7 +1253,7 @@ mod tests {
 
     #[test]
     fn value_names_avoid_keywords() {
-        assert_eq!(value_name("type", "field").ident.to_string(), "r#type");
+        assert_eq!(value_name("type", "field").ident().to_string(), "r#type");
         assert_eq!(value_name("self", "field").bare, "self_");
         assert_eq!(value_name("a__b", "field").bare, "a_b");
     }
