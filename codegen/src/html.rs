@@ -527,11 +527,22 @@ impl Default for RenderInput<'_> {
     }
 }
 
-/// Renders a form to HTML: the generated template and the partials, registered once.
-#[derive(Debug)]
+/// Renders a form to HTML: the generated template and the partials, registered once, and
+/// compiled into render steps when they keep to the subset of handlebars that
+/// [`crate::compiled`] walks (the built-in templates do); handlebars renders otherwise.
 pub struct Renderer {
     form: Form,
     registry: Handlebars<'static>,
+    compiled: Option<crate::compiled::Compiled>,
+}
+
+impl std::fmt::Debug for Renderer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Renderer")
+            .field("form", &self.form.id)
+            .field("compiled", &self.compiled.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Renderer {
@@ -548,18 +559,17 @@ impl Renderer {
                     source: Box::new(e),
                 })?;
         }
-        // The registered copy has its partials inlined (see `crate::inline`); partials stay
-        // registered for whatever could not be inlined.
-        let expanded = crate::inline::expand(&main_template(form), &partials.templates);
         registry
-            .register_template_string(MAIN, expanded)
+            .register_template_string(MAIN, main_template(form))
             .map_err(|e| RenderError::Template {
                 name: format!("{}.hbs", form.id),
                 source: Box::new(e),
             })?;
+        let compiled = crate::compiled::Compiled::new(&registry, MAIN).ok();
         Ok(Renderer {
             form: form.clone(),
             registry,
+            compiled,
         })
     }
 
@@ -568,13 +578,47 @@ impl Renderer {
         &self.form
     }
 
+    /// Whether pages are rendered by the compiled templates (else by handlebars).
+    pub fn is_compiled(&self) -> bool {
+        self.compiled.is_some()
+    }
+
     /// The whole HTML page for `input`.
     pub fn render(&self, input: &RenderInput<'_>) -> Result<String, RenderError> {
-        // Hand the view model over as the context: `render(name, &data)` would clone it whole.
-        let context = handlebars::Context::from(self.view_model(input));
+        let model = self.view_model(input);
         // The page is about the blank form plus the texts shown (escaped): sized once, it is
         // not copied as it grows.
-        let mut page = Vec::with_capacity(PAGE_BYTES + text_bytes(input.values) * 11 / 10);
+        let capacity = PAGE_BYTES + text_bytes(input.values) * 11 / 10;
+        if let Some(compiled) = &self.compiled {
+            let mut page = String::with_capacity(capacity);
+            if compiled.render(&model, &mut page).is_ok() {
+                return Ok(page);
+            }
+        }
+        self.render_with_handlebars(model, capacity)
+    }
+
+    /// The page from the compiled templates alone: `None` when the templates are not compiled
+    /// or a value they read is missing, where [`Renderer::render`] lets handlebars render it.
+    pub fn render_compiled(&self, input: &RenderInput<'_>) -> Option<String> {
+        let compiled = self.compiled.as_ref()?;
+        let mut page = String::with_capacity(PAGE_BYTES + text_bytes(input.values) * 11 / 10);
+        compiled
+            .render(&self.view_model(input), &mut page)
+            .ok()
+            .map(|()| page)
+    }
+
+    /// The page rendered by handlebars itself (what the compiled templates must match).
+    pub fn render_by_handlebars(&self, input: &RenderInput<'_>) -> Result<String, RenderError> {
+        let capacity = PAGE_BYTES + text_bytes(input.values) * 11 / 10;
+        self.render_with_handlebars(self.view_model(input), capacity)
+    }
+
+    fn render_with_handlebars(&self, model: Value, capacity: usize) -> Result<String, RenderError> {
+        // Hand the view model over as the context: `render(name, &data)` would clone it whole.
+        let context = handlebars::Context::from(model);
+        let mut page = Vec::with_capacity(capacity);
         self.registry
             .render_with_context_to_write(MAIN, &context, &mut page)
             .map_err(|e| RenderError::Render(Box::new(e)))?;

@@ -7,9 +7,9 @@
 
 #![deny(missing_docs)]
 
+mod compiled;
 pub mod generate;
 pub mod html;
-mod inline;
 pub mod json_schema;
 pub mod rust;
 

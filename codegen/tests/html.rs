@@ -6,6 +6,10 @@ use formwork_schema::model::{Field, Kind};
 use scraper::{ElementRef, Html, Selector};
 use serde_json::{Value, json};
 
+fn root() -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
 fn pipedrive() -> Form {
     formwork_schema::load_file(concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -896,59 +900,96 @@ fn renderer_can_be_shared_between_threads() {
     assert_send_sync::<Partials>();
 }
 
-/// The renderer registers a copy of the template with its partials inlined (for speed); it must
-/// render the same page as the emitted template with its partial calls, for every kind of input.
+/// The renderer walks the templates compiled into render steps (for speed); it must render
+/// exactly the page handlebars renders from the same templates, byte for byte, for every kind
+/// of input: blank and filled forms, every acceptance case with its errors and warnings, group
+/// items, stored files and secrets, issued credentials, changes and orphans.
 #[test]
-fn inlined_template_renders_the_same_page_as_the_emitted_one() {
-    let normalize = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+fn compiled_templates_render_the_page_handlebars_renders() {
+    let cases = std::fs::read_dir(root().join("tests/cases/pipedrive")).expect("cases");
+    let mut cases: Vec<Value> = cases
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .map(|p| serde_json::from_str(&std::fs::read_to_string(p).expect("read")).expect("json"))
+        .collect();
+    cases.sort_by_key(|c| c["name"].to_string());
+    assert!(cases.len() > 40);
+    let issued = vec![IssuedView::plain("Client ID", "abc")];
+    let changes = vec!["The field Foo was removed".to_string()];
+    let orphans = vec![("Old field".to_string(), "kept <value>".to_string())];
+    let mut compared = 0;
     for form in [pipedrive(), contact()] {
-        let partials = Partials::builtin();
-        let mut reference = handlebars::Handlebars::new();
-        reference.set_strict_mode(true);
-        reference.set_prevent_indent(true);
-        for name in partials.names() {
-            reference
-                .register_partial(name, partials.get(name).expect("partial"))
-                .expect("partial compiles");
-        }
-        reference
-            .register_template_string("main", html::main_template(&form))
-            .expect("template compiles");
-        let renderer = Renderer::new(&form, &partials).expect("renderer");
-        let full = full_values();
-        let blank = json!({});
-        let errors = vec![
-            ("/app_name".to_string(), "Enter App name".to_string()),
-            ("/app_actions/0/name".to_string(), "Too long".to_string()),
-            (
-                "/app_actions".to_string(),
-                "view deal_details is used by 4 app actions".to_string(),
-            ),
-            ("/nowhere".to_string(), "Unplaced".to_string()),
+        let renderer = Renderer::new(&form, &Partials::builtin()).expect("renderer");
+        assert!(renderer.is_compiled(), "the built-in templates compile");
+        let validator = formwork_runtime::Validator::compile(&form).expect("validator");
+        let mut inputs: Vec<(Value, Vec<(String, String)>, Vec<(String, String)>)> = vec![
+            (json!({}), Vec::new(), Vec::new()),
+            (full_values(), Vec::new(), Vec::new()),
         ];
-        let warnings = vec![(
-            "/app_panels/0/api_endpoint".to_string(),
-            "Use https".to_string(),
-        )];
-        let issued = vec![IssuedView::plain("Client ID", "abc")];
-        for values in [&blank, &full] {
+        for case in &cases {
+            let values = case["submission"].clone();
+            let Ok(stage) = validator.stage(case["stage"].as_str().unwrap_or("")) else {
+                continue;
+            };
+            let report = validator.validate(&values, stage);
+            let pairs = |issues: &[formwork_runtime::Issue]| -> Vec<(String, String)> {
+                issues
+                    .iter()
+                    .map(|i| (i.path.clone(), i.message.clone()))
+                    .collect()
+            };
+            inputs.push((values, pairs(&report.errors), pairs(&report.warnings)));
+        }
+        for (i, (values, errors, warnings)) in inputs.iter().enumerate() {
             let mut input = RenderInput::new(values);
             input.csrf = "token";
-            input.version = Some(3);
-            input.errors = &errors;
-            input.warnings = &warnings;
-            input.notice = Some("Saved.");
-            input.status = Some("hidden");
-            let inlined = renderer.render(&input).expect("inlined renders");
-            let direct = reference
-                .render_with_context(
-                    "main",
-                    &handlebars::Context::from(renderer.view_model(&input)),
-                )
-                .expect("reference renders");
-            assert_eq!(normalize(&inlined), normalize(&direct), "form {}", form.id);
-            assert!(!inlined.contains("{{"), "no unexpanded handlebars left");
-            let _ = &issued;
+            input.errors = errors;
+            input.warnings = warnings;
+            if i % 2 == 1 {
+                input.version = Some(3);
+                input.notice = Some("Saved <now>.");
+                input.status = Some("hidden");
+                input.issued = &issued;
+                input.changes = &changes;
+                input.orphans = &orphans;
+                input.account = Some("ada@example.com");
+                input.history = Some("/records/1/history");
+            }
+            let compiled = renderer
+                .render_compiled(&input)
+                .expect("the compiled templates render every page");
+            let reference = renderer.render_by_handlebars(&input).expect("renders");
+            assert_eq!(compiled, reference, "form {} input {i}", form.id);
+            assert_eq!(renderer.render(&input).expect("renders"), reference);
+            compared += 1;
         }
     }
+    assert!(compared > 48, "{compared}");
+}
+
+/// Overridden templates may use all of handlebars: what the compiled subset does not cover is
+/// rendered by handlebars, with its own errors.
+#[test]
+fn templates_beyond_the_compiled_subset_render_through_handlebars() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("text.hbs"),
+        "<p>{{label}} {{len name}} {{#if (eq kind \"text\")}}t{{/if}}</p>",
+    )
+    .expect("write");
+    let partials = Partials::from_dir(dir.path()).expect("partials");
+    let renderer = Renderer::new(&contact(), &partials).expect("renderer");
+    assert!(!renderer.is_compiled());
+    let page = renderer.render(&RenderInput::default()).expect("renders");
+    assert!(page.contains("<p>Full name 9 t</p>"), "{page}");
+    // A value missing at render time: handlebars (strict) reports it.
+    std::fs::write(dir.path().join("text.hbs"), "<p>{{no_such_key}}</p>").expect("write");
+    let partials = Partials::from_dir(dir.path()).expect("partials");
+    let renderer = Renderer::new(&contact(), &partials).expect("renderer");
+    assert!(renderer.is_compiled());
+    assert!(renderer.render_compiled(&RenderInput::default()).is_none());
+    let err = renderer
+        .render(&RenderInput::default())
+        .expect_err("strict");
+    assert!(err.to_string().contains("no_such_key"), "{err}");
 }

@@ -1,0 +1,565 @@
+//! The form's templates compiled once into a tree of render steps, for fast pages.
+//!
+//! handlebars-rust interprets its parsed templates at every render: it copies the context into
+//! every partial it enters (a page of ~80 partial calls copies the view model over and over),
+//! looks up paths segment by segment through its block stack, and renders partial blocks into
+//! temporary strings. [`Compiled`] walks the very templates handlebars parsed (its own
+//! `Template` trees, taken from the registry, so whitespace and standalone tags are handled
+//! exactly as handlebars handles them) and resolves partials, inline partials and partial blocks
+//! at start-up. Rendering is then a walk over the view model that borrows every value.
+//!
+//! It understands the subset of handlebars the built-in templates use: values (`{{a.b}}`,
+//! `{{{raw}}}`, `this`, `@root`, `@index`, `@first`, `@last`, `@key`), `#if` / `#unless` /
+//! `#each` / `#with` with `else`, partials with an optional context argument, partial blocks,
+//! `@partial-block` and `*inline` partials. A template using anything else (other helpers, hash
+//! arguments, `../`, decorators) is not compiled, and a value missing at render time stops the
+//! walk: in both cases the renderer lets handlebars render the page, so overridden templates
+//! keep all of handlebars, and every error is handlebars' own. Tests render pages both ways and
+//! compare them byte for byte.
+
+use handlebars::template::{
+    DecoratorTemplate, HelperTemplate, Parameter, Template, TemplateElement,
+};
+use handlebars::{Handlebars, JsonRender, JsonTruthy};
+use serde_json::Value;
+
+/// Why a template is not compiled, or a page not rendered here (handlebars then renders it).
+#[derive(Debug)]
+pub(crate) struct Unsupported;
+
+type Block = Vec<Node>;
+
+/// One render step.
+enum Node {
+    Text(Box<str>),
+    Value {
+        path: Path,
+        escape: bool,
+    },
+    /// `#if` (or `#unless` when `negate`).
+    If {
+        path: Path,
+        negate: bool,
+        then: Block,
+        otherwise: Block,
+    },
+    Each {
+        path: Path,
+        body: Block,
+        otherwise: Block,
+    },
+    With {
+        path: Path,
+        body: Block,
+        otherwise: Block,
+    },
+    /// A partial: its body rendered with `context` (or the current context), and the block
+    /// `{{> @partial-block}}` renders inside it.
+    Partial {
+        context: Option<Path>,
+        body: Block,
+        block: Option<Block>,
+    },
+    /// `{{> @partial-block}}`.
+    PartialBlock,
+}
+
+/// A value's path.
+enum Path {
+    /// From the current context (`this` is the empty path).
+    Here(Vec<Box<str>>),
+    /// From the root context (`@root.a`).
+    Root(Vec<Box<str>>),
+    /// A local variable of `#each`.
+    Local(Local),
+}
+
+#[derive(Clone, Copy)]
+enum Local {
+    Index,
+    First,
+    Last,
+    Key,
+}
+
+/// The helpers handlebars knows besides the block helpers compiled here: a bare `{{name}}`
+/// with one of these names calls the helper, not a value.
+const HELPERS: [&str; 16] = [
+    "lookup", "raw", "log", "eq", "ne", "gt", "gte", "lt", "lte", "and", "or", "not", "len", "if",
+    "unless", "each",
+];
+
+/// Partials nested deeper than this are not compiled (handlebars refuses recursion itself).
+const MAX_DEPTH: usize = 24;
+
+/// The compiled main template.
+pub(crate) struct Compiled {
+    body: Block,
+}
+
+/// Inline partials visible where a template is compiled, innermost last.
+type Inline<'t> = Vec<(&'t str, &'t Template)>;
+
+struct Compiler<'r> {
+    registry: &'r Handlebars<'static>,
+}
+
+impl Compiled {
+    /// Compiles template `name` of `registry` and every partial it reaches.
+    pub(crate) fn new(registry: &Handlebars<'static>, name: &str) -> Result<Compiled, Unsupported> {
+        let main = registry.get_template(name).ok_or(Unsupported)?;
+        let body = Compiler { registry }.template(main, &Vec::new(), 0)?;
+        Ok(Compiled { body })
+    }
+
+    /// Renders the page for `context` (the view model) into `out`; `Err` when a value the
+    /// templates read is missing or of a kind rendered here differently (`out` then holds a
+    /// partial page).
+    pub(crate) fn render(&self, context: &Value, out: &mut String) -> Result<(), Unsupported> {
+        let scope = Scope {
+            here: context,
+            root: context,
+            locals: None,
+            block: None,
+        };
+        render(&self.body, &scope, out)
+    }
+}
+
+impl<'r> Compiler<'r> {
+    fn template<'t>(
+        &self,
+        t: &'t Template,
+        inline: &Inline<'t>,
+        depth: usize,
+    ) -> Result<Block, Unsupported>
+    where
+        'r: 't,
+    {
+        if depth > MAX_DEPTH {
+            return Err(Unsupported);
+        }
+        // Inline partials defined in a template are visible in all of it.
+        let mut inline = inline.clone();
+        for e in &t.elements {
+            if let TemplateElement::DecoratorBlock(d) = e {
+                let (Some(template), Some(Parameter::Literal(Value::String(name)))) =
+                    (&d.template, d.params.first())
+                else {
+                    return Err(Unsupported);
+                };
+                if name_of(&d.name)? != "inline" || d.params.len() != 1 || !d.hash.is_empty() {
+                    return Err(Unsupported);
+                }
+                inline.push((name.as_str(), template));
+            }
+        }
+        let mut out = Vec::new();
+        for e in &t.elements {
+            match e {
+                TemplateElement::RawString(s) => {
+                    if !s.is_empty() {
+                        out.push(Node::Text(s.as_str().into()));
+                    }
+                }
+                TemplateElement::Comment(_) | TemplateElement::DecoratorBlock(_) => {}
+                TemplateElement::Expression(h) => out.push(value(h, true)?),
+                TemplateElement::HtmlExpression(h) => out.push(value(h, false)?),
+                TemplateElement::HelperBlock(h) => out.push(self.helper_block(h, &inline, depth)?),
+                TemplateElement::PartialExpression(d) | TemplateElement::PartialBlock(d) => {
+                    out.push(self.partial(d, &inline, depth)?)
+                }
+                _ => return Err(Unsupported),
+            }
+        }
+        Ok(out)
+    }
+
+    fn optional<'t>(
+        &self,
+        t: &'t Option<Template>,
+        inline: &Inline<'t>,
+        depth: usize,
+    ) -> Result<Block, Unsupported>
+    where
+        'r: 't,
+    {
+        match t {
+            Some(t) => self.template(t, inline, depth),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    fn helper_block<'t>(
+        &self,
+        h: &'t HelperTemplate,
+        inline: &Inline<'t>,
+        depth: usize,
+    ) -> Result<Node, Unsupported>
+    where
+        'r: 't,
+    {
+        let ([Parameter::Path(p)], true, None) = (&h.params[..], h.hash.is_empty(), &h.block_param)
+        else {
+            return Err(Unsupported);
+        };
+        let path = path(raw_path(p))?;
+        let body = self.optional(&h.template, inline, depth)?;
+        let otherwise = self.optional(&h.inverse, inline, depth)?;
+        Ok(match name_of(&h.name)? {
+            "if" => Node::If {
+                path,
+                negate: false,
+                then: body,
+                otherwise,
+            },
+            "unless" => Node::If {
+                path,
+                negate: true,
+                then: body,
+                otherwise,
+            },
+            "each" => Node::Each {
+                path,
+                body,
+                otherwise,
+            },
+            "with" => Node::With {
+                path,
+                body,
+                otherwise,
+            },
+            _ => return Err(Unsupported),
+        })
+    }
+
+    fn partial<'t>(
+        &self,
+        d: &'t DecoratorTemplate,
+        inline: &Inline<'t>,
+        depth: usize,
+    ) -> Result<Node, Unsupported>
+    where
+        'r: 't,
+    {
+        let name = name_of(&d.name)?;
+        if !d.hash.is_empty() || d.params.len() > 1 {
+            return Err(Unsupported);
+        }
+        if name == "@partial-block" {
+            return if d.params.is_empty() && d.template.is_none() {
+                Ok(Node::PartialBlock)
+            } else {
+                Err(Unsupported)
+            };
+        }
+        let context = match d.params.first() {
+            Some(Parameter::Path(p)) => Some(path(raw_path(p))?),
+            Some(_) => return Err(Unsupported),
+            None => None,
+        };
+        // The block's inline partials are visible in the partial it is passed to.
+        let mut inner = inline.clone();
+        if let Some(block) = &d.template {
+            for e in &block.elements {
+                if let TemplateElement::DecoratorBlock(b) = e
+                    && let (Some(t), Some(Parameter::Literal(Value::String(n)))) =
+                        (&b.template, b.params.first())
+                {
+                    inner.push((n.as_str(), t));
+                }
+            }
+        }
+        let template = match inner.iter().rev().find(|(n, _)| *n == name) {
+            Some((_, t)) => *t,
+            None => self.registry.get_template(name).ok_or(Unsupported)?,
+        };
+        let block = match &d.template {
+            Some(t) => Some(self.template(t, inline, depth + 1)?),
+            None => None,
+        };
+        Ok(Node::Partial {
+            context,
+            body: self.template(template, &inner, depth + 1)?,
+            block,
+        })
+    }
+}
+
+fn name_of(p: &Parameter) -> Result<&str, Unsupported> {
+    match p {
+        Parameter::Name(n) => Ok(n),
+        Parameter::Path(p) => Ok(raw_path(p)),
+        _ => Err(Unsupported),
+    }
+}
+
+/// The path as written in the template.
+fn raw_path(p: &handlebars::Path) -> &str {
+    match p {
+        handlebars::Path::Relative((_, raw)) | handlebars::Path::Local((_, _, raw)) => raw,
+    }
+}
+
+/// `{{path}}` (escaped) or `{{{path}}}`.
+fn value(h: &HelperTemplate, escape: bool) -> Result<Node, Unsupported> {
+    if !h.params.is_empty() || !h.hash.is_empty() || h.block || h.template.is_some() {
+        return Err(Unsupported);
+    }
+    let raw = name_of(&h.name)?;
+    if HELPERS.contains(&raw) {
+        return Err(Unsupported);
+    }
+    Ok(Node::Value {
+        path: path(raw)?,
+        escape,
+    })
+}
+
+/// Parses the paths the compiled subset reads: `a.b`, `a/b`, `this`, `this.a`, `./a`,
+/// `@root.a`, `@index`, `@first`, `@last`, `@key`.
+fn path(raw: &str) -> Result<Path, Unsupported> {
+    let local = match raw {
+        "@index" => Some(Local::Index),
+        "@first" => Some(Local::First),
+        "@last" => Some(Local::Last),
+        "@key" => Some(Local::Key),
+        _ => None,
+    };
+    if let Some(l) = local {
+        return Ok(Path::Local(l));
+    }
+    let (root, rest) = match raw.strip_prefix("@root") {
+        Some(rest) => (true, rest.trim_start_matches(['.', '/'])),
+        None => (false, raw),
+    };
+    let mut segs = Vec::new();
+    for (i, seg) in rest.split(['.', '/']).enumerate() {
+        match seg {
+            "this" | "" if i == 0 => {}
+            _ if seg.is_empty()
+                || seg.starts_with('@')
+                || seg.contains(['[', ']', '"', '\'', ' '])
+                || seg == ".."
+                || seg == "this" =>
+            {
+                return Err(Unsupported);
+            }
+            _ => segs.push(seg.into()),
+        }
+    }
+    Ok(if root {
+        Path::Root(segs)
+    } else {
+        Path::Here(segs)
+    })
+}
+
+/// The local variables of the innermost `#each`.
+#[derive(Clone, Copy)]
+struct Locals<'v> {
+    index: usize,
+    last: bool,
+    key: Option<&'v str>,
+}
+
+/// Where a step renders.
+#[derive(Clone, Copy)]
+struct Scope<'a, 'v> {
+    here: &'v Value,
+    root: &'v Value,
+    locals: Option<Locals<'v>>,
+    /// The block of the innermost partial, with the scope it renders in.
+    block: Option<(&'a Block, &'a Scope<'a, 'v>)>,
+}
+
+fn lookup<'v>(scope: &Scope<'_, 'v>, path: &Path) -> Option<Local2<'v>> {
+    let (start, segs) = match path {
+        Path::Here(segs) => (scope.here, segs),
+        Path::Root(segs) => (scope.root, segs),
+        Path::Local(l) => {
+            let locals = scope.locals?;
+            return Some(Local2::Owned(match l {
+                Local::Index => Value::from(locals.index),
+                Local::First => Value::Bool(locals.index == 0),
+                Local::Last => Value::Bool(locals.last),
+                Local::Key => Value::String(locals.key?.to_string()),
+            }));
+        }
+    };
+    let mut v = start;
+    for seg in segs {
+        v = match v {
+            Value::Object(m) => m.get(&**seg)?,
+            Value::Array(items) => items.get(seg.parse::<usize>().ok()?)?,
+            _ => return None,
+        };
+    }
+    Some(Local2::Borrowed(v))
+}
+
+/// A looked-up value: borrowed from the context, or made for a local variable.
+enum Local2<'v> {
+    Borrowed(&'v Value),
+    Owned(Value),
+}
+
+impl Local2<'_> {
+    fn get(&self) -> &Value {
+        match self {
+            Local2::Borrowed(v) => v,
+            Local2::Owned(v) => v,
+        }
+    }
+}
+
+fn render(block: &Block, scope: &Scope<'_, '_>, out: &mut String) -> Result<(), Unsupported> {
+    for node in block {
+        match node {
+            Node::Text(t) => out.push_str(t),
+            Node::Value { path, escape } => {
+                let v = lookup(scope, path).ok_or(Unsupported)?;
+                match (v.get(), escape) {
+                    (Value::String(s), true) => escape_into(s, out),
+                    (Value::String(s), false) => out.push_str(s),
+                    (Value::Array(_) | Value::Object(_), _) => return Err(Unsupported),
+                    (other, true) => escape_into(&other.render(), out),
+                    (other, false) => out.push_str(&other.render()),
+                }
+            }
+            Node::If {
+                path,
+                negate,
+                then,
+                otherwise,
+            } => {
+                let v = lookup(scope, path).ok_or(Unsupported)?;
+                let branch = if v.get().is_truthy(false) != *negate {
+                    then
+                } else {
+                    otherwise
+                };
+                render(branch, scope, out)?;
+            }
+            Node::With {
+                path,
+                body,
+                otherwise,
+            } => {
+                let v = lookup(scope, path).ok_or(Unsupported)?;
+                match v {
+                    Local2::Borrowed(v) if v.is_truthy(false) => {
+                        render(body, &Scope { here: v, ..*scope }, out)?
+                    }
+                    Local2::Borrowed(_) => render(otherwise, scope, out)?,
+                    Local2::Owned(_) => return Err(Unsupported),
+                }
+            }
+            Node::Each {
+                path,
+                body,
+                otherwise,
+            } => {
+                let v = lookup(scope, path).ok_or(Unsupported)?;
+                let Local2::Borrowed(v) = v else {
+                    return Err(Unsupported);
+                };
+                match v {
+                    Value::Array(items) if !items.is_empty() => {
+                        for (index, item) in items.iter().enumerate() {
+                            let locals = Locals {
+                                index,
+                                last: index + 1 == items.len(),
+                                key: None,
+                            };
+                            let inner = Scope {
+                                here: item,
+                                locals: Some(locals),
+                                ..*scope
+                            };
+                            render(body, &inner, out)?;
+                        }
+                    }
+                    Value::Object(map) if !map.is_empty() => {
+                        for (index, (key, item)) in map.iter().enumerate() {
+                            let locals = Locals {
+                                index,
+                                last: index + 1 == map.len(),
+                                key: Some(key),
+                            };
+                            let inner = Scope {
+                                here: item,
+                                locals: Some(locals),
+                                ..*scope
+                            };
+                            render(body, &inner, out)?;
+                        }
+                    }
+                    Value::Array(_) | Value::Object(_) | Value::Null | Value::Bool(false) => {
+                        render(otherwise, scope, out)?
+                    }
+                    _ => return Err(Unsupported),
+                }
+            }
+            Node::Partial {
+                context,
+                body,
+                block,
+            } => {
+                let here = match context {
+                    Some(p) => match lookup(scope, p).ok_or(Unsupported)? {
+                        Local2::Borrowed(v) => v,
+                        Local2::Owned(_) => return Err(Unsupported),
+                    },
+                    None => scope.here,
+                };
+                // The block renders in the partial's context, with the blocks around the call.
+                let outer = Scope { here, ..*scope };
+                let inner = Scope {
+                    here,
+                    block: block.as_ref().map(|b| (b, &outer)),
+                    ..*scope
+                };
+                render(body, &inner, out)?;
+            }
+            Node::PartialBlock => {
+                let (block, at) = scope.block.ok_or(Unsupported)?;
+                render(block, at, out)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// HTML-escapes `s` as handlebars does, without the intermediate string.
+fn escape_into(s: &str, out: &mut String) {
+    let mut last = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let rep = match b {
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&quot;",
+            b'&' => "&amp;",
+            b'\'' => "&#x27;",
+            b'`' => "&#x60;",
+            b'=' => "&#x3D;",
+            _ => continue,
+        };
+        out.push_str(&s[last..i]);
+        out.push_str(rep);
+        last = i + 1;
+    }
+    out.push_str(&s[last..]);
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn escapes_as_handlebars_does() {
+        for s in ["plain", "<a href=\"x\">'&`=</a>", "é ü ∑", ""] {
+            let mut out = String::new();
+            super::escape_into(s, &mut out);
+            assert_eq!(out, handlebars::html_escape(s), "{s}");
+        }
+    }
+}
