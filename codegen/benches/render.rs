@@ -50,7 +50,12 @@ fn bench(c: &mut Criterion) {
         input.errors = errors;
         assert_eq!(
             renderer.render_compiled(&input).as_deref(),
-            Some(renderer.render_by_handlebars(&input).expect("renders").as_str())
+            Some(
+                renderer
+                    .render_by_handlebars(&input)
+                    .expect("renders")
+                    .as_str()
+            )
         );
         c.bench_function(&format!("{name}/view_model"), |b| {
             b.iter(|| renderer.view_model(black_box(&input)))
@@ -59,7 +64,11 @@ fn bench(c: &mut Criterion) {
             b.iter(|| renderer.render(black_box(&input)).expect("render"))
         });
         c.bench_function(&format!("{name}/render_by_handlebars"), |b| {
-            b.iter(|| renderer.render_by_handlebars(black_box(&input)).expect("render"))
+            b.iter(|| {
+                renderer
+                    .render_by_handlebars(black_box(&input))
+                    .expect("render")
+            })
         });
     }
 }

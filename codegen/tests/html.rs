@@ -922,7 +922,9 @@ fn compiled_templates_render_the_page_handlebars_renders() {
         let renderer = Renderer::new(&form, &Partials::builtin()).expect("renderer");
         assert!(renderer.is_compiled(), "the built-in templates compile");
         let validator = formwork_runtime::Validator::compile(&form).expect("validator");
-        let mut inputs: Vec<(Value, Vec<(String, String)>, Vec<(String, String)>)> = vec![
+        // (values, errors, warnings)
+        type Messages = Vec<(String, String)>;
+        let mut inputs: Vec<(Value, Messages, Messages)> = vec![
             (json!({}), Vec::new(), Vec::new()),
             (full_values(), Vec::new(), Vec::new()),
         ];
