@@ -102,13 +102,25 @@ type Inline<'t> = Vec<(&'t str, &'t Template)>;
 
 struct Compiler<'r> {
     registry: &'r Handlebars<'static>,
+    /// The blank form's full view model, for the static keys of field views.
+    blank: &'r Value,
 }
 
+/// Where a template is compiled: the path of its context from the root when it is known at
+/// start-up (not inside `#each` or `#with`), else `None`.
+type At<'a> = Option<&'a [Box<str>]>;
+
 impl Compiled {
-    /// Compiles template `name` of `registry` and every partial it reaches.
-    pub(crate) fn new(registry: &Handlebars<'static>, name: &str) -> Result<Compiled, Unsupported> {
+    /// Compiles template `name` of `registry` and every partial it reaches. The
+    /// [`crate::html::STATIC_KEYS`] of field views outside group items are read once, from
+    /// `blank` (the blank form's full view model), so pages render from the lean view model.
+    pub(crate) fn new(
+        registry: &Handlebars<'static>,
+        name: &str,
+        blank: &Value,
+    ) -> Result<Compiled, Unsupported> {
         let main = registry.get_template(name).ok_or(Unsupported)?;
-        let body = Compiler { registry }.template(main, &Vec::new(), 0)?;
+        let body = Compiler { registry, blank }.template(main, &Vec::new(), Some(&[]), 0)?;
         Ok(Compiled { body })
     }
 
@@ -131,6 +143,7 @@ impl<'r> Compiler<'r> {
         &self,
         t: &'t Template,
         inline: &Inline<'t>,
+        at: At<'_>,
         depth: usize,
     ) -> Result<Block, Unsupported>
     where
@@ -163,11 +176,13 @@ impl<'r> Compiler<'r> {
                     }
                 }
                 TemplateElement::Comment(_) | TemplateElement::DecoratorBlock(_) => {}
-                TemplateElement::Expression(h) => out.push(value(h, true)?),
-                TemplateElement::HtmlExpression(h) => out.push(value(h, false)?),
-                TemplateElement::HelperBlock(h) => out.push(self.helper_block(h, &inline, depth)?),
+                TemplateElement::Expression(h) => out.push(self.value(h, true, at)?),
+                TemplateElement::HtmlExpression(h) => out.push(self.value(h, false, at)?),
+                TemplateElement::HelperBlock(h) => {
+                    self.helper_block(h, &inline, at, depth, &mut out)?
+                }
                 TemplateElement::PartialExpression(d) | TemplateElement::PartialBlock(d) => {
-                    out.push(self.partial(d, &inline, depth)?)
+                    out.push(self.partial(d, &inline, at, depth)?)
                 }
                 _ => return Err(Unsupported),
             }
@@ -179,23 +194,67 @@ impl<'r> Compiler<'r> {
         &self,
         t: &'t Option<Template>,
         inline: &Inline<'t>,
+        at: At<'_>,
         depth: usize,
     ) -> Result<Block, Unsupported>
     where
         'r: 't,
     {
         match t {
-            Some(t) => self.template(t, inline, depth),
+            Some(t) => self.template(t, inline, at, depth),
             None => Ok(Vec::new()),
         }
+    }
+
+    /// The blank form's value of static key `path` in context `at`, when `at` is a field view.
+    fn fixed(&self, path: &Path, at: At<'_>) -> Option<&'r Value> {
+        let (Some(at), Path::Here(segs)) = (at, path) else {
+            return None;
+        };
+        let [key] = &segs[..] else {
+            return None;
+        };
+        if !crate::html::STATIC_KEYS.contains(&&**key) {
+            return None;
+        }
+        let mut view = self.blank;
+        for seg in at {
+            view = view.get(&**seg)?;
+        }
+        view.get("kind")?;
+        view.get(&**key)
+    }
+
+    /// `{{path}}` (escaped) or `{{{path}}}`; text when it is a static key of a field view.
+    fn value(&self, h: &HelperTemplate, escape: bool, at: At<'_>) -> Result<Node, Unsupported> {
+        let node = value(h, escape)?;
+        if let Node::Value { path, escape } = &node
+            && let Some(v) = self.fixed(path, at)
+        {
+            let text = match v {
+                Value::String(s) => s.clone(),
+                Value::Array(_) | Value::Object(_) => return Ok(node),
+                other => other.render(),
+            };
+            let mut out = String::new();
+            if *escape {
+                escape_into(&text, &mut out);
+            } else {
+                out = text;
+            }
+            return Ok(Node::Text(out.into()));
+        }
+        Ok(node)
     }
 
     fn helper_block<'t>(
         &self,
         h: &'t HelperTemplate,
         inline: &Inline<'t>,
+        at: At<'_>,
         depth: usize,
-    ) -> Result<Node, Unsupported>
+        out: &mut Block,
+    ) -> Result<(), Unsupported>
     where
         'r: 't,
     {
@@ -204,9 +263,26 @@ impl<'r> Compiler<'r> {
             return Err(Unsupported);
         };
         let path = path(raw_path(p))?;
-        let body = self.optional(&h.template, inline, depth)?;
-        let otherwise = self.optional(&h.inverse, inline, depth)?;
-        Ok(match name_of(&h.name)? {
+        let name = name_of(&h.name)?;
+        if let ("if" | "unless", Some(v)) = (name, self.fixed(&path, at)) {
+            // A static condition: only the branch taken is compiled.
+            let branch = if v.is_truthy(false) == (name == "if") {
+                &h.template
+            } else {
+                &h.inverse
+            };
+            out.extend(self.optional(branch, inline, at, depth)?);
+            return Ok(());
+        }
+        // `#each` and `#with` change the context to one known only when rendering.
+        let inner = if matches!(name, "each" | "with") {
+            None
+        } else {
+            at
+        };
+        let body = self.optional(&h.template, inline, inner, depth)?;
+        let otherwise = self.optional(&h.inverse, inline, at, depth)?;
+        out.push(match name {
             "if" => Node::If {
                 path,
                 negate: false,
@@ -230,13 +306,15 @@ impl<'r> Compiler<'r> {
                 otherwise,
             },
             _ => return Err(Unsupported),
-        })
+        });
+        Ok(())
     }
 
     fn partial<'t>(
         &self,
         d: &'t DecoratorTemplate,
         inline: &Inline<'t>,
+        at: At<'_>,
         depth: usize,
     ) -> Result<Node, Unsupported>
     where
@@ -258,6 +336,13 @@ impl<'r> Compiler<'r> {
             Some(_) => return Err(Unsupported),
             None => None,
         };
+        // The partial's context, when known at start-up.
+        let inner_at: Option<Vec<Box<str>>> = match &context {
+            None => at.map(<[Box<str>]>::to_vec),
+            Some(Path::Here(segs)) => at.map(|at| [at, &segs[..]].concat()),
+            Some(Path::Root(segs)) => Some(segs.clone()),
+            Some(Path::Local(_)) => None,
+        };
         // The block's inline partials are visible in the partial it is passed to.
         let mut inner = inline.clone();
         if let Some(block) = &d.template {
@@ -274,13 +359,14 @@ impl<'r> Compiler<'r> {
             Some((_, t)) => *t,
             None => self.registry.get_template(name).ok_or(Unsupported)?,
         };
+        // The block renders in the partial's context.
         let block = match &d.template {
-            Some(t) => Some(self.template(t, inline, depth + 1)?),
+            Some(t) => Some(self.template(t, inline, inner_at.as_deref(), depth + 1)?),
             None => None,
         };
         Ok(Node::Partial {
             context,
-            body: self.template(template, &inner, depth + 1)?,
+            body: self.template(template, &inner, inner_at.as_deref(), depth + 1)?,
             block,
         })
     }

@@ -565,12 +565,14 @@ impl Renderer {
                 name: format!("{}.hbs", form.id),
                 source: Box::new(e),
             })?;
-        let compiled = crate::compiled::Compiled::new(&registry, MAIN).ok();
-        Ok(Renderer {
+        let mut renderer = Renderer {
             form: form.clone(),
             registry,
-            compiled,
-        })
+            compiled: None,
+        };
+        let blank = renderer.view_model(&RenderInput::default());
+        renderer.compiled = crate::compiled::Compiled::new(&renderer.registry, MAIN, &blank).ok();
+        Ok(renderer)
     }
 
     /// The form this renderer renders.
@@ -585,17 +587,19 @@ impl Renderer {
 
     /// The whole HTML page for `input`.
     pub fn render(&self, input: &RenderInput<'_>) -> Result<String, RenderError> {
-        let model = self.view_model(input);
         // The page is about the blank form plus the texts shown (escaped): sized once, it is
         // not copied as it grows.
         let capacity = PAGE_BYTES + text_bytes(input.values) * 11 / 10;
         if let Some(compiled) = &self.compiled {
             let mut page = String::with_capacity(capacity);
-            if compiled.render(&model, &mut page).is_ok() {
+            if compiled
+                .render(&self.lean_view_model(input), &mut page)
+                .is_ok()
+            {
                 return Ok(page);
             }
         }
-        self.render_with_handlebars(model, capacity)
+        self.render_with_handlebars(self.view_model(input), capacity)
     }
 
     /// The page from the compiled templates alone: `None` when the templates are not compiled
@@ -604,7 +608,7 @@ impl Renderer {
         let compiled = self.compiled.as_ref()?;
         let mut page = String::with_capacity(PAGE_BYTES + text_bytes(input.values) * 11 / 10);
         compiled
-            .render(&self.view_model(input), &mut page)
+            .render(&self.lean_view_model(input), &mut page)
             .ok()
             .map(|()| page)
     }
@@ -639,12 +643,23 @@ impl Renderer {
     /// `required`, `aria_required`, `required_text`, `describedby`, plus kind-specific keys
     /// (`value`, `options`, `checked`, `stored`, `items`, `f`, …).
     pub fn view_model(&self, input: &RenderInput<'_>) -> Value {
+        self.build_view_model(input, false)
+    }
+
+    /// The view model without the [`STATIC_KEYS`] of field views outside group items, which
+    /// the compiled templates have read from the blank form's view model once.
+    pub(crate) fn lean_view_model(&self, input: &RenderInput<'_>) -> Value {
+        self.build_view_model(input, true)
+    }
+
+    fn build_view_model(&self, input: &RenderInput<'_>, lean: bool) -> Value {
         let form = &self.form;
         let empty = Map::new();
         let root = input.values.as_object().unwrap_or(&empty);
         let mut cx = Cx {
             form,
             inline: HashMap::new(),
+            lean,
         };
         let errors = cx.place(input.errors, input.values, true);
         let warnings = cx.place(input.warnings, input.values, false);
@@ -655,7 +670,7 @@ impl Renderer {
             let path = vec![field.id.clone()];
             f.insert(
                 field.id.clone(),
-                cx.field(field, value, &path, StageSet::NONE),
+                cx.field(field, value, &path, StageSet::NONE, false),
             );
         }
         let base_title = input.title.unwrap_or(&form.title);
@@ -768,7 +783,49 @@ fn dom_id(path: &[String]) -> String {
 struct Cx<'a> {
     form: &'a Form,
     inline: HashMap<String, (Vec<String>, Vec<String>)>,
+    /// Leave out the [`STATIC_KEYS`] of field views outside group items (see
+    /// [`Renderer::lean_view_model`]).
+    lean: bool,
 }
+
+/// The keys of a field view whose values depend only on the field and where it sits, never on
+/// the values, the problems or anything else a render gets. The compiled templates read them
+/// once, from the blank form's view model, for every field outside group items.
+pub const STATIC_KEYS: [&str; 33] = [
+    "kind",
+    "id",
+    "name",
+    "label",
+    "hint",
+    "example",
+    "has_hint",
+    "hint_id",
+    "error_id",
+    "warning_id",
+    "required",
+    "aria_required",
+    "required_text",
+    "stored_id",
+    "input_type",
+    "maxlength",
+    "minlength",
+    "min",
+    "max",
+    "step",
+    "inputmode",
+    "autocomplete",
+    "no_spellcheck",
+    "code",
+    "rows",
+    "max_text",
+    "select",
+    "multiple",
+    "columns",
+    "accept",
+    "keep_name",
+    "item_label",
+    "add_action",
+];
 
 impl Cx<'_> {
     /// Files problems under their anchors; returns the summary entries (`{message, href}`).
@@ -800,6 +857,7 @@ impl Cx<'_> {
         value: Option<&Value>,
         path: &[String],
         inherited: StageSet,
+        in_item: bool,
     ) -> Value {
         let id = dom_id(path);
         let name = path.join(".");
@@ -817,26 +875,39 @@ impl Cx<'_> {
         };
         let has_hint = field.help.is_some() || field.example.is_some();
         let mut v = Map::with_capacity(40);
-        v.insert("kind".into(), Value::from(partial_name(field)));
-        v.insert("id".into(), Value::from(id.as_str()));
-        v.insert("name".into(), Value::from(name.as_str()));
-        v.insert("label".into(), Value::from(field.label.as_str()));
-        v.insert("hint".into(), Value::from(field.help.clone()));
-        v.insert("example".into(), Value::from(field.example.clone()));
-        v.insert("has_hint".into(), Value::from(has_hint));
-        v.insert("hint_id".into(), Value::from(format!("{id}-hint")));
+        // Static keys are left out of lean views (see `Renderer::lean_view_model`), unbuilt.
+        let lean = self.lean && !in_item;
+        let put = |v: &mut Map<String, Value>, key: &str, value: &dyn Fn() -> Value| {
+            if !lean {
+                v.insert(key.into(), value());
+            }
+        };
+        put(&mut v, "kind", &|| Value::from(partial_name(field)));
+        put(&mut v, "id", &|| Value::from(id.as_str()));
+        put(&mut v, "name", &|| Value::from(name.as_str()));
+        put(&mut v, "label", &|| Value::from(field.label.as_str()));
+        put(&mut v, "hint", &|| Value::from(field.help.clone()));
+        put(&mut v, "example", &|| Value::from(field.example.clone()));
+        put(&mut v, "has_hint", &|| Value::from(has_hint));
+        put(&mut v, "hint_id", &|| Value::from(format!("{id}-hint")));
         v.insert("has_error".into(), Value::from(!errors.is_empty()));
         v.insert("errors".into(), Value::from(errors));
-        v.insert("error_id".into(), Value::from(format!("{id}-error")));
+        put(&mut v, "error_id", &|| Value::from(format!("{id}-error")));
         v.insert("has_warning".into(), Value::from(!warnings.is_empty()));
         v.insert("warnings".into(), Value::from(warnings));
-        v.insert("warning_id".into(), Value::from(format!("{id}-warning")));
-        v.insert("required".into(), Value::from(required));
-        v.insert("aria_required".into(), Value::from(required));
-        v.insert("required_text".into(), Value::from(required_text));
+        put(&mut v, "warning_id", &|| {
+            Value::from(format!("{id}-warning"))
+        });
+        put(&mut v, "required", &|| Value::from(required));
+        put(&mut v, "aria_required", &|| Value::from(required));
+        put(&mut v, "required_text", &|| {
+            Value::from(required_text.clone())
+        });
         v.insert("stored".into(), Value::Null);
-        v.insert("stored_id".into(), Value::from(format!("{id}-stored")));
+        put(&mut v, "stored_id", &|| Value::from(format!("{id}-stored")));
         let mut stored = false;
+        // A long text with a maximum shows a character count.
+        let mut counted = false;
         match &field.kind {
             Kind::Text(t) => {
                 let (input_type, no_spellcheck, autocomplete) = match &t.format {
@@ -845,15 +916,13 @@ impl Cx<'_> {
                     TextFormat::Secret => ("password", true, Some("new-password")),
                     _ => ("text", false, None),
                 };
-                v.insert("input_type".into(), Value::from(input_type));
-                v.insert(
-                    "maxlength".into(),
-                    Value::from(t.max_length.map(|m| m.to_string())),
-                );
-                v.insert(
-                    "minlength".into(),
-                    Value::from(t.min_length.map(|m| m.to_string())),
-                );
+                put(&mut v, "input_type", &|| Value::from(input_type));
+                put(&mut v, "maxlength", &|| {
+                    Value::from(t.max_length.map(|m| m.to_string()))
+                });
+                put(&mut v, "minlength", &|| {
+                    Value::from(t.min_length.map(|m| m.to_string()))
+                });
                 match &t.format {
                     TextFormat::Secret => {
                         // Never echo a secret: only say whether one is stored. A stored one comes
@@ -863,7 +932,9 @@ impl Cx<'_> {
                         v.insert("stored".into(), Value::from(stored));
                         let keep = value.and_then(|x| x.get("keep")).and_then(Value::as_str);
                         v.insert("keep".into(), Value::from(keep));
-                        v.insert("keep_name".into(), Value::from(format!("{name}._keep")));
+                        put(&mut v, "keep_name", &|| {
+                            Value::from(format!("{name}._keep"))
+                        });
                     }
                     TextFormat::Long | TextFormat::Json { .. } => {
                         let code = matches!(t.format, TextFormat::Json { .. });
@@ -871,15 +942,18 @@ impl Cx<'_> {
                             "value".into(),
                             Value::from(value.and_then(|x| value_text(x, code))),
                         );
-                        v.insert("code".into(), Value::from(code));
-                        v.insert("rows".into(), Value::from(if code { "10" } else { "5" }));
+                        put(&mut v, "code", &|| Value::from(code));
+                        put(&mut v, "rows", &|| {
+                            Value::from(if code { "10" } else { "5" })
+                        });
                         let max_text = match (&t.format, t.max_length) {
                             (TextFormat::Long, Some(m)) => {
                                 Some(format!("You can enter up to {m} characters."))
                             }
                             _ => None,
                         };
-                        v.insert("max_text".into(), Value::from(max_text));
+                        counted = max_text.is_some();
+                        put(&mut v, "max_text", &|| Value::from(max_text.clone()));
                     }
                     _ => {
                         v.insert(
@@ -888,33 +962,31 @@ impl Cx<'_> {
                         );
                     }
                 }
-                v.insert("min".into(), Value::Null);
-                v.insert("max".into(), Value::Null);
-                v.insert("step".into(), Value::Null);
-                v.insert("inputmode".into(), Value::Null);
-                v.insert("autocomplete".into(), Value::from(autocomplete));
-                v.insert("no_spellcheck".into(), Value::from(no_spellcheck));
+                put(&mut v, "min", &|| Value::Null);
+                put(&mut v, "max", &|| Value::Null);
+                put(&mut v, "step", &|| Value::Null);
+                put(&mut v, "inputmode", &|| Value::Null);
+                put(&mut v, "autocomplete", &|| Value::from(autocomplete));
+                put(&mut v, "no_spellcheck", &|| Value::from(no_spellcheck));
             }
             Kind::Number(num) => {
-                v.insert("input_type".into(), Value::from("number"));
+                put(&mut v, "input_type", &|| Value::from("number"));
                 v.insert(
                     "value".into(),
                     Value::from(value.and_then(|x| value_text(x, false))),
                 );
-                v.insert("maxlength".into(), Value::Null);
-                v.insert("minlength".into(), Value::Null);
-                v.insert("min".into(), Value::from(num.minimum.map(number_text)));
-                v.insert("max".into(), Value::from(num.maximum.map(number_text)));
-                v.insert(
-                    "step".into(),
-                    Value::from(if num.integer { "1" } else { "any" }),
-                );
-                v.insert(
-                    "inputmode".into(),
-                    Value::from(if num.integer { "numeric" } else { "decimal" }),
-                );
-                v.insert("autocomplete".into(), Value::Null);
-                v.insert("no_spellcheck".into(), Value::from(false));
+                put(&mut v, "maxlength", &|| Value::Null);
+                put(&mut v, "minlength", &|| Value::Null);
+                put(&mut v, "min", &|| Value::from(num.minimum.map(number_text)));
+                put(&mut v, "max", &|| Value::from(num.maximum.map(number_text)));
+                put(&mut v, "step", &|| {
+                    Value::from(if num.integer { "1" } else { "any" })
+                });
+                put(&mut v, "inputmode", &|| {
+                    Value::from(if num.integer { "numeric" } else { "decimal" })
+                });
+                put(&mut v, "autocomplete", &|| Value::Null);
+                put(&mut v, "no_spellcheck", &|| Value::from(false));
             }
             Kind::Boolean(_) => {
                 let checked = matches!(value, Some(Value::Bool(true)))
@@ -950,12 +1022,11 @@ impl Cx<'_> {
                         })
                     })
                     .collect();
-                v.insert("select".into(), Value::from(select));
-                v.insert("multiple".into(), Value::from(c.multiple));
-                v.insert(
-                    "columns".into(),
-                    Value::from(!select && options.len() > COLUMNS_ABOVE),
-                );
+                put(&mut v, "select", &|| Value::from(select));
+                put(&mut v, "multiple", &|| Value::from(c.multiple));
+                put(&mut v, "columns", &|| {
+                    Value::from(!select && options.len() > COLUMNS_ABOVE)
+                });
                 v.insert("options".into(), Value::from(options));
             }
             Kind::File(rules) => {
@@ -978,8 +1049,8 @@ impl Cx<'_> {
                 } else {
                     None
                 };
-                v.insert("accept".into(), Value::from(accept));
-                v.insert("multiple".into(), Value::from(rules.multiple));
+                put(&mut v, "accept", &|| Value::from(accept.clone()));
+                put(&mut v, "multiple", &|| Value::from(rules.multiple));
                 v.insert("has_stored".into(), Value::from(stored));
                 v.insert("stored".into(), Value::from(files));
                 v.insert("keep_note".into(), Value::from(keep_note));
@@ -992,7 +1063,10 @@ impl Cx<'_> {
                     let mut sub_path = path.to_vec();
                     sub_path.push(sub.id.clone());
                     let sub_value = child(obj, sub, blank);
-                    f.insert(sub.id.clone(), self.field(sub, sub_value, &sub_path, must));
+                    f.insert(
+                        sub.id.clone(),
+                        self.field(sub, sub_value, &sub_path, must, in_item),
+                    );
                 }
                 v.insert("f".into(), Value::Object(f));
             }
@@ -1014,7 +1088,7 @@ impl Cx<'_> {
                         let sub_value = child(item_value, sub, blank);
                         f.insert(
                             sub.id.clone(),
-                            self.field(sub, sub_value, &sub_path, StageSet::NONE),
+                            self.field(sub, sub_value, &sub_path, StageSet::NONE, true),
                         );
                     }
                     let legend = format!("{} {}", capitalise(&g.item_label), i + 1);
@@ -1047,13 +1121,13 @@ impl Cx<'_> {
                 } else {
                     format!("Add another {}", g.item_label)
                 };
-                v.insert("item_label".into(), Value::from(g.item_label.as_str()));
+                put(&mut v, "item_label", &|| Value::from(g.item_label.as_str()));
                 v.insert("count".into(), Value::from(count));
                 v.insert(
                     "can_add".into(),
                     Value::from(g.max_items.is_none_or(|m| count < m as usize)),
                 );
-                v.insert("add_action".into(), Value::from(format!("add:{name}")));
+                put(&mut v, "add_action", &|| Value::from(format!("add:{name}")));
                 v.insert("add_label".into(), Value::from(add_label));
                 v.insert("items".into(), Value::from(items));
             }
@@ -1063,10 +1137,7 @@ impl Cx<'_> {
             (stored, format!("{id}-stored")),
             (v["has_error"] == true, format!("{id}-error")),
             (v["has_warning"] == true, format!("{id}-warning")),
-            (
-                v.get("max_text").is_some_and(|m| !m.is_null()),
-                format!("{id}-count"),
-            ),
+            (counted, format!("{id}-count")),
         ]);
         v.insert("describedby".into(), Value::from(d));
         Value::Object(v)

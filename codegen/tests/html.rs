@@ -969,6 +969,63 @@ fn compiled_templates_render_the_page_handlebars_renders() {
     assert!(compared > 48, "{compared}");
 }
 
+/// The compiled templates read the static keys of field views once, from the blank form: they
+/// must be the same in every view model, whatever the values, problems and page.
+#[test]
+fn static_keys_of_field_views_never_change() {
+    fn views<'v>(f: &'v Value, out: &mut Vec<(String, &'v Value)>, at: String) {
+        for (id, view) in f.as_object().into_iter().flatten() {
+            out.push((format!("{at}/{id}"), view));
+            if let Some(sub) = view.get("f") {
+                views(sub, out, format!("{at}/{id}"));
+            }
+        }
+    }
+    let form = pipedrive();
+    let renderer = Renderer::new(&form, &Partials::builtin()).expect("renderer");
+    let blank = renderer.view_model(&RenderInput::default());
+    let mut blank_views = Vec::new();
+    views(&blank["f"], &mut blank_views, String::new());
+    assert!(blank_views.len() > 20, "{}", blank_views.len());
+    let validator = formwork_runtime::Validator::compile(&form).expect("validator");
+    let mut checked = 0;
+    for name in [
+        "review-full",
+        "review-missing-app_icon",
+        "save-minimal",
+        "save-wrong-type",
+    ] {
+        let text =
+            std::fs::read_to_string(root().join(format!("tests/cases/pipedrive/{name}.json")))
+                .expect("case");
+        let case: Value = serde_json::from_str(&text).expect("json");
+        let values = case["submission"].clone();
+        let report = validator.validate(&values, validator.stage("review").expect("stage"));
+        let errors: Vec<(String, String)> = report
+            .errors
+            .iter()
+            .map(|e| (e.path.clone(), e.message.clone()))
+            .collect();
+        let mut input = RenderInput::new(&values);
+        input.errors = &errors;
+        let model = renderer.view_model(&input);
+        let mut model_views = Vec::new();
+        views(&model["f"], &mut model_views, String::new());
+        for (at, view) in &blank_views {
+            let other = model_views
+                .iter()
+                .find(|(p, _)| p == at)
+                .map(|(_, v)| *v)
+                .expect("the same field views");
+            for key in html::STATIC_KEYS {
+                assert_eq!(view.get(key), other.get(key), "{name}: {at} {key}");
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 1000, "{checked}");
+}
+
 /// Overridden templates may use all of handlebars: what the compiled subset does not cover is
 /// rendered by handlebars, with its own errors.
 #[test]
