@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Load check of `formwork serve` on loopback (a benchmark, not a test): requests/s for GET /new and
-# POST /api/validate with the full Pipedrive submission, next to nginx serving a static file of the
-# same size as /new (the floor cost of an HTTP response of that size on this machine).
+# Load check of `formwork serve` on loopback (a benchmark, not a test): requests/s for GET /new,
+# GET /records/{id} (the full Pipedrive record, rendered for its owner), a form post re-rendered
+# with its errors (422) and POST /api/validate with the full Pipedrive submission, next to nginx
+# serving a static file of the same size as /new (the floor cost of an HTTP response of that size
+# on this machine).
 # Needs: wrk and nginx (apt-get install wrk nginx-light). Bounded: each run lasts DURATION seconds.
 #   bash benches/load.sh [DURATION=10] [CONNECTIONS=16]
 set -euo pipefail
@@ -34,6 +36,18 @@ case = json.load(open("tests/cases/pipedrive/review-full.json"))
 body = json.dumps(case["submission"])
 open(sys.argv[1], "w").write('wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = %s\n' % json.dumps(body))
 PY
+# A form post that fails at review (422): the page re-rendered with the values and every error.
+form_csrf=$(sed -n 's/.*name="_csrf" value="\([0-9a-f]*\)".*/\1/p' "$work/new.html" | head -n 1)
+python3 - "$work/invalid.lua" "$form_csrf" <<'PY'
+import json, sys, urllib.parse
+body = urllib.parse.urlencode({"_csrf": sys.argv[2], "_stage": "review", "app_name": "Random app",
+                               "callback_url": "not a url", "description": "A short one"})
+open(sys.argv[1], "w").write('wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/x-www-form-urlencoded"\nwrk.body = %s\n' % json.dumps(body))
+PY
+status=$(curl -s -o /dev/null -w '%{http_code}' -H "Cookie: $cookie" -H "Content-Type: application/x-www-form-urlencoded" \
+  --data "$(python3 -c 'import sys; print(open(sys.argv[1]).read().split("wrk.body = ")[1].strip().strip(chr(34)))' "$work/invalid.lua")" \
+  "http://127.0.0.1:$port/new")
+[ "$status" = 422 ] || { echo "the invalid form post answered $status, not 422" >&2; exit 1; }
 
 # nginx serving a static file of the same size.
 static_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
@@ -59,5 +73,6 @@ echo "GET /new is $size bytes; $duration s per run, $conns connections, 2 wrk th
 run() { printf '%-34s ' "$1"; shift; wrk -t2 -c"$conns" -d"${duration}s" "$@" | awk '/Requests\/sec/ {printf "%s req/s", $2} /Latency/ {lat=$2} END {print "  (mean latency " lat ")"}'; }
 run "formwork GET /new (signed in)" -H "Cookie: $cookie" "http://127.0.0.1:$port/new"
 run "formwork GET /records/{id} (owner)" -H "Cookie: $cookie" "http://127.0.0.1:$port/records/$id"
+run "formwork POST /new, 422 re-render" -H "Cookie: $cookie" -s "$work/invalid.lua" "http://127.0.0.1:$port/new"
 run "formwork POST /api/validate?stage=review" -s "$work/post.lua" "http://127.0.0.1:$port/api/validate?stage=review"
 run "nginx static file (same size)" "http://127.0.0.1:$static_port/static.html"

@@ -17,11 +17,13 @@
 //! keep all of handlebars, and every error is handlebars' own. Tests render pages both ways and
 //! compare them byte for byte.
 
+use handlebars::Handlebars;
 use handlebars::template::{
     DecoratorTemplate, HelperTemplate, Parameter, Template, TemplateElement,
 };
-use handlebars::{Handlebars, JsonRender, JsonTruthy};
 use serde_json::Value;
+
+use crate::view::V;
 
 /// Why a template is not compiled, or a page not rendered here (handlebars then renders it).
 #[derive(Debug)]
@@ -103,7 +105,7 @@ type Inline<'t> = Vec<(&'t str, &'t Template)>;
 struct Compiler<'r> {
     registry: &'r Handlebars<'static>,
     /// The blank form's full view model, for the static keys of field views.
-    blank: &'r Value,
+    blank: &'r V<'static>,
 }
 
 /// Where a template is compiled: the path of its context from the root when it is known at
@@ -117,7 +119,7 @@ impl Compiled {
     pub(crate) fn new(
         registry: &Handlebars<'static>,
         name: &str,
-        blank: &Value,
+        blank: &V<'static>,
     ) -> Result<Compiled, Unsupported> {
         let main = registry.get_template(name).ok_or(Unsupported)?;
         let body = Compiler { registry, blank }.template(main, &Vec::new(), Some(&[]), 0)?;
@@ -127,7 +129,7 @@ impl Compiled {
     /// Renders the page for `context` (the view model) into `out`; `Err` when a value the
     /// templates read is missing or of a kind rendered here differently (`out` then holds a
     /// partial page).
-    pub(crate) fn render(&self, context: &Value, out: &mut String) -> Result<(), Unsupported> {
+    pub(crate) fn render(&self, context: &V<'_>, out: &mut String) -> Result<(), Unsupported> {
         let scope = Scope {
             here: context,
             root: context,
@@ -207,7 +209,7 @@ impl<'r> Compiler<'r> {
     }
 
     /// The blank form's value of static key `path` in context `at`, when `at` is a field view.
-    fn fixed(&self, path: &Path, at: At<'_>) -> Option<&'r Value> {
+    fn fixed(&self, path: &Path, at: At<'_>) -> Option<&'r V<'static>> {
         let (Some(at), Path::Here(segs)) = (at, path) else {
             return None;
         };
@@ -219,10 +221,10 @@ impl<'r> Compiler<'r> {
         }
         let mut view = self.blank;
         for seg in at {
-            view = view.get(&**seg)?;
+            view = view.get(seg)?;
         }
         view.get("kind")?;
-        view.get(&**key)
+        view.get(key)
     }
 
     /// `{{path}}` (escaped) or `{{{path}}}`; text when it is a static key of a field view.
@@ -231,16 +233,14 @@ impl<'r> Compiler<'r> {
         if let Node::Value { path, escape } = &node
             && let Some(v) = self.fixed(path, at)
         {
-            let text = match v {
-                Value::String(s) => s.clone(),
-                Value::Array(_) | Value::Object(_) => return Ok(node),
-                other => other.render(),
+            let Some(text) = text_of(v) else {
+                return Ok(node);
             };
             let mut out = String::new();
             if *escape {
                 escape_into(&text, &mut out);
             } else {
-                out = text;
+                out.push_str(&text);
             }
             return Ok(Node::Text(out.into()));
         }
@@ -266,7 +266,7 @@ impl<'r> Compiler<'r> {
         let name = name_of(&h.name)?;
         if let ("if" | "unless", Some(v)) = (name, self.fixed(&path, at)) {
             // A static condition: only the branch taken is compiled.
-            let branch = if v.is_truthy(false) == (name == "if") {
+            let branch = if v.is_truthy() == (name == "if") {
                 &h.template
             } else {
                 &h.inverse
@@ -449,11 +449,14 @@ struct Locals<'v> {
     key: Option<&'v str>,
 }
 
+/// A view-model value being rendered.
+type Val<'v> = V<'v>;
+
 /// Where a step renders.
 #[derive(Clone, Copy)]
 struct Scope<'a, 'v> {
-    here: &'v Value,
-    root: &'v Value,
+    here: &'v Val<'v>,
+    root: &'v Val<'v>,
     locals: Option<Locals<'v>>,
     /// The block of the innermost partial, with the scope it renders in.
     block: Option<(&'a Block, &'a Scope<'a, 'v>)>,
@@ -466,18 +469,18 @@ fn lookup<'v>(scope: &Scope<'_, 'v>, path: &Path) -> Option<Local2<'v>> {
         Path::Local(l) => {
             let locals = scope.locals?;
             return Some(Local2::Owned(match l {
-                Local::Index => Value::from(locals.index),
-                Local::First => Value::Bool(locals.index == 0),
-                Local::Last => Value::Bool(locals.last),
-                Local::Key => Value::String(locals.key?.to_string()),
+                Local::Index => V::from(locals.index),
+                Local::First => V::Bool(locals.index == 0),
+                Local::Last => V::Bool(locals.last),
+                Local::Key => V::from(locals.key?.to_string()),
             }));
         }
     };
     let mut v = start;
     for seg in segs {
         v = match v {
-            Value::Object(m) => m.get(&**seg)?,
-            Value::Array(items) => items.get(seg.parse::<usize>().ok()?)?,
+            V::Map(m) => m.get(seg)?,
+            V::List(items) => items.get(seg.parse::<usize>().ok()?)?,
             _ => return None,
         };
     }
@@ -486,12 +489,12 @@ fn lookup<'v>(scope: &Scope<'_, 'v>, path: &Path) -> Option<Local2<'v>> {
 
 /// A looked-up value: borrowed from the context, or made for a local variable.
 enum Local2<'v> {
-    Borrowed(&'v Value),
-    Owned(Value),
+    Borrowed(&'v Val<'v>),
+    Owned(Val<'static>),
 }
 
-impl Local2<'_> {
-    fn get(&self) -> &Value {
+impl<'v> Local2<'v> {
+    fn get(&self) -> &Val<'v> {
         match self {
             Local2::Borrowed(v) => v,
             Local2::Owned(v) => v,
@@ -505,12 +508,11 @@ fn render(block: &Block, scope: &Scope<'_, '_>, out: &mut String) -> Result<(), 
             Node::Text(t) => out.push_str(t),
             Node::Value { path, escape } => {
                 let v = lookup(scope, path).ok_or(Unsupported)?;
-                match (v.get(), escape) {
-                    (Value::String(s), true) => escape_into(s, out),
-                    (Value::String(s), false) => out.push_str(s),
-                    (Value::Array(_) | Value::Object(_), _) => return Err(Unsupported),
-                    (other, true) => escape_into(&other.render(), out),
-                    (other, false) => out.push_str(&other.render()),
+                let text = text_of(v.get()).ok_or(Unsupported)?;
+                if *escape {
+                    escape_into(&text, out);
+                } else {
+                    out.push_str(&text);
                 }
             }
             Node::If {
@@ -520,7 +522,7 @@ fn render(block: &Block, scope: &Scope<'_, '_>, out: &mut String) -> Result<(), 
                 otherwise,
             } => {
                 let v = lookup(scope, path).ok_or(Unsupported)?;
-                let branch = if v.get().is_truthy(false) != *negate {
+                let branch = if v.get().is_truthy() != *negate {
                     then
                 } else {
                     otherwise
@@ -534,7 +536,7 @@ fn render(block: &Block, scope: &Scope<'_, '_>, out: &mut String) -> Result<(), 
             } => {
                 let v = lookup(scope, path).ok_or(Unsupported)?;
                 match v {
-                    Local2::Borrowed(v) if v.is_truthy(false) => {
+                    Local2::Borrowed(v) if v.is_truthy() => {
                         render(body, &Scope { here: v, ..*scope }, out)?
                     }
                     Local2::Borrowed(_) => render(otherwise, scope, out)?,
@@ -551,7 +553,7 @@ fn render(block: &Block, scope: &Scope<'_, '_>, out: &mut String) -> Result<(), 
                     return Err(Unsupported);
                 };
                 match v {
-                    Value::Array(items) if !items.is_empty() => {
+                    V::List(items) if !items.is_empty() => {
                         for (index, item) in items.iter().enumerate() {
                             let locals = Locals {
                                 index,
@@ -566,7 +568,7 @@ fn render(block: &Block, scope: &Scope<'_, '_>, out: &mut String) -> Result<(), 
                             render(body, &inner, out)?;
                         }
                     }
-                    Value::Object(map) if !map.is_empty() => {
+                    V::Map(map) if !map.is_empty() => {
                         for (index, (key, item)) in map.iter().enumerate() {
                             let locals = Locals {
                                 index,
@@ -581,7 +583,7 @@ fn render(block: &Block, scope: &Scope<'_, '_>, out: &mut String) -> Result<(), 
                             render(body, &inner, out)?;
                         }
                     }
-                    Value::Array(_) | Value::Object(_) | Value::Null | Value::Bool(false) => {
+                    V::List(_) | V::Map(_) | V::Null | V::Bool(false) => {
                         render(otherwise, scope, out)?
                     }
                     _ => return Err(Unsupported),
@@ -617,10 +619,24 @@ fn render(block: &Block, scope: &Scope<'_, '_>, out: &mut String) -> Result<(), 
     Ok(())
 }
 
+/// A scalar's text as handlebars renders it (`None` for lists and objects, rendered here not).
+fn text_of<'x>(v: &'x V<'_>) -> Option<std::borrow::Cow<'x, str>> {
+    Some(match v {
+        V::Null => "".into(),
+        V::Bool(b) => if *b { "true" } else { "false" }.into(),
+        V::Int(i) => i.to_string().into(),
+        V::Str(s) => (&**s).into(),
+        V::List(_) | V::Map(_) => return None,
+    })
+}
+
 /// HTML-escapes `s` as handlebars does, without the intermediate string.
 fn escape_into(s: &str, out: &mut String) {
     let mut last = 0;
-    for (i, b) in s.bytes().enumerate() {
+    for (i, &b) in s.as_bytes().iter().enumerate() {
+        if !SPECIAL[b as usize] {
+            continue;
+        }
         let rep = match b {
             b'<' => "&lt;",
             b'>' => "&gt;",
@@ -628,8 +644,7 @@ fn escape_into(s: &str, out: &mut String) {
             b'&' => "&amp;",
             b'\'' => "&#x27;",
             b'`' => "&#x60;",
-            b'=' => "&#x3D;",
-            _ => continue,
+            _ => "&#x3D;",
         };
         out.push_str(&s[last..i]);
         out.push_str(rep);
@@ -637,6 +652,19 @@ fn escape_into(s: &str, out: &mut String) {
     }
     out.push_str(&s[last..]);
 }
+
+/// The bytes [`escape_into`] replaces.
+static SPECIAL: [bool; 256] = {
+    let mut t = [false; 256];
+    t[b'<' as usize] = true;
+    t[b'>' as usize] = true;
+    t[b'"' as usize] = true;
+    t[b'&' as usize] = true;
+    t[b'\'' as usize] = true;
+    t[b'`' as usize] = true;
+    t[b'=' as usize] = true;
+    t
+};
 
 #[cfg(test)]
 mod tests {

@@ -29,9 +29,10 @@ use std::path::{Path, PathBuf};
 use formwork_schema::Form;
 use formwork_schema::model::{Field, FileRules, Kind, StageSet, TextFormat};
 use handlebars::Handlebars;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 use crate::generate::GeneratedFile;
+use crate::view::{V, VMap, vmap};
 
 macro_rules! builtin {
     ($name:literal) => {
@@ -570,7 +571,9 @@ impl Renderer {
             registry,
             compiled: None,
         };
-        let blank = renderer.view_model(&RenderInput::default());
+        let blank = renderer
+            .build_view_model(&RenderInput::default(), false)
+            .into_owned();
         renderer.compiled = crate::compiled::Compiled::new(&renderer.registry, MAIN, &blank).ok();
         Ok(renderer)
     }
@@ -643,19 +646,18 @@ impl Renderer {
     /// `required`, `aria_required`, `required_text`, `describedby`, plus kind-specific keys
     /// (`value`, `options`, `checked`, `stored`, `items`, `f`, …).
     pub fn view_model(&self, input: &RenderInput<'_>) -> Value {
-        self.build_view_model(input, false)
+        self.build_view_model(input, false).to_json()
     }
 
     /// The view model without the [`STATIC_KEYS`] of field views outside group items, which
     /// the compiled templates have read from the blank form's view model once.
-    pub(crate) fn lean_view_model(&self, input: &RenderInput<'_>) -> Value {
+    pub(crate) fn lean_view_model<'s>(&'s self, input: &RenderInput<'s>) -> V<'s> {
         self.build_view_model(input, true)
     }
 
-    fn build_view_model(&self, input: &RenderInput<'_>, lean: bool) -> Value {
+    pub(crate) fn build_view_model<'s>(&'s self, input: &RenderInput<'s>, lean: bool) -> V<'s> {
         let form = &self.form;
-        let empty = Map::new();
-        let root = input.values.as_object().unwrap_or(&empty);
+        let root = input.values.as_object();
         let mut cx = Cx {
             form,
             inline: HashMap::new(),
@@ -663,53 +665,57 @@ impl Renderer {
         };
         let errors = cx.place(input.errors, input.values, true);
         let warnings = cx.place(input.warnings, input.values, false);
-        let blank = root.is_empty();
-        let mut f = Map::new();
+        let blank = root.is_none_or(|m| m.is_empty());
+        let mut f = VMap::with_capacity(form.sections.iter().map(|s| s.fields.len()).sum());
         for field in form.fields() {
-            let value = child(Some(root), field, blank);
+            let value = child(root, field, blank);
             let path = vec![field.id.clone()];
-            f.insert(
-                field.id.clone(),
+            f.push(
+                field.id.as_str(),
                 cx.field(field, value, &path, StageSet::NONE, false),
             );
         }
         let base_title = input.title.unwrap_or(&form.title);
-        let title = if errors.is_empty() {
-            base_title.to_string()
+        let title: V<'s> = if errors.is_empty() {
+            V::from(base_title)
         } else {
-            format!("Error: {base_title}")
+            V::from(format!("Error: {base_title}"))
         };
-        let issued: Vec<Value> = input
+        let issued: Vec<V<'s>> = input
             .issued
             .iter()
-            .map(|i| json!({"label": i.label, "value": i.value, "reveal": i.reveal, "rotate": i.rotate}))
+            .map(|i| {
+                vmap! {
+                    "label" => i.label.as_str(),
+                    "value" => i.value.as_str(),
+                    "reveal" => i.reveal.as_deref(),
+                    "rotate" => i.rotate.as_deref(),
+                }
+            })
             .collect();
-        let orphans: Vec<Value> = input
+        let orphans: Vec<V<'s>> = input
             .orphans
             .iter()
-            .map(|(l, v)| json!({"label": l, "value": v}))
+            .map(|(l, v)| vmap! {"label" => l.as_str(), "value" => v.as_str()})
             .collect();
-        let mut root = json!({
-            "title": title,
-            "heading": input.heading.unwrap_or(&form.title),
-            "action": input.action,
-            "csrf": input.csrf,
-            "version": input.version.map(|v| v.to_string()).unwrap_or_default(),
-            "status": input.status,
-            "notice": input.notice,
-            "issued": issued,
-            "changes": input.changes,
-            "account": input.account,
-            "history": input.history,
-            "orphans": orphans,
-            "errors": errors,
-            "warnings": warnings,
-        });
-        // Moved in, not through `json!` (which would serialize a deep copy of every field view).
-        if let Value::Object(m) = &mut root {
-            m.insert("f".into(), Value::Object(f));
+        let changes: Vec<V<'s>> = input.changes.iter().map(|c| V::from(c.as_str())).collect();
+        vmap! {
+            "title" => title,
+            "heading" => input.heading.unwrap_or(&form.title),
+            "action" => input.action,
+            "csrf" => input.csrf,
+            "version" => input.version.map(|v| v.to_string()).unwrap_or_default(),
+            "status" => input.status,
+            "notice" => input.notice,
+            "issued" => issued,
+            "changes" => changes,
+            "account" => input.account,
+            "history" => input.history,
+            "orphans" => orphans,
+            "errors" => errors,
+            "warnings" => warnings,
+            "f" => f,
         }
-        root
     }
 }
 
@@ -782,7 +788,8 @@ fn dom_id(path: &[String]) -> String {
 /// View-model building state: inline messages by anchor path.
 struct Cx<'a> {
     form: &'a Form,
-    inline: HashMap<String, (Vec<String>, Vec<String>)>,
+    /// Errors and warnings by the anchor they are shown at.
+    inline: HashMap<String, (Vec<&'a str>, Vec<&'a str>)>,
     /// Leave out the [`STATIC_KEYS`] of field views outside group items (see
     /// [`Renderer::lean_view_model`]).
     lean: bool,
@@ -827,10 +834,15 @@ pub const STATIC_KEYS: [&str; 33] = [
     "add_action",
 ];
 
-impl Cx<'_> {
+impl<'a> Cx<'a> {
     /// Files problems under their anchors; returns the summary entries (`{message, href}`).
-    fn place(&mut self, problems: &[(String, String)], values: &Value, errors: bool) -> Vec<Value> {
-        let mut summary: Vec<Value> = Vec::new();
+    fn place(
+        &mut self,
+        problems: &'a [(String, String)],
+        values: &Value,
+        errors: bool,
+    ) -> Vec<V<'a>> {
+        let mut summary: Vec<V<'a>> = Vec::new();
         for (pointer, message) in problems {
             let segs = pointer_segments(pointer);
             let anchor = anchor(self.form.fields(), Some(values), &segs);
@@ -838,11 +850,11 @@ impl Cx<'_> {
             if let Some(a) = &anchor {
                 let slot = self.inline.entry(a.join("/")).or_default();
                 let list = if errors { &mut slot.0 } else { &mut slot.1 };
-                if !list.contains(message) {
-                    list.push(message.clone());
+                if !list.contains(&message.as_str()) {
+                    list.push(message.as_str());
                 }
             }
-            let entry = json!({"message": message, "href": href});
+            let entry = vmap! {"message" => message.as_str(), "href" => href};
             if !summary.contains(&entry) {
                 summary.push(entry);
             }
@@ -853,12 +865,12 @@ impl Cx<'_> {
     /// The view of one field at `path` holding `value`.
     fn field(
         &mut self,
-        field: &Field,
-        value: Option<&Value>,
+        field: &'a Field,
+        value: Option<&'a Value>,
         path: &[String],
         inherited: StageSet,
         in_item: bool,
-    ) -> Value {
+    ) -> V<'a> {
         let id = dom_id(path);
         let name = path.join(".");
         let (errors, warnings) = self.inline.remove(&path.join("/")).unwrap_or_default();
@@ -874,37 +886,34 @@ impl Cx<'_> {
             required_text(self.form, must)
         };
         let has_hint = field.help.is_some() || field.example.is_some();
-        let mut v = Map::with_capacity(40);
         // Static keys are left out of lean views (see `Renderer::lean_view_model`), unbuilt.
         let lean = self.lean && !in_item;
-        let put = |v: &mut Map<String, Value>, key: &str, value: &dyn Fn() -> Value| {
+        let mut v = VMap::with_capacity(if lean { 16 } else { 40 });
+        let put = |v: &mut VMap<'a>, key: &'static str, value: &dyn Fn() -> V<'a>| {
             if !lean {
-                v.insert(key.into(), value());
+                v.push(key, value());
             }
         };
-        put(&mut v, "kind", &|| Value::from(partial_name(field)));
-        put(&mut v, "id", &|| Value::from(id.as_str()));
-        put(&mut v, "name", &|| Value::from(name.as_str()));
-        put(&mut v, "label", &|| Value::from(field.label.as_str()));
-        put(&mut v, "hint", &|| Value::from(field.help.clone()));
-        put(&mut v, "example", &|| Value::from(field.example.clone()));
-        put(&mut v, "has_hint", &|| Value::from(has_hint));
-        put(&mut v, "hint_id", &|| Value::from(format!("{id}-hint")));
-        v.insert("has_error".into(), Value::from(!errors.is_empty()));
-        v.insert("errors".into(), Value::from(errors));
-        put(&mut v, "error_id", &|| Value::from(format!("{id}-error")));
-        v.insert("has_warning".into(), Value::from(!warnings.is_empty()));
-        v.insert("warnings".into(), Value::from(warnings));
-        put(&mut v, "warning_id", &|| {
-            Value::from(format!("{id}-warning"))
-        });
-        put(&mut v, "required", &|| Value::from(required));
-        put(&mut v, "aria_required", &|| Value::from(required));
-        put(&mut v, "required_text", &|| {
-            Value::from(required_text.clone())
-        });
-        v.insert("stored".into(), Value::Null);
-        put(&mut v, "stored_id", &|| Value::from(format!("{id}-stored")));
+        put(&mut v, "kind", &|| V::from(partial_name(field)));
+        put(&mut v, "id", &|| V::from(id.clone()));
+        put(&mut v, "name", &|| V::from(name.clone()));
+        put(&mut v, "label", &|| V::from(field.label.as_str()));
+        put(&mut v, "hint", &|| V::from(field.help.as_deref()));
+        put(&mut v, "example", &|| V::from(field.example.as_deref()));
+        put(&mut v, "has_hint", &|| V::from(has_hint));
+        put(&mut v, "hint_id", &|| V::from(format!("{id}-hint")));
+        let (has_error, has_warning) = (!errors.is_empty(), !warnings.is_empty());
+        v.push("has_error", V::from(has_error));
+        v.push("errors", messages(errors));
+        put(&mut v, "error_id", &|| V::from(format!("{id}-error")));
+        v.push("has_warning", V::from(has_warning));
+        v.push("warnings", messages(warnings));
+        put(&mut v, "warning_id", &|| V::from(format!("{id}-warning")));
+        put(&mut v, "required", &|| V::from(required));
+        put(&mut v, "aria_required", &|| V::from(required));
+        put(&mut v, "required_text", &|| V::from(required_text.clone()));
+        v.push("stored", V::Null);
+        put(&mut v, "stored_id", &|| V::from(format!("{id}-stored")));
         let mut stored = false;
         // A long text with a maximum shows a character count.
         let mut counted = false;
@@ -916,36 +925,29 @@ impl Cx<'_> {
                     TextFormat::Secret => ("password", true, Some("new-password")),
                     _ => ("text", false, None),
                 };
-                put(&mut v, "input_type", &|| Value::from(input_type));
+                put(&mut v, "input_type", &|| V::from(input_type));
                 put(&mut v, "maxlength", &|| {
-                    Value::from(t.max_length.map(|m| m.to_string()))
+                    V::from(t.max_length.map(|m| m.to_string()))
                 });
                 put(&mut v, "minlength", &|| {
-                    Value::from(t.min_length.map(|m| m.to_string()))
+                    V::from(t.min_length.map(|m| m.to_string()))
                 });
                 match &t.format {
                     TextFormat::Secret => {
                         // Never echo a secret: only say whether one is stored. A stored one comes
                         // as `{"keep": REF}`; REF is posted back as `NAME._keep` to keep it.
                         stored = value.is_some_and(is_present);
-                        v.insert("value".into(), Value::Null);
-                        v.insert("stored".into(), Value::from(stored));
+                        v.push("value", V::Null);
+                        v.insert("stored", V::from(stored));
                         let keep = value.and_then(|x| x.get("keep")).and_then(Value::as_str);
-                        v.insert("keep".into(), Value::from(keep));
-                        put(&mut v, "keep_name", &|| {
-                            Value::from(format!("{name}._keep"))
-                        });
+                        v.push("keep", V::from(keep));
+                        put(&mut v, "keep_name", &|| V::from(format!("{name}._keep")));
                     }
                     TextFormat::Long | TextFormat::Json { .. } => {
                         let code = matches!(t.format, TextFormat::Json { .. });
-                        v.insert(
-                            "value".into(),
-                            Value::from(value.and_then(|x| value_text(x, code))),
-                        );
-                        put(&mut v, "code", &|| Value::from(code));
-                        put(&mut v, "rows", &|| {
-                            Value::from(if code { "10" } else { "5" })
-                        });
+                        v.push("value", V::from(value.and_then(|x| value_text(x, code))));
+                        put(&mut v, "code", &|| V::from(code));
+                        put(&mut v, "rows", &|| V::from(if code { "10" } else { "5" }));
                         let max_text = match (&t.format, t.max_length) {
                             (TextFormat::Long, Some(m)) => {
                                 Some(format!("You can enter up to {m} characters."))
@@ -953,45 +955,39 @@ impl Cx<'_> {
                             _ => None,
                         };
                         counted = max_text.is_some();
-                        put(&mut v, "max_text", &|| Value::from(max_text.clone()));
+                        put(&mut v, "max_text", &|| V::from(max_text.clone()));
                     }
                     _ => {
-                        v.insert(
-                            "value".into(),
-                            Value::from(value.and_then(|x| value_text(x, false))),
-                        );
+                        v.push("value", V::from(value.and_then(|x| value_text(x, false))));
                     }
                 }
-                put(&mut v, "min", &|| Value::Null);
-                put(&mut v, "max", &|| Value::Null);
-                put(&mut v, "step", &|| Value::Null);
-                put(&mut v, "inputmode", &|| Value::Null);
-                put(&mut v, "autocomplete", &|| Value::from(autocomplete));
-                put(&mut v, "no_spellcheck", &|| Value::from(no_spellcheck));
+                put(&mut v, "min", &|| V::Null);
+                put(&mut v, "max", &|| V::Null);
+                put(&mut v, "step", &|| V::Null);
+                put(&mut v, "inputmode", &|| V::Null);
+                put(&mut v, "autocomplete", &|| V::from(autocomplete));
+                put(&mut v, "no_spellcheck", &|| V::from(no_spellcheck));
             }
             Kind::Number(num) => {
-                put(&mut v, "input_type", &|| Value::from("number"));
-                v.insert(
-                    "value".into(),
-                    Value::from(value.and_then(|x| value_text(x, false))),
-                );
-                put(&mut v, "maxlength", &|| Value::Null);
-                put(&mut v, "minlength", &|| Value::Null);
-                put(&mut v, "min", &|| Value::from(num.minimum.map(number_text)));
-                put(&mut v, "max", &|| Value::from(num.maximum.map(number_text)));
+                put(&mut v, "input_type", &|| V::from("number"));
+                v.push("value", V::from(value.and_then(|x| value_text(x, false))));
+                put(&mut v, "maxlength", &|| V::Null);
+                put(&mut v, "minlength", &|| V::Null);
+                put(&mut v, "min", &|| V::from(num.minimum.map(number_text)));
+                put(&mut v, "max", &|| V::from(num.maximum.map(number_text)));
                 put(&mut v, "step", &|| {
-                    Value::from(if num.integer { "1" } else { "any" })
+                    V::from(if num.integer { "1" } else { "any" })
                 });
                 put(&mut v, "inputmode", &|| {
-                    Value::from(if num.integer { "numeric" } else { "decimal" })
+                    V::from(if num.integer { "numeric" } else { "decimal" })
                 });
-                put(&mut v, "autocomplete", &|| Value::Null);
-                put(&mut v, "no_spellcheck", &|| Value::from(false));
+                put(&mut v, "autocomplete", &|| V::Null);
+                put(&mut v, "no_spellcheck", &|| V::from(false));
             }
             Kind::Boolean(_) => {
                 let checked = matches!(value, Some(Value::Bool(true)))
                     || matches!(value, Some(Value::String(s)) if s == "true" || s == "on");
-                v.insert("checked".into(), Value::from(checked));
+                v.push("checked", V::from(checked));
             }
             Kind::Choice(c) => {
                 let selected = |id: &str| match value {
@@ -1001,7 +997,7 @@ impl Cx<'_> {
                 };
                 let select = !c.multiple && c.list.values.len() > SELECT_ABOVE;
                 let input_type = if c.multiple { "checkbox" } else { "radio" };
-                let options: Vec<Value> = c
+                let options: Vec<V<'a>> = c
                     .list
                     .values
                     .iter()
@@ -1012,27 +1008,29 @@ impl Cx<'_> {
                         } else {
                             format!("{id}-{}", i + 1)
                         };
-                        json!({
-                            "id": option_id,
-                            "name": name,
-                            "input_type": input_type,
-                            "value": choice.id,
-                            "label": choice.label,
-                            "checked": selected(&choice.id),
-                        })
+                        vmap! {
+                            "id" => option_id,
+                            "name" => name.clone(),
+                            "input_type" => input_type,
+                            "value" => choice.id.as_str(),
+                            "label" => choice.label.as_str(),
+                            "checked" => selected(&choice.id),
+                        }
                     })
                     .collect();
-                put(&mut v, "select", &|| Value::from(select));
-                put(&mut v, "multiple", &|| Value::from(c.multiple));
+                put(&mut v, "select", &|| V::from(select));
+                put(&mut v, "multiple", &|| V::from(c.multiple));
                 put(&mut v, "columns", &|| {
-                    Value::from(!select && options.len() > COLUMNS_ABOVE)
+                    V::from(!select && options.len() > COLUMNS_ABOVE)
                 });
-                v.insert("options".into(), Value::from(options));
+                v.push("options", V::from(options));
             }
             Kind::File(rules) => {
                 let files = stored_files(rules, value, &id, &name);
                 stored = !files.is_empty();
-                let any_token = files.iter().any(|f| !f["token"].is_null());
+                let any_token = files
+                    .iter()
+                    .any(|f| f.get("token").is_some_and(|t| !t.is_null()));
                 let keep_note = match (any_token, rules.multiple) {
                     (false, _) => None,
                     (true, false) => {
@@ -1049,26 +1047,26 @@ impl Cx<'_> {
                 } else {
                     None
                 };
-                put(&mut v, "accept", &|| Value::from(accept.clone()));
-                put(&mut v, "multiple", &|| Value::from(rules.multiple));
-                v.insert("has_stored".into(), Value::from(stored));
-                v.insert("stored".into(), Value::from(files));
-                v.insert("keep_note".into(), Value::from(keep_note));
+                put(&mut v, "accept", &|| V::from(accept.clone()));
+                put(&mut v, "multiple", &|| V::from(rules.multiple));
+                v.push("has_stored", V::from(stored));
+                v.insert("stored", V::from(files));
+                v.push("keep_note", V::from(keep_note));
             }
             Kind::Object(o) => {
                 let obj = value.and_then(Value::as_object);
                 let blank = obj.is_none_or(|m| m.is_empty());
-                let mut f = Map::new();
+                let mut f = VMap::with_capacity(o.fields.len());
                 for sub in &o.fields {
                     let mut sub_path = path.to_vec();
                     sub_path.push(sub.id.clone());
                     let sub_value = child(obj, sub, blank);
-                    f.insert(
-                        sub.id.clone(),
+                    f.push(
+                        sub.id.as_str(),
                         self.field(sub, sub_value, &sub_path, must, in_item),
                     );
                 }
-                v.insert("f".into(), Value::Object(f));
+                v.push("f", V::Map(f));
             }
             Kind::Group(g) => {
                 let count = item_count(value);
@@ -1081,13 +1079,13 @@ impl Cx<'_> {
                     let item_id = dom_id(&item_path);
                     let (item_errors, item_warnings) =
                         self.inline.remove(&item_path.join("/")).unwrap_or_default();
-                    let mut f = Map::new();
+                    let mut f = VMap::with_capacity(g.fields.len());
                     for sub in &g.fields {
                         let mut sub_path = item_path.clone();
                         sub_path.push(sub.id.clone());
                         let sub_value = child(item_value, sub, blank);
-                        f.insert(
-                            sub.id.clone(),
+                        f.push(
+                            sub.id.as_str(),
                             self.field(sub, sub_value, &sub_path, StageSet::NONE, true),
                         );
                     }
@@ -1096,24 +1094,22 @@ impl Cx<'_> {
                         (!item_errors.is_empty(), format!("{item_id}-error")),
                         (!item_warnings.is_empty(), format!("{item_id}-warning")),
                     ]);
-                    let mut item = json!({
-                        "id": item_id,
-                        "index": i,
-                        "number": i + 1,
-                        "legend": legend,
-                        "remove_action": format!("remove:{name}:{i}"),
-                        "remove_label": legend,
-                        "has_error": !item_errors.is_empty(),
-                        "errors": item_errors,
-                        "error_id": format!("{item_id}-error"),
-                        "has_warning": !item_warnings.is_empty(),
-                        "warnings": item_warnings,
-                        "warning_id": format!("{item_id}-warning"),
-                        "describedby": describedby,
-                    });
-                    if let Value::Object(m) = &mut item {
-                        m.insert("f".into(), Value::Object(f));
-                    }
+                    let item = vmap! {
+                        "id" => item_id.clone(),
+                        "index" => i,
+                        "number" => i + 1,
+                        "legend" => legend.clone(),
+                        "remove_action" => format!("remove:{name}:{i}"),
+                        "remove_label" => legend,
+                        "has_error" => !item_errors.is_empty(),
+                        "errors" => messages(item_errors),
+                        "error_id" => format!("{item_id}-error"),
+                        "has_warning" => !item_warnings.is_empty(),
+                        "warnings" => messages(item_warnings),
+                        "warning_id" => format!("{item_id}-warning"),
+                        "describedby" => describedby,
+                        "f" => f,
+                    };
                     items.push(item);
                 }
                 let add_label = if count == 0 {
@@ -1121,26 +1117,26 @@ impl Cx<'_> {
                 } else {
                     format!("Add another {}", g.item_label)
                 };
-                put(&mut v, "item_label", &|| Value::from(g.item_label.as_str()));
-                v.insert("count".into(), Value::from(count));
-                v.insert(
-                    "can_add".into(),
-                    Value::from(g.max_items.is_none_or(|m| count < m as usize)),
+                put(&mut v, "item_label", &|| V::from(g.item_label.as_str()));
+                v.push("count", V::from(count));
+                v.push(
+                    "can_add",
+                    V::from(g.max_items.is_none_or(|m| count < m as usize)),
                 );
-                put(&mut v, "add_action", &|| Value::from(format!("add:{name}")));
-                v.insert("add_label".into(), Value::from(add_label));
-                v.insert("items".into(), Value::from(items));
+                put(&mut v, "add_action", &|| V::from(format!("add:{name}")));
+                v.push("add_label", V::from(add_label));
+                v.push("items", V::from(items));
             }
         }
         let d = describedby(&[
             (has_hint, format!("{id}-hint")),
             (stored, format!("{id}-stored")),
-            (v["has_error"] == true, format!("{id}-error")),
-            (v["has_warning"] == true, format!("{id}-warning")),
+            (has_error, format!("{id}-error")),
+            (has_warning, format!("{id}-warning")),
             (counted, format!("{id}-count")),
         ]);
-        v.insert("describedby".into(), Value::from(d));
-        Value::Object(v)
+        v.push("describedby", V::from(d));
+        V::Map(v)
     }
 }
 
@@ -1168,15 +1164,20 @@ fn is_present(v: &Value) -> bool {
 }
 
 /// The text of a value in an input (`None` for null); JSON documents are pretty-printed when `pretty`.
-fn value_text(v: &Value, pretty: bool) -> Option<String> {
+fn value_text(v: &Value, pretty: bool) -> Option<std::borrow::Cow<'_, str>> {
     match v {
         Value::Null => None,
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        other if pretty => serde_json::to_string_pretty(other).ok(),
-        other => serde_json::to_string(other).ok(),
+        Value::String(s) => Some(s.as_str().into()),
+        Value::Number(n) => Some(n.to_string().into()),
+        Value::Bool(b) => Some(b.to_string().into()),
+        other if pretty => serde_json::to_string_pretty(other).ok().map(Into::into),
+        other => serde_json::to_string(other).ok().map(Into::into),
     }
+}
+
+/// Messages as a list of texts.
+fn messages(list: Vec<&str>) -> V<'_> {
+    V::List(list.into_iter().map(V::from).collect())
 }
 
 /// A spec number as an attribute value (`16`, not `16.0`).
@@ -1239,7 +1240,12 @@ fn article(s: &str) -> &'static str {
 }
 
 /// Views of the stored files of a file field (`[{name, detail, url, token, keep_id, keep_name, keep_checkbox}]`).
-fn stored_files(rules: &FileRules, value: Option<&Value>, id: &str, name: &str) -> Vec<Value> {
+fn stored_files<'a>(
+    rules: &FileRules,
+    value: Option<&'a Value>,
+    id: &str,
+    name: &str,
+) -> Vec<V<'a>> {
     let files: Vec<&Map<String, Value>> = match value {
         Some(Value::Array(items)) => items.iter().filter_map(Value::as_object).collect(),
         Some(Value::Object(o)) => vec![o],
@@ -1260,15 +1266,15 @@ fn stored_files(rules: &FileRules, value: Option<&Value>, id: &str, name: &str) 
             if let Some(size) = f.get("size").and_then(Value::as_u64) {
                 detail.push(size_text(size));
             }
-            json!({
-                "name": str_of("name").unwrap_or("file"),
-                "detail": if detail.is_empty() { None } else { Some(detail.join(", ")) },
-                "url": str_of("url").filter(|u| safe_url(u)),
-                "token": str_of("token"),
-                "keep_id": format!("{id}-keep-{i}"),
-                "keep_name": format!("{name}._keep"),
-                "keep_checkbox": rules.multiple,
-            })
+            vmap! {
+                "name" => str_of("name").unwrap_or("file"),
+                "detail" => if detail.is_empty() { None } else { Some(detail.join(", ")) },
+                "url" => str_of("url").filter(|u| safe_url(u)),
+                "token" => str_of("token"),
+                "keep_id" => format!("{id}-keep-{i}"),
+                "keep_name" => format!("{name}._keep"),
+                "keep_checkbox" => rules.multiple,
+            }
         })
         .collect()
 }

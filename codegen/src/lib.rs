@@ -12,6 +12,7 @@ pub mod generate;
 pub mod html;
 pub mod json_schema;
 pub mod rust;
+mod view;
 
 pub use formwork_schema::Form;
 pub use generate::{Builder, GeneratedFile, generate};
