@@ -96,19 +96,81 @@ pub(crate) struct CObject {
     pub index: HashMap<Box<str>, usize>,
 }
 
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn keys_compare_as_bytes_do() {
+        let keys = [
+            "",
+            "a",
+            "ab",
+            "abc",
+            "abcd",
+            "abcde",
+            "abcdefg",
+            "abcdefgh",
+            "abcdefghi",
+            "abcdefghijklmnop",
+            "abcdefghijklmnopq",
+            "app_name",
+            "app_icon",
+            "callback_url",
+            "callback_urx",
+            "xallback_url",
+            "é",
+            "éé",
+        ];
+        for a in keys {
+            for b in keys {
+                assert_eq!(
+                    super::same_key(a.as_bytes(), b.as_bytes()),
+                    a == b,
+                    "{a} {b}"
+                );
+            }
+        }
+    }
+}
+
 impl CObject {
     /// The field at `key`. Submissions mostly list fields in the spec's order (the generated
     /// forms and types do): the field after the last one found (`next`) is tried before hashing.
     #[inline]
     pub fn find(&self, key: &str, next: &mut usize) -> Option<usize> {
         let found = match self.fields.get(*next) {
-            Some(f) if *f.key == *key => Some(*next),
+            Some(f) if same_key(f.key.as_bytes(), key.as_bytes()) => Some(*next),
             _ => self.index.get(key).copied(),
         };
         if let Some(i) = found {
             *next = i + 1;
         }
         found
+    }
+}
+
+/// `a == b` for field keys, which are short: compared with overlapping word loads, not through
+/// a `memcmp` call (a tenth of the validator's time went to those calls).
+#[inline]
+fn same_key(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    let word = |s: &[u8], at: usize| {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&s[at..at + 8]);
+        u64::from_ne_bytes(w)
+    };
+    let half = |s: &[u8], at: usize| {
+        let mut w = [0u8; 4];
+        w.copy_from_slice(&s[at..at + 4]);
+        u32::from_ne_bytes(w)
+    };
+    match n {
+        0..=3 => a.iter().zip(b).all(|(x, y)| x == y),
+        4..=7 => half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4),
+        8..=16 => word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8),
+        _ => a == b,
     }
 }
 

@@ -705,18 +705,18 @@ impl Run {
         path: &Path<'_>,
     ) {
         let r = &c.rules;
-        meta.present |= FileMeta::bit(key);
-        match (key, value) {
-            ("name", Meta::Text(_)) => {}
-            ("media_type", Meta::Text(s)) => meta.media_type = Some(s),
-            ("size", Meta::Whole(n)) => meta.size = Some(n),
-            ("width", Meta::Whole(n)) if r.image => meta.width = Some(n),
-            ("height", Meta::Whole(n)) if r.image => meta.height = Some(n),
-            ("name" | "media_type", _) => self.type_error(path, f, "a text"),
-            ("size", _) => self.type_error(path, f, "a whole number of bytes"),
-            ("width" | "height", _) if r.image => {
-                self.type_error(path, f, "a whole number of pixels")
-            }
+        // One look at the key (bits as in `FileMeta::bit`), then the value.
+        let bit = FileMeta::bit(key);
+        meta.present |= bit;
+        match (bit, value) {
+            (1, Meta::Text(_)) => {}
+            (2, Meta::Text(s)) => meta.media_type = Some(s),
+            (4, Meta::Whole(n)) => meta.size = Some(n),
+            (8, Meta::Whole(n)) if r.image => meta.width = Some(n),
+            (16, Meta::Whole(n)) if r.image => meta.height = Some(n),
+            (1 | 2, _) => self.type_error(path, f, "a text"),
+            (4, _) => self.type_error(path, f, "a whole number of bytes"),
+            (8 | 16, _) if r.image => self.type_error(path, f, "a whole number of pixels"),
             _ => self.unknown_field(key, path),
         }
     }
@@ -1158,6 +1158,25 @@ fn _assert_send_sync() {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn control_characters_are_found_at_every_offset() {
+        for c in [
+            '\u{0}', '\u{1f}', '\u{7f}', '\u{80}', '\u{85}', '\u{9f}', '\n', '\t',
+        ] {
+            for at in 0..20 {
+                for pad in ["a", "é", " "] {
+                    let text = format!("{}{c}{}", pad.repeat(at), pad.repeat(20 - at));
+                    for single in [true, false] {
+                        let want = text.chars().find(|c| {
+                            c.is_control() && (single || !matches!(c, '\n' | '\r' | '\t'))
+                        });
+                        assert_eq!(super::first_control(&text, single), want, "{text:?}");
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn control_characters_are_found_by_bytes_as_by_chars() {
         for text in [
