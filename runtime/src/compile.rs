@@ -96,42 +96,6 @@ pub(crate) struct CObject {
     pub index: HashMap<Box<str>, usize>,
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn keys_compare_as_bytes_do() {
-        let keys = [
-            "",
-            "a",
-            "ab",
-            "abc",
-            "abcd",
-            "abcde",
-            "abcdefg",
-            "abcdefgh",
-            "abcdefghi",
-            "abcdefghijklmnop",
-            "abcdefghijklmnopq",
-            "app_name",
-            "app_icon",
-            "callback_url",
-            "callback_urx",
-            "xallback_url",
-            "é",
-            "éé",
-        ];
-        for a in keys {
-            for b in keys {
-                assert_eq!(
-                    super::same_key(a.as_bytes(), b.as_bytes()),
-                    a == b,
-                    "{a} {b}"
-                );
-            }
-        }
-    }
-}
-
 impl CObject {
     /// The field at `key`. Submissions mostly list fields in the spec's order (the generated
     /// forms and types do): the field after the last one found (`next`) is tried before hashing.
@@ -526,4 +490,40 @@ fn field(form: &Form, f: &Field) -> Result<CField, SpecError> {
         checks,
         messages: f.messages.clone(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn keys_compare_as_bytes_do() {
+        let keys = [
+            "",
+            "a",
+            "ab",
+            "abc",
+            "abcd",
+            "abcde",
+            "abcdefg",
+            "abcdefgh",
+            "abcdefghi",
+            "abcdefghijklmnop",
+            "abcdefghijklmnopq",
+            "app_name",
+            "app_icon",
+            "callback_url",
+            "callback_urx",
+            "xallback_url",
+            "é",
+            "éé",
+        ];
+        for a in keys {
+            for b in keys {
+                assert_eq!(
+                    super::same_key(a.as_bytes(), b.as_bytes()),
+                    a == b,
+                    "{a} {b}"
+                );
+            }
+        }
+    }
 }
