@@ -530,7 +530,7 @@ impl Default for RenderInput<'_> {
 
 /// Renders a form to HTML: the generated template and the partials, registered once, and
 /// compiled into render steps when they keep to the subset of handlebars that
-/// [`crate::compiled`] walks (the built-in templates do); handlebars renders otherwise.
+/// the compiled renderer walks (the built-in templates do); handlebars renders otherwise.
 pub struct Renderer {
     form: Form,
     registry: Handlebars<'static>,

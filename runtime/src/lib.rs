@@ -1,6 +1,7 @@
 //! formwork's runtime: compile a spec once, validate every submission.
 //!
-//! - [`Validator`]: compiled from a checked [`formwork_schema::Form`]; `validate` returns a [`Report`].
+//! - [`Validator`]: compiled from a checked [`formwork_schema::Form`]; `validate` returns a [`Report`],
+//!   `validate_json` the same report straight from the bytes, in one pass without a tree.
 //! - [`report`]: issues at JSON Pointers with codes, messages and parameters.
 //! - [`messages`]: the message catalogue (one place, ready for translation).
 //! - [`json`]: reading a submission with bounded memory (at most [`json::MAX_JSON_VALUES`] values).
