@@ -3,6 +3,39 @@
 /// Sentence case: the first letter is upper case and no later word is Title Cased.
 /// Words in capitals (acronyms like `API`, `CRM`) and words with digits are allowed anywhere.
 pub fn is_sentence_case(s: &str) -> bool {
+    if s.is_ascii() {
+        return ascii_sentence_case(s.as_bytes());
+    }
+    sentence_case(s)
+}
+
+/// [`is_sentence_case`] of an ASCII text, byte by byte (what names and titles mostly are).
+fn ascii_sentence_case(s: &[u8]) -> bool {
+    // `char::is_whitespace` on ASCII: tab, line feed, vertical tab, form feed, carriage return, space.
+    let mut words = s
+        .split(|b| matches!(b, b'\t'..=b'\r' | b' '))
+        .filter(|w| !w.is_empty());
+    let Some(first) = words.next() else {
+        return true;
+    };
+    if first
+        .iter()
+        .find(|b| b.is_ascii_alphabetic())
+        .is_some_and(u8::is_ascii_lowercase)
+    {
+        return false;
+    }
+    words.all(|w| {
+        let mut letters = w.iter().filter(|b| b.is_ascii_alphabetic());
+        match letters.next() {
+            Some(b) if b.is_ascii_uppercase() => letters.all(u8::is_ascii_uppercase),
+            _ => true,
+        }
+    })
+}
+
+/// [`is_sentence_case`] of any text.
+fn sentence_case(s: &str) -> bool {
     let mut words = s.split_whitespace();
     let Some(first) = words.next() else {
         return true;
@@ -83,6 +116,32 @@ fn plain_email(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::is_sentence_case;
+
+    #[test]
+    fn ascii_sentence_case_agrees_with_the_general_one() {
+        let parts = [
+            "", " ", "\t", "\u{b}", "\n", "Add", "add", "ADD", "To", "to", "API", "v2", "2x",
+            "x-Y", "(a)", "Email", "CRM", "iPhone", "A", "a",
+        ];
+        let mut n = 0;
+        for a in parts {
+            for b in parts {
+                for c in parts {
+                    for sep in [" ", "  ", "\t", "\u{b}", ""] {
+                        let s = format!("{a}{sep}{b}{sep}{c}");
+                        assert!(s.is_ascii());
+                        assert_eq!(
+                            super::ascii_sentence_case(s.as_bytes()),
+                            super::sentence_case(&s),
+                            "{s:?}"
+                        );
+                        n += 1;
+                    }
+                }
+            }
+        }
+        assert!(n > 1000);
+    }
 
     #[test]
     fn sentence_case_examples() {

@@ -9,7 +9,7 @@ pub fn scheme_and_host(s: &str) -> Option<(&str, &str)> {
 /// (letters, digits, `.` and `-`), an optional port, then only characters RFC 3986 allows
 /// anywhere after the authority (`%` with two hex digits, one `#`). `None` when `s` is anything
 /// else, which [`parsed`] then judges; `Some` only where it would say the same (tested).
-fn plain(s: &str) -> Option<(&str, &str)> {
+pub(crate) fn plain(s: &str) -> Option<(&str, &str)> {
     let b = s.as_bytes();
     let colon = b.iter().position(|&c| c == b':')?;
     let (scheme, rest) = (&b[..colon], &b[colon..]);
@@ -106,7 +106,7 @@ static AFTER_AUTHORITY: [bool; 256] = {
 };
 
 /// [`scheme_and_host`] by a full RFC 3986 parse.
-fn parsed(s: &str) -> Option<(&str, &str)> {
+pub(crate) fn parsed(s: &str) -> Option<(&str, &str)> {
     let uri = fluent_uri::Uri::parse(s).ok()?;
     let scheme = uri.scheme().as_str();
     let host = uri.authority()?.host();

@@ -539,9 +539,19 @@ impl Run {
     }
 
     fn text(&mut self, f: &CField, t: &CText, s: &str, path: &Path<'_>) {
+        // A URL of the common shape is printable ASCII throughout: judged first, it spares the
+        // control-character scan.
+        let plain_url = match t.format {
+            CFormat::Url { .. } => crate::url::plain(s),
+            _ => None,
+        };
         // Control characters (NUL included) are never stored or echoed: one-line texts may have
         // none, longer ones only line breaks and tabs.
-        if let Some(c) = first_control(s, t.single_line) {
+        if let Some(c) = plain_url
+            .is_none()
+            .then(|| first_control(s, t.single_line))
+            .flatten()
+        {
             let code = if t.single_line {
                 "control_characters"
             } else {
@@ -595,20 +605,24 @@ impl Run {
                     self.error(Some(path), f, "email", Vec::new());
                 }
             }
-            CFormat::Url { schemes, hosts } => self.url(f, s, schemes, hosts, path),
+            CFormat::Url { schemes, hosts } => {
+                let parts = plain_url.or_else(|| crate::url::parsed(s));
+                self.url(f, parts, schemes, hosts, path)
+            }
             CFormat::Json { json_type } => self.json(f, s, *json_type, path),
         }
     }
 
+    /// A URL's checks, given its scheme and host (`None`: not an absolute URL with a host).
     fn url(
         &mut self,
         f: &CField,
-        s: &str,
+        parts: Option<(&str, &str)>,
         schemes: &[Box<str>],
         hosts: &[Box<str>],
         path: &Path<'_>,
     ) {
-        let Some((scheme, host)) = crate::url::scheme_and_host(s) else {
+        let Some((scheme, host)) = parts else {
             self.error(Some(path), f, "url", Vec::new());
             return;
         };
@@ -887,7 +901,7 @@ impl Run {
     fn rule(&mut self, rule: &CRule, tally: Option<&Tally>, submission: &Value) {
         match (&rule.test, tally) {
             (CRuleTest::MaxPerValue { agg, max }, Some(tally)) => {
-                for (idx, &count) in tally.counts.iter().enumerate() {
+                for (idx, count) in tally.counts().enumerate() {
                     if count > *max {
                         let params = vec![
                             ("value", Param::from(&*agg.ids[idx])),
@@ -998,24 +1012,56 @@ fn text_check(test: &CCheckTest, text: Option<&str>) -> (bool, Params) {
 /// value, and how many (item, value) pairs there are in all. A value listed twice in one item
 /// counts once.
 struct Tally {
-    counts: Vec<u32>,
-    /// The last item that held each value.
-    last_item: Vec<usize>,
+    /// By value: (items holding it, 1 + the last item that did, 0 for none). Lists of up to
+    /// [`Tally::INLINE`] values are counted without allocating.
+    inline: [(u32, u32); Tally::INLINE],
+    heap: Vec<(u32, u32)>,
+    len: usize,
     total: usize,
 }
 
 impl Tally {
+    const INLINE: usize = 32;
+
     fn new(agg: &Aggregate) -> Tally {
+        let len = agg.ids.len();
         Tally {
-            counts: vec![0; agg.ids.len()],
-            last_item: vec![usize::MAX; agg.ids.len()],
+            inline: [(0, 0); Tally::INLINE],
+            heap: if len > Tally::INLINE {
+                vec![(0, 0); len]
+            } else {
+                Vec::new()
+            },
+            len,
             total: 0,
         }
     }
 
+    fn slots(&self) -> &[(u32, u32)] {
+        if self.len > Tally::INLINE {
+            &self.heap
+        } else {
+            &self.inline[..self.len]
+        }
+    }
+
+    /// How many items hold each value, by value index.
+    fn counts(&self) -> impl Iterator<Item = u32> + '_ {
+        self.slots().iter().map(|&(count, _)| count)
+    }
+
     /// Counts item `i`'s value (a single choice or a list of choices) of the sub-field.
     fn add_item(&mut self, agg: &Aggregate, i: usize, item: &Value) {
-        if let Some(v) = item.get(&*agg.sub) {
+        let Value::Object(m) = item else {
+            return;
+        };
+        // Items hold a few fields: a scan finds the sub-field sooner than hashing its name.
+        let v = if m.len() <= 16 {
+            m.iter().find(|(k, _)| **k == *agg.sub).map(|(_, v)| v)
+        } else {
+            m.get(&*agg.sub)
+        };
+        if let Some(v) = v {
             self.add_value(agg, i, v);
         }
     }
@@ -1033,13 +1079,21 @@ impl Tally {
     }
 
     fn add(&mut self, agg: &Aggregate, i: usize, v: &str) {
-        if let Some(&idx) = agg.index.get(v) {
-            let idx = idx as usize;
-            if self.last_item[idx] != i {
-                self.last_item[idx] = i;
-                self.counts[idx] += 1;
-                self.total += 1;
-            }
+        let Some(&idx) = agg.index.get(v) else {
+            return;
+        };
+        let mark = u32::try_from(i).map_or(u32::MAX, |i| i.saturating_add(1));
+        let slot = if self.len > Tally::INLINE {
+            self.heap.get_mut(idx as usize)
+        } else {
+            self.inline.get_mut(idx as usize)
+        };
+        if let Some(slot) = slot
+            && slot.1 != mark
+        {
+            slot.1 = mark;
+            slot.0 += 1;
+            self.total += 1;
         }
     }
 }
