@@ -208,6 +208,32 @@ impl<'r> Compiler<'r> {
         }
     }
 
+    /// Whether the value at `path` from context `at` is or holds a field view outside group
+    /// items, as far as the blank form tells (contexts unknown at start-up are inside lists the
+    /// lean view model keeps whole).
+    fn sees_lean_views(&self, path: &Path, at: At<'_>) -> bool {
+        let (start, segs): (&[Box<str>], &[Box<str>]) = match (path, at) {
+            (Path::Here(segs), Some(at)) => (at, segs),
+            (Path::Root(segs), _) => (&[], segs),
+            _ => return false,
+        };
+        let mut v = self.blank;
+        for seg in start.iter().chain(segs) {
+            if &**seg == "items" {
+                return false;
+            }
+            let next = match v {
+                V::List(items) => seg.parse::<usize>().ok().and_then(|i| items.get(i)),
+                other => other.get(seg),
+            };
+            match next {
+                Some(next) => v = next,
+                None => return false,
+            }
+        }
+        holds_lean_views(v)
+    }
+
     /// The blank form's value of static key `path` in context `at`, when `at` is a field view.
     fn fixed(&self, path: &Path, at: At<'_>) -> Option<&'r V<'static>> {
         let (Some(at), Path::Here(segs)) = (at, path) else {
@@ -274,8 +300,13 @@ impl<'r> Compiler<'r> {
             out.extend(self.optional(branch, inline, at, depth)?);
             return Ok(());
         }
-        // `#each` and `#with` change the context to one known only when rendering.
+        // `#each` and `#with` change the context to one known only when rendering. Over a field
+        // view outside group items they would see the lean view (without its static keys):
+        // such templates are left to handlebars.
         let inner = if matches!(name, "each" | "with") {
+            if self.sees_lean_views(&path, at) {
+                return Err(Unsupported);
+            }
             None
         } else {
             at
@@ -617,6 +648,18 @@ fn render(block: &Block, scope: &Scope<'_, '_>, out: &mut String) -> Result<(), 
         }
     }
     Ok(())
+}
+
+/// Whether `v` is or holds a field view outside group items (views whose static keys the lean
+/// view model leaves out); group items hold full views.
+fn holds_lean_views(v: &V<'_>) -> bool {
+    match v {
+        V::Map(m) => {
+            m.get("kind").is_some() || m.iter().any(|(k, v)| k != "items" && holds_lean_views(v))
+        }
+        V::List(items) => items.iter().any(holds_lean_views),
+        _ => false,
+    }
 }
 
 /// A scalar's text as handlebars renders it (`None` for lists and objects, rendered here not).
