@@ -1034,7 +1034,7 @@ fn static_keys_of_field_views_never_change() {
 fn the_compiled_subset_matches_handlebars_beyond_the_builtins() {
     let dir = tempfile::tempdir().expect("tempdir");
     let values = json!({"full_name": "Ada <Lovelace> & \"co\"", "email": "nope"});
-    let errors = vec![
+    let errors = [
         ("/email".to_string(), "Enter an <email>".to_string()),
         ("/nowhere".to_string(), "Unplaced".to_string()),
     ];
