@@ -6,18 +6,20 @@
 //! temporary strings. [`Compiled`] walks the very templates handlebars parsed (its own
 //! `Template` trees, taken from the registry, so whitespace and standalone tags are handled
 //! exactly as handlebars handles them) and resolves partials, inline partials and partial blocks
-//! at start-up. Rendering is then a walk over the view model that borrows every value.
+//! at start-up. The static keys of field views outside group items
+//! ([`crate::html::STATIC_KEYS`]: labels, hints, ids...) are read once from the blank form's view
+//! model, and `#if`s on them are decided then; pages render from the lean view model
+//! ([`crate::view`]), borrowing every value.
 //!
 //! It understands the subset of handlebars the built-in templates use: values (`{{a.b}}`,
 //! `{{{raw}}}`, `this`, `@root`, `@index`, `@first`, `@last`, `@key`), `#if` / `#unless` /
 //! `#each` / `#with` with `else`, partials with an optional context argument, partial blocks,
 //! `@partial-block` and `*inline` partials. A template using anything else (other helpers, hash
-//! arguments, `../`, decorators) is not compiled, and a value missing at render time stops the
-//! walk: in both cases the renderer lets handlebars render the page, so overridden templates
-//! keep all of handlebars, and every error is handlebars' own. Tests render pages both ways and
-//! compare them byte for byte.
+//! arguments, `../`, decorators, `#each`/`#with` over a field view outside group items) is not
+//! compiled, and a value missing at render time stops the walk: in both cases the renderer lets
+//! handlebars render the page, so overridden templates keep all of handlebars, and every error
+//! is handlebars' own. Tests render pages both ways and compare them byte for byte.
 
-use handlebars::Handlebars;
 use handlebars::template::{
     DecoratorTemplate, HelperTemplate, Parameter, Template, TemplateElement,
 };
@@ -480,26 +482,23 @@ struct Locals<'v> {
     key: Option<&'v str>,
 }
 
-/// A view-model value being rendered.
-type Val<'v> = V<'v>;
-
 /// Where a step renders.
 #[derive(Clone, Copy)]
 struct Scope<'a, 'v> {
-    here: &'v Val<'v>,
-    root: &'v Val<'v>,
+    here: &'v V<'v>,
+    root: &'v V<'v>,
     locals: Option<Locals<'v>>,
     /// The block of the innermost partial, with the scope it renders in.
     block: Option<(&'a Block, &'a Scope<'a, 'v>)>,
 }
 
-fn lookup<'v>(scope: &Scope<'_, 'v>, path: &Path) -> Option<Local2<'v>> {
+fn lookup<'v>(scope: &Scope<'_, 'v>, path: &Path) -> Option<Found<'v>> {
     let (start, segs) = match path {
         Path::Here(segs) => (scope.here, segs),
         Path::Root(segs) => (scope.root, segs),
         Path::Local(l) => {
             let locals = scope.locals?;
-            return Some(Local2::Owned(match l {
+            return Some(Found::Owned(match l {
                 Local::Index => V::from(locals.index),
                 Local::First => V::Bool(locals.index == 0),
                 Local::Last => V::Bool(locals.last),
@@ -515,20 +514,20 @@ fn lookup<'v>(scope: &Scope<'_, 'v>, path: &Path) -> Option<Local2<'v>> {
             _ => return None,
         };
     }
-    Some(Local2::Borrowed(v))
+    Some(Found::Borrowed(v))
 }
 
-/// A looked-up value: borrowed from the context, or made for a local variable.
-enum Local2<'v> {
-    Borrowed(&'v Val<'v>),
-    Owned(Val<'static>),
+/// A value found for a path: borrowed from the context, or made for a local variable.
+enum Found<'v> {
+    Borrowed(&'v V<'v>),
+    Owned(V<'static>),
 }
 
-impl<'v> Local2<'v> {
-    fn get(&self) -> &Val<'v> {
+impl<'v> Found<'v> {
+    fn get(&self) -> &V<'v> {
         match self {
-            Local2::Borrowed(v) => v,
-            Local2::Owned(v) => v,
+            Found::Borrowed(v) => v,
+            Found::Owned(v) => v,
         }
     }
 }
@@ -567,11 +566,11 @@ fn render(block: &Block, scope: &Scope<'_, '_>, out: &mut String) -> Result<(), 
             } => {
                 let v = lookup(scope, path).ok_or(Unsupported)?;
                 match v {
-                    Local2::Borrowed(v) if v.is_truthy() => {
+                    Found::Borrowed(v) if v.is_truthy() => {
                         render(body, &Scope { here: v, ..*scope }, out)?
                     }
-                    Local2::Borrowed(_) => render(otherwise, scope, out)?,
-                    Local2::Owned(_) => return Err(Unsupported),
+                    Found::Borrowed(_) => render(otherwise, scope, out)?,
+                    Found::Owned(_) => return Err(Unsupported),
                 }
             }
             Node::Each {
@@ -580,7 +579,7 @@ fn render(block: &Block, scope: &Scope<'_, '_>, out: &mut String) -> Result<(), 
                 otherwise,
             } => {
                 let v = lookup(scope, path).ok_or(Unsupported)?;
-                let Local2::Borrowed(v) = v else {
+                let Found::Borrowed(v) = v else {
                     return Err(Unsupported);
                 };
                 match v {
@@ -627,8 +626,8 @@ fn render(block: &Block, scope: &Scope<'_, '_>, out: &mut String) -> Result<(), 
             } => {
                 let here = match context {
                     Some(p) => match lookup(scope, p).ok_or(Unsupported)? {
-                        Local2::Borrowed(v) => v,
-                        Local2::Owned(_) => return Err(Unsupported),
+                        Found::Borrowed(v) => v,
+                        Found::Owned(_) => return Err(Unsupported),
                     },
                     None => scope.here,
                 };
