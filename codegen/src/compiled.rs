@@ -20,6 +20,7 @@
 //! handlebars render the page, so overridden templates keep all of handlebars, and every error
 //! is handlebars' own. Tests render pages both ways and compare them byte for byte.
 
+use handlebars::Handlebars;
 use handlebars::template::{
     DecoratorTemplate, HelperTemplate, Parameter, Template, TemplateElement,
 };
