@@ -159,19 +159,7 @@ impl<'r> Compiler<'r> {
         }
         // Inline partials defined in a template are visible in all of it.
         let mut inline = inline.clone();
-        for e in &t.elements {
-            if let TemplateElement::DecoratorBlock(d) = e {
-                let (Some(template), Some(Parameter::Literal(Value::String(name)))) =
-                    (&d.template, d.params.first())
-                else {
-                    return Err(Unsupported);
-                };
-                if name_of(&d.name)? != "inline" || d.params.len() != 1 || !d.hash.is_empty() {
-                    return Err(Unsupported);
-                }
-                inline.push((name.as_str(), template));
-            }
-        }
+        inline_partials(t, &mut inline)?;
         let mut out = Vec::new();
         for e in &t.elements {
             match e {
@@ -380,14 +368,7 @@ impl<'r> Compiler<'r> {
         // The block's inline partials are visible in the partial it is passed to.
         let mut inner = inline.clone();
         if let Some(block) = &d.template {
-            for e in &block.elements {
-                if let TemplateElement::DecoratorBlock(b) = e
-                    && let (Some(t), Some(Parameter::Literal(Value::String(n)))) =
-                        (&b.template, b.params.first())
-                {
-                    inner.push((n.as_str(), t));
-                }
-            }
+            inline_partials(block, &mut inner)?;
         }
         let template = match inner.iter().rev().find(|(n, _)| *n == name) {
             Some((_, t)) => *t,
@@ -404,6 +385,25 @@ impl<'r> Compiler<'r> {
             block,
         })
     }
+}
+
+/// Adds the `{{#*inline "name"}}` partials defined at the top of `t` to `inline`; other
+/// decorators are not compiled.
+fn inline_partials<'t>(t: &'t Template, inline: &mut Inline<'t>) -> Result<(), Unsupported> {
+    for e in &t.elements {
+        if let TemplateElement::DecoratorBlock(d) = e {
+            let (Some(template), Some(Parameter::Literal(Value::String(name)))) =
+                (&d.template, d.params.first())
+            else {
+                return Err(Unsupported);
+            };
+            if name_of(&d.name)? != "inline" || d.params.len() != 1 || !d.hash.is_empty() {
+                return Err(Unsupported);
+            }
+            inline.push((name.as_str(), template));
+        }
+    }
+    Ok(())
 }
 
 fn name_of(p: &Parameter) -> Result<&str, Unsupported> {

@@ -588,28 +588,19 @@ impl Renderer {
         self.compiled.is_some()
     }
 
-    /// The whole HTML page for `input`.
+    /// The whole HTML page for `input`: by the compiled templates, else by handlebars.
     pub fn render(&self, input: &RenderInput<'_>) -> Result<String, RenderError> {
-        // The page is about the blank form plus the texts shown (escaped): sized once, it is
-        // not copied as it grows.
-        let capacity = PAGE_BYTES + text_bytes(input.values) * 11 / 10;
-        if let Some(compiled) = &self.compiled {
-            let mut page = String::with_capacity(capacity);
-            if compiled
-                .render(&self.lean_view_model(input), &mut page)
-                .is_ok()
-            {
-                return Ok(page);
-            }
+        match self.render_compiled(input) {
+            Some(page) => Ok(page),
+            None => self.render_by_handlebars(input),
         }
-        self.render_with_handlebars(self.view_model(input), capacity)
     }
 
     /// The page from the compiled templates alone: `None` when the templates are not compiled
     /// or a value they read is missing, where [`Renderer::render`] lets handlebars render it.
     pub fn render_compiled(&self, input: &RenderInput<'_>) -> Option<String> {
         let compiled = self.compiled.as_ref()?;
-        let mut page = String::with_capacity(PAGE_BYTES + text_bytes(input.values) * 11 / 10);
+        let mut page = String::with_capacity(page_capacity(input));
         compiled
             .render(&self.lean_view_model(input), &mut page)
             .ok()
@@ -618,14 +609,9 @@ impl Renderer {
 
     /// The page rendered by handlebars itself (what the compiled templates must match).
     pub fn render_by_handlebars(&self, input: &RenderInput<'_>) -> Result<String, RenderError> {
-        let capacity = PAGE_BYTES + text_bytes(input.values) * 11 / 10;
-        self.render_with_handlebars(self.view_model(input), capacity)
-    }
-
-    fn render_with_handlebars(&self, model: Value, capacity: usize) -> Result<String, RenderError> {
         // Hand the view model over as the context: `render(name, &data)` would clone it whole.
-        let context = handlebars::Context::from(model);
-        let mut page = Vec::with_capacity(capacity);
+        let context = handlebars::Context::from(self.view_model(input));
+        let mut page = Vec::with_capacity(page_capacity(input));
         self.registry
             .render_with_context_to_write(MAIN, &context, &mut page)
             .map_err(|e| RenderError::Render(Box::new(e)))?;
@@ -1299,6 +1285,12 @@ fn size_text(bytes: u64) -> String {
     } else {
         format!("{:.1} MB", bytes as f64 / MIB as f64)
     }
+}
+
+/// The page is about the blank form plus the texts shown (escaped): sized once, it is not
+/// copied as it grows.
+fn page_capacity(input: &RenderInput<'_>) -> usize {
+    PAGE_BYTES + text_bytes(input.values) * 11 / 10
 }
 
 /// About the size of a rendered page without values.
