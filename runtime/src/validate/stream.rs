@@ -19,7 +19,7 @@ use serde_json::{Map, Value};
 use super::{
     BitSet, FileMeta, MAX_ISSUES, Meta, Path, Run, Seg, StageRef, Tally, Validator, checked,
 };
-use crate::compile::{CChoice, CField, CFile, CKind, CObject, Plan};
+use crate::compile::{Aggregate, CChoice, CField, CFile, CKind, CObject, Plan};
 use crate::json::{Bounded, ReadError, read_error, take};
 use crate::report::Report;
 
@@ -32,8 +32,10 @@ impl Validator {
     /// [`crate::json::MAX_JSON_VALUES`] values.
     pub fn validate_json(&self, bytes: &[u8], stage: StageRef) -> Result<Report, ReadError> {
         let plan = &self.inner.plan;
+        // The rare cases read as a tree (see the module's documentation).
+        let by_tree = || crate::json::from_slice(bytes).map(|v| self.validate(&v, stage));
         if plan.stream.whole {
-            return crate::json::from_slice(bytes).map(|v| self.validate(&v, stage));
+            return by_tree();
         }
         let mut st = Stream {
             run: Run::new(stage.index),
@@ -49,14 +51,14 @@ impl Validator {
         };
         // Checking UTF-8 once, up front, is cheaper than string by string.
         let Ok(text) = std::str::from_utf8(bytes) else {
-            return crate::json::from_slice(bytes).map(|v| self.validate(&v, stage));
+            return by_tree();
         };
         let mut de = serde_json::Deserializer::from_str(text);
         let read = Root { st: &mut st }
             .deserialize(&mut de)
             .and_then(|()| de.end());
         if st.fallback || st.run.omitted > 0 {
-            return crate::json::from_slice(bytes).map(|v| self.validate(&v, stage));
+            return by_tree();
         }
         read.map_err(read_error)?;
         let Stream {
@@ -70,7 +72,7 @@ impl Validator {
             run.rule(rule, tally.as_ref(), &submission);
         }
         if run.omitted > 0 {
-            return crate::json::from_slice(bytes).map(|v| self.validate(&v, stage));
+            return by_tree();
         }
         Ok(run.finish(&self.inner.form, stage.index))
     }
@@ -90,7 +92,7 @@ struct Stream<'p> {
     tallies: Vec<Option<Tally>>,
 }
 
-impl Stream<'_> {
+impl<'p> Stream<'p> {
     fn fall_back<E: Error>(&mut self) -> E {
         self.fallback = true;
         E::custom(FALLBACK)
@@ -102,6 +104,18 @@ impl Stream<'_> {
             Err(self.fall_back())
         } else {
             Ok(())
+        }
+    }
+
+    /// The tally of counting rule `rule`, with what it counts.
+    fn tally(&mut self, rule: usize) -> Option<(&mut Tally, &'p Aggregate)> {
+        let plan = self.plan;
+        match (
+            self.tallies.get_mut(rule)?,
+            plan.rules.get(rule)?.aggregate(),
+        ) {
+            (Some(t), Some(agg)) => Some((t, agg)),
+            _ => None,
         }
     }
 
@@ -323,9 +337,7 @@ fn read_object<'de, 'p, A: MapAccess<'de>>(
                 let v = map.next_value_seed(Tree { st: &mut *st })?;
                 st.run.field(f, &v, &child);
                 for (_, r) in &plan.stream.taps[i] {
-                    if let (Some(t), Some(agg)) = (&mut st.tallies[*r], plan.rules[*r].aggregate())
-                        && let Value::Array(items) = &v
-                    {
+                    if let (Some((t, agg)), Value::Array(items)) = (st.tally(*r), &v) {
                         for (n, item) in items.iter().enumerate() {
                             t.add_item(agg, n, item);
                         }
@@ -344,8 +356,7 @@ fn read_object<'de, 'p, A: MapAccess<'de>>(
                 st.run.field(f, &v, &child);
                 for (sub, r) in taps {
                     if **sub == *key
-                        && let (Some(t), Some(agg)) =
-                            (&mut st.tallies[*r], plan.rules[*r].aggregate())
+                        && let Some((t, agg)) = st.tally(*r)
                     {
                         t.add_value(agg, index, &v);
                     }
@@ -413,16 +424,18 @@ impl<'de> Visitor<'de> for FieldSeed<'_, '_, '_> {
                 let mut seen = BitSet::new(c.len);
                 let mut n = 0;
                 while seq
-                    .next_element_seed(ChoiceItem {
+                    .next_element_seed(Element {
                         st: &mut *st,
-                        f,
-                        c,
-                        seen: &mut seen,
                         path: &Path {
                             parent: Some(path),
                             seg: Seg::Index(n),
                         },
                         check: n < checked(c.max_items),
+                        kind: ChoiceItem {
+                            f,
+                            c,
+                            seen: &mut seen,
+                        },
                     })?
                     .is_some()
                 {
@@ -433,15 +446,14 @@ impl<'de> Visitor<'de> for FieldSeed<'_, '_, '_> {
             CKind::File(c) if c.rules.multiple => {
                 let mut n = 0;
                 while seq
-                    .next_element_seed(FileSeed {
+                    .next_element_seed(Element {
                         st: &mut *st,
-                        f,
-                        c,
                         path: &Path {
                             parent: Some(path),
                             seg: Seg::Index(n),
                         },
                         check: n < checked(c.rules.max_items),
+                        kind: FileItem { f, c },
                     })?
                     .is_some()
                 {
@@ -452,17 +464,19 @@ impl<'de> Visitor<'de> for FieldSeed<'_, '_, '_> {
             CKind::Group(g) => {
                 let mut n = 0;
                 while seq
-                    .next_element_seed(ItemSeed {
+                    .next_element_seed(Element {
                         st: &mut *st,
-                        f,
-                        obj: &g.object,
                         path: &Path {
                             parent: Some(path),
                             seg: Seg::Index(n),
                         },
                         check: n < checked(g.max_items),
-                        taps: self.taps,
-                        index: n,
+                        kind: GroupItem {
+                            f,
+                            obj: &g.object,
+                            taps: self.taps,
+                            index: n,
+                        },
                     })?
                     .is_some()
                 {
@@ -540,93 +554,106 @@ impl FieldSeed<'_, '_, '_> {
     }
 }
 
-/// One item of a multiple choice; past the checked items (`check` false), counted only.
-struct ChoiceItem<'s, 'p, 'a> {
+/// An element of a list field, checked as its kind `K` says; past the checked elements
+/// (`check` false), counted and skipped.
+struct Element<'s, 'p, 'a, K> {
     st: &'s mut Stream<'p>,
-    f: &'p CField,
-    c: &'p CChoice,
-    seen: &'s mut BitSet,
     path: &'a Path<'a>,
     check: bool,
+    kind: K,
 }
 
-impl<'de> DeserializeSeed<'de> for ChoiceItem<'_, '_, '_> {
+/// What one kind of list element checks.
+trait ElementKind<'p>: Sized {
+    /// An element that is not an object (`text` when it is a string).
+    fn other(self, st: &mut Stream<'p>, path: &Path<'_>, text: Option<&str>);
+
+    /// An element that is an object.
+    fn object<'de, A: MapAccess<'de>>(
+        self,
+        st: &mut Stream<'p>,
+        path: &Path<'_>,
+        map: A,
+    ) -> Result<(), A::Error> {
+        self.other(st, path, None);
+        st.skip_map(map)
+    }
+
+    /// An element past the checked ones.
+    fn past_limit<'de, D: Deserializer<'de>>(
+        self,
+        st: &mut Stream<'p>,
+        d: D,
+    ) -> Result<(), D::Error> {
+        st.skip(d)
+    }
+}
+
+impl<'de, 'p, K: ElementKind<'p>> DeserializeSeed<'de> for Element<'_, 'p, '_, K> {
     type Value = ();
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
         if !self.check {
-            return self.st.skip(d);
+            return self.kind.past_limit(self.st, d);
         }
         take(&mut self.st.left)?;
         d.deserialize_any(self)
     }
 }
 
-impl<'de> Visitor<'de> for ChoiceItem<'_, '_, '_> {
+impl<'de, 'p, K: ElementKind<'p>> Visitor<'de> for Element<'_, 'p, '_, K> {
     type Value = ();
     scalars!();
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
-        self.st
-            .run
-            .choice_item(self.f, self.c, None, self.seen, self.path);
+        self.kind.other(self.st, self.path, None);
         self.st.skip_seq(seq)
     }
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
-        self.st
-            .run
-            .choice_item(self.f, self.c, None, self.seen, self.path);
-        self.st.skip_map(map)
+        self.kind.object(self.st, self.path, map)
     }
 }
 
-impl ChoiceItem<'_, '_, '_> {
+impl<'p, K: ElementKind<'p>> Element<'_, 'p, '_, K> {
     fn scalar<E: Error>(self, v: Scalar<'_>) -> Result<(), E> {
         let text = match v {
             Scalar::Text(s) => Some(s),
             _ => None,
         };
-        self.st
-            .run
-            .choice_item(self.f, self.c, text, self.seen, self.path);
+        self.kind.other(self.st, self.path, text);
         Ok(())
     }
 }
 
-/// One file; past the checked items of a list (`check` false), counted only.
-struct FileSeed<'s, 'p, 'a> {
-    st: &'s mut Stream<'p>,
+/// An item of a multiple choice; `seen` holds the values before it.
+struct ChoiceItem<'s, 'p> {
+    f: &'p CField,
+    c: &'p CChoice,
+    seen: &'s mut BitSet,
+}
+
+impl<'p> ElementKind<'p> for ChoiceItem<'_, 'p> {
+    fn other(self, st: &mut Stream<'p>, path: &Path<'_>, text: Option<&str>) {
+        st.run.choice_item(self.f, self.c, text, self.seen, path);
+    }
+}
+
+/// A file of a list of files.
+struct FileItem<'p> {
     f: &'p CField,
     c: &'p CFile,
-    path: &'a Path<'a>,
-    check: bool,
 }
 
-impl<'de> DeserializeSeed<'de> for FileSeed<'_, '_, '_> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        if !self.check {
-            return self.st.skip(d);
-        }
-        take(&mut self.st.left)?;
-        d.deserialize_any(self)
+impl<'p> ElementKind<'p> for FileItem<'p> {
+    fn other(self, st: &mut Stream<'p>, path: &Path<'_>, _: Option<&str>) {
+        st.run.type_error(path, self.f, "a file");
     }
-}
 
-impl<'de> Visitor<'de> for FileSeed<'_, '_, '_> {
-    type Value = ();
-    scalars!();
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
-        self.st.run.type_error(self.path, self.f, "a file");
-        self.st.skip_seq(seq)
-    }
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
-        read_file(self.st, self.f, self.c, self.path, map)
-    }
-}
-
-impl FileSeed<'_, '_, '_> {
-    fn scalar<E: Error>(self, _: Scalar<'_>) -> Result<(), E> {
-        self.st.run.type_error(self.path, self.f, "a file");
-        Ok(())
+    fn object<'de, A: MapAccess<'de>>(
+        self,
+        st: &mut Stream<'p>,
+        path: &Path<'_>,
+        map: A,
+    ) -> Result<(), A::Error> {
+        read_file(st, self.f, self.c, path, map)
     }
 }
 
@@ -707,48 +734,26 @@ impl<'de> Visitor<'de> for MetaSeed<'_> {
     }
 }
 
-/// One item of a group; past the checked items (`check` false), counted only, and kept for
-/// the counting rules when the group is counted.
-struct ItemSeed<'s, 'p, 'a> {
-    st: &'s mut Stream<'p>,
+/// Item `index` of a group: its items past the checked ones are kept for the counting rules
+/// when the group is counted (`taps`).
+struct GroupItem<'p> {
     f: &'p CField,
     obj: &'p CObject,
-    path: &'a Path<'a>,
-    check: bool,
     taps: &'p [(Box<str>, usize)],
     index: usize,
 }
 
-impl<'de> DeserializeSeed<'de> for ItemSeed<'_, '_, '_> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        if !self.check {
-            if self.taps.is_empty() {
-                return self.st.skip(d);
-            }
-            let item = Tree { st: &mut *self.st }.deserialize(d)?;
-            let plan = self.st.plan;
-            for (_, r) in self.taps {
-                if let (Some(t), Some(agg)) = (&mut self.st.tallies[*r], plan.rules[*r].aggregate())
-                {
-                    t.add_item(agg, self.index, &item);
-                }
-            }
-            return Ok(());
-        }
-        take(&mut self.st.left)?;
-        d.deserialize_any(self)
+impl<'p> ElementKind<'p> for GroupItem<'p> {
+    fn other(self, st: &mut Stream<'p>, path: &Path<'_>, _: Option<&str>) {
+        st.run.type_error(path, self.f, "an object");
     }
-}
 
-impl<'de> Visitor<'de> for ItemSeed<'_, '_, '_> {
-    type Value = ();
-    scalars!();
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
-        self.st.run.type_error(self.path, self.f, "an object");
-        self.st.skip_seq(seq)
-    }
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
+    fn object<'de, A: MapAccess<'de>>(
+        self,
+        st: &mut Stream<'p>,
+        path: &Path<'_>,
+        map: A,
+    ) -> Result<(), A::Error> {
         let role = if self.taps.is_empty() {
             Role::Plain
         } else {
@@ -757,13 +762,23 @@ impl<'de> Visitor<'de> for ItemSeed<'_, '_, '_> {
                 index: self.index,
             }
         };
-        read_object(self.st, self.obj, Some(self.path), role, map)
+        read_object(st, self.obj, Some(path), role, map)
     }
-}
 
-impl ItemSeed<'_, '_, '_> {
-    fn scalar<E: Error>(self, _: Scalar<'_>) -> Result<(), E> {
-        self.st.run.type_error(self.path, self.f, "an object");
+    fn past_limit<'de, D: Deserializer<'de>>(
+        self,
+        st: &mut Stream<'p>,
+        d: D,
+    ) -> Result<(), D::Error> {
+        if self.taps.is_empty() {
+            return st.skip(d);
+        }
+        let item = Tree { st: &mut *st }.deserialize(d)?;
+        for (_, r) in self.taps {
+            if let Some((t, agg)) = st.tally(*r) {
+                t.add_item(agg, self.index, &item);
+            }
+        }
         Ok(())
     }
 }
