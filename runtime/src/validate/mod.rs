@@ -791,25 +791,20 @@ impl Run {
                 ],
             );
         }
-        if let (Some(w), Some(min)) = (width, r.min_width)
-            && w < u64::from(min)
-        {
-            self.error(
-                Some(path),
-                f,
-                "min_width",
-                vec![("min", Param::from(min)), ("actual", Param::from(w))],
-            );
-        }
-        if let (Some(h), Some(min)) = (height, r.min_height)
-            && h < u64::from(min)
-        {
-            self.error(
-                Some(path),
-                f,
-                "min_height",
-                vec![("min", Param::from(min)), ("actual", Param::from(h))],
-            );
+        for (code, side, min) in [
+            ("min_width", width, r.min_width),
+            ("min_height", height, r.min_height),
+        ] {
+            if let (Some(n), Some(min)) = (side, min)
+                && n < u64::from(min)
+            {
+                self.error(
+                    Some(path),
+                    f,
+                    code,
+                    vec![("min", Param::from(min)), ("actual", Param::from(n))],
+                );
+            }
         }
         // No image is larger than the spec's maximum, and never than MAX_IMAGE_SIDE: a tiny file
         // claiming 100000x100000 is a decompression bomb for every browser that shows it.
