@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use formwork_codegen::json_schema::Dialect;
 use formwork_runtime::{Report, Validator};
 use formwork_schema::Form;
+use formwork_server::store::Location;
 
 /// formwork: one YAML form spec → Rust types, JSON Schema, HTML templates and a validator.
 #[derive(Parser)]
@@ -95,16 +96,17 @@ enum Command {
         #[command(subcommand)]
         command: RecordsCommand,
     },
-    /// Serve the form as a web app: list, fill in, validate and store submissions (SQLite).
+    /// Serve the form as a web app: list, fill in, validate and store submissions (SQLite or PostgreSQL).
     Serve {
         /// The YAML spec.
         spec: PathBuf,
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:8080")]
         addr: std::net::SocketAddr,
-        /// SQLite database file (created on first start).
+        /// The database: a SQLite file (created on first start; also `sqlite:PATH`) or
+        /// `postgres://USER[:PASSWORD]@HOST[:PORT]/DB`, which any number of replicas can share.
         #[arg(long, default_value = "formwork.db")]
-        db: PathBuf,
+        db: Location,
         /// Folder of partials (`*.hbs`, `form.css`) overriding the built-in ones.
         #[arg(long)]
         templates: Option<PathBuf>,
@@ -119,10 +121,16 @@ enum Command {
         /// How long a sign-in lasts, in hours.
         #[arg(long, default_value_t = 12, value_parser = clap::value_parser!(u32).range(1..=720))]
         session_hours: u32,
-        /// Key file sealing secrets at rest (default: DB.key beside the database; created with
-        /// mode 0600 on first start). Back it up with the database: without it, secrets are lost.
+        /// Key file sealing secrets at rest (default: DB.key beside a SQLite database; required
+        /// with PostgreSQL, the same file for every replica; created with mode 0600 on first
+        /// start). Back it up with the database: without it, secrets are lost.
         #[arg(long, value_name = "FILE")]
         key_file: Option<PathBuf>,
+    },
+    /// The database of `formwork serve`: migrate it, or move it between SQLite and PostgreSQL.
+    Db {
+        #[command(subcommand)]
+        command: DbCommand,
     },
     /// The key that seals secrets at rest.
     Keys {
@@ -152,23 +160,53 @@ enum UsersCommand {
         /// A role the spec declares (e.g. `reviewer`); none for an ordinary account.
         #[arg(long)]
         role: Option<String>,
-        /// SQLite database file of `formwork serve` (created if missing).
+        /// The database of `formwork serve` (created if missing): a file, sqlite:PATH or postgres://….
         #[arg(long)]
-        db: PathBuf,
+        db: Location,
     },
     /// List the accounts.
     List {
-        /// SQLite database file of `formwork serve`.
+        /// The database of `formwork serve`: a file, sqlite:PATH or postgres://….
         #[arg(long)]
-        db: PathBuf,
+        db: Location,
     },
     /// Disable an account: it can no longer sign in; its sessions and tokens end.
     Disable {
         /// The account's email address.
         email: String,
-        /// SQLite database file of `formwork serve`.
+        /// The database of `formwork serve`: a file, sqlite:PATH or postgres://….
         #[arg(long)]
-        db: PathBuf,
+        db: Location,
+    },
+}
+
+/// `formwork db …`.
+#[derive(Subcommand)]
+enum DbCommand {
+    /// Bring the database's schema up to this release, as `serve` does at start (on PostgreSQL
+    /// under an advisory lock: replicas and this command never migrate twice).
+    Migrate {
+        /// The database: a file, sqlite:PATH or postgres://….
+        #[arg(long)]
+        db: Location,
+    },
+    /// Write every row of the database as JSON Lines, a lossless copy that `db import` reads
+    /// into either backend. Secrets stay sealed; keep the key file with it.
+    Export {
+        /// The database: a file, sqlite:PATH or postgres://….
+        #[arg(long)]
+        db: Location,
+        /// The file to write (mode 0600; default: stdout).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Read an export into an empty database of either kind, all or nothing.
+    Import {
+        /// The export (`-` reads stdin).
+        file: PathBuf,
+        /// The database (created and migrated if needed): a file, sqlite:PATH or postgres://….
+        #[arg(long)]
+        db: Location,
     },
 }
 
@@ -178,22 +216,33 @@ enum KeysCommand {
     /// Seal every stored secret with a new key, then drop the old one from the key file (an
     /// interrupted rotation leaves every secret readable).
     Rotate {
-        /// SQLite database file of `formwork serve`.
+        /// The database of `formwork serve`: a file, sqlite:PATH or postgres://….
         #[arg(long)]
-        db: PathBuf,
+        db: Location,
         /// The key file (default: DB.key).
         #[arg(long, value_name = "FILE")]
         key_file: Option<PathBuf>,
     },
 }
 
-/// The key file of `db`: `key_file`, else `DB.key` beside it.
-fn key_path(db: &Path, key_file: Option<PathBuf>) -> PathBuf {
-    key_file.unwrap_or_else(|| {
-        let mut p = db.as_os_str().to_owned();
-        p.push(".key");
-        PathBuf::from(p)
-    })
+/// The key file of `db`: `key_file`, else `DB.key` beside a SQLite file. A PostgreSQL store has
+/// no file to put it beside, and its replicas must share one key: it must be named.
+fn key_path(db: &Location, key_file: Option<PathBuf>) -> Result<PathBuf, String> {
+    if let Some(k) = key_file {
+        return Ok(k);
+    }
+    match db {
+        Location::Sqlite(path) => {
+            let mut p = path.as_os_str().to_owned();
+            p.push(".key");
+            Ok(PathBuf::from(p))
+        }
+        Location::Postgres(_) => Err(
+            "with a PostgreSQL database, name the key file sealing secrets with --key-file FILE \
+             (every replica must use the same file)"
+                .into(),
+        ),
+    }
 }
 
 /// `formwork tokens …`.
@@ -203,9 +252,9 @@ enum TokensCommand {
     Create {
         /// The account's email address.
         email: String,
-        /// SQLite database file of `formwork serve`.
+        /// The database of `formwork serve`: a file, sqlite:PATH or postgres://….
         #[arg(long)]
-        db: PathBuf,
+        db: Location,
     },
 }
 
@@ -222,9 +271,12 @@ enum RecordsCommand {
     Check {
         /// The YAML spec the records are checked against.
         spec: PathBuf,
-        /// SQLite database file of `formwork serve` (read only; never written).
+        /// The database of `formwork serve` (read only; never written): a file, sqlite:PATH or postgres://….
         #[arg(long)]
-        db: PathBuf,
+        db: Location,
+        /// The key file sealing secrets (default: DB.key beside a SQLite database).
+        #[arg(long, value_name = "FILE")]
+        key_file: Option<PathBuf>,
         /// Report format.
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
@@ -233,9 +285,9 @@ enum RecordsCommand {
     Adopt {
         /// The account's email address.
         email: String,
-        /// SQLite database file of `formwork serve`.
+        /// The database of `formwork serve`: a file, sqlite:PATH or postgres://….
         #[arg(long)]
-        db: PathBuf,
+        db: Location,
     },
     /// Bring stored records to SPEC: renames (`renamed_from`) and the spec's `migrations`
     /// (map or drop removed values, drop removed fields). Every migrated record keeps its
@@ -243,9 +295,12 @@ enum RecordsCommand {
     Migrate {
         /// The YAML spec to migrate the records to.
         spec: PathBuf,
-        /// SQLite database file of `formwork serve`.
+        /// The database of `formwork serve`: a file, sqlite:PATH or postgres://….
         #[arg(long)]
-        db: PathBuf,
+        db: Location,
+        /// The key file sealing secrets (default: DB.key beside a SQLite database).
+        #[arg(long, value_name = "FILE")]
+        key_file: Option<PathBuf>,
         /// Report what would change; write nothing.
         #[arg(long)]
         dry_run: bool,
@@ -386,17 +441,24 @@ fn run(command: Command) -> Result<ExitCode, String> {
             })
         }
         Command::Records {
-            command: RecordsCommand::Check { spec, db, format },
-        } => records_check(&spec, &db, format),
+            command:
+                RecordsCommand::Check {
+                    spec,
+                    db,
+                    key_file,
+                    format,
+                },
+        } => records_check(&spec, &db, key_file, format),
         Command::Records {
             command:
                 RecordsCommand::Migrate {
                     spec,
                     db,
+                    key_file,
                     dry_run,
                     format,
                 },
-        } => records_migrate(&spec, &db, dry_run, format),
+        } => records_migrate(&spec, &db, key_file, dry_run, format),
         Command::Records {
             command: RecordsCommand::Adopt { email, db },
         } => {
@@ -404,7 +466,7 @@ fn run(command: Command) -> Result<ExitCode, String> {
             let account = find_account(&store, &email)?;
             let n = store
                 .adopt_unowned(&account.id)
-                .map_err(|e| format!("{}: {e}", db.display()))?;
+                .map_err(|e| format!("{db}: {e}"))?;
             out_line(&format!(
                 "{n} record(s) without an owner now belong to {}",
                 account.email
@@ -412,6 +474,7 @@ fn run(command: Command) -> Result<ExitCode, String> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Users { command } => users(command),
+        Command::Db { command } => db_command(command),
         Command::Tokens {
             command: TokensCommand::Create { email, db },
         } => {
@@ -420,22 +483,20 @@ fn run(command: Command) -> Result<ExitCode, String> {
             let token = formwork_server::auth::new_token();
             store
                 .create_api_token(&account.id, &formwork_server::auth::token_hash(&token))
-                .map_err(|e| format!("{}: {e}", db.display()))?;
+                .map_err(|e| format!("{db}: {e}"))?;
             out_line(&token);
             Ok(ExitCode::SUCCESS)
         }
         Command::Keys {
             command: KeysCommand::Rotate { db, key_file },
         } => {
-            let path = key_path(&db, key_file);
+            let path = key_path(&db, key_file)?;
             if !path.is_file() {
                 return Err(format!("{}: no key file to rotate", path.display()));
             }
             let store = open_store(&db)?;
             let vault = formwork_server::vault::add_key(&path).map_err(|e| e.to_string())?;
-            let n = store
-                .rotate_key(&vault)
-                .map_err(|e| format!("{}: {e}", db.display()))?;
+            let n = store.rotate_key(&vault).map_err(|e| format!("{db}: {e}"))?;
             formwork_server::vault::keep_current_key(&path).map_err(|e| e.to_string())?;
             out_line(&format!(
                 "rotated: {n} row(s) re-sealed with key {}; {} now holds only that key",
@@ -461,7 +522,7 @@ fn run(command: Command) -> Result<ExitCode, String> {
             }
             let config = formwork_server::Config {
                 addr,
-                key_file: key_path(&db, key_file),
+                key_file: key_path(&db, key_file)?,
                 db,
                 templates,
                 auth: formwork_server::auth::AuthConfig {
@@ -476,6 +537,49 @@ fn run(command: Command) -> Result<ExitCode, String> {
     }
 }
 
+/// `formwork db …`.
+fn db_command(command: DbCommand) -> Result<ExitCode, String> {
+    use formwork_server::store::transfer;
+    match command {
+        DbCommand::Migrate { db } => {
+            let store = open_store(&db)?;
+            let version = store.schema_version().map_err(|e| format!("{db}: {e}"))?;
+            out_line(&format!("{db}: schema version {version}, up to date"));
+        }
+        DbCommand::Export { db, out } => {
+            let store = open_store(&db)?;
+            let counts = match &out {
+                Some(path) => {
+                    let mut options = std::fs::OpenOptions::new();
+                    options.write(true).create(true).truncate(true);
+                    #[cfg(unix)]
+                    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+                    let file = options
+                        .open(path)
+                        .map_err(|e| format!("{}: {e}", path.display()))?;
+                    transfer::export(&store, &mut std::io::BufWriter::new(file))
+                }
+                None => transfer::export(&store, &mut std::io::stdout().lock()),
+            }
+            .map_err(|e| format!("{db}: {e}"))?;
+            eprintln!("exported {counts}");
+        }
+        DbCommand::Import { file, db } => {
+            let store = open_store(&db)?;
+            let counts = if file.as_os_str() == "-" {
+                transfer::import(&store, &mut std::io::stdin().lock())
+            } else {
+                let f =
+                    std::fs::File::open(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+                transfer::import(&store, &mut std::io::BufReader::new(f))
+            }
+            .map_err(|e| format!("{}: {e}", file.display()))?;
+            out_line(&format!("imported into {db}: {counts}"));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 /// Whether `h` cannot be an HTTP header name (token characters only).
 fn axum_header_name_invalid(h: &str) -> bool {
     h.is_empty()
@@ -485,8 +589,8 @@ fn axum_header_name_invalid(h: &str) -> bool {
 }
 
 /// Opens the database of `formwork serve` (created and migrated if needed).
-fn open_store(db: &Path) -> Result<formwork_server::Store, String> {
-    formwork_server::Store::open(db).map_err(|e| format!("{}: {e}", db.display()))
+fn open_store(db: &Location) -> Result<formwork_server::Store, String> {
+    formwork_server::Store::connect(db).map_err(|e| format!("{db}: {e}"))
 }
 
 /// The account with this email, or an error naming `formwork users add`.
@@ -705,29 +809,32 @@ fn text_report(form: &Form, report: &Report) -> String {
 /// itself, or (`snapshot`) a migrated in-memory copy, so checks and dry runs never write.
 fn records_input(
     spec: &Path,
-    db: &Path,
+    db: &Location,
+    key_file: Option<PathBuf>,
     snapshot: bool,
 ) -> Result<(formwork_schema::Spec, String, formwork_server::store::Store), String> {
     let source = formwork_schema::load::read_spec(spec).map_err(|e| e.to_string())?;
     let loaded = formwork_schema::load_spec_str(&spec.display().to_string(), &source)
         .map_err(|e| e.to_string())?;
-    if !db.is_file() {
-        return Err(format!("{}: no such database", db.display()));
+    if let Some(file) = db.file()
+        && !file.is_file()
+    {
+        return Err(format!("{db}: no such database"));
     }
-    let store = if snapshot {
+    let mut store = if snapshot {
         formwork_server::store::Store::open_snapshot(db)
     } else {
-        formwork_server::store::Store::open(db)
+        formwork_server::store::Store::connect(db)
     }
-    .map_err(|e| format!("{}: {e}", db.display()))?;
-    let mut store = store;
-    let key = key_path(db, None);
-    if key.is_file() {
+    .map_err(|e| format!("{db}: {e}"))?;
+    // Without a key file, sealed secrets stay sealed (they are not what checks look at).
+    let key = key_path(db, key_file).ok().filter(|k| k.is_file());
+    if let Some(key) = key {
         let vault =
             formwork_server::vault::Vault::load_or_create(&key).map_err(|e| e.to_string())?;
         store
             .seal_with(vault, &loaded.form)
-            .map_err(|e| format!("{}: {e}", db.display()))?;
+            .map_err(|e| format!("{db}: {e}"))?;
     }
     Ok((loaded, source, store))
 }
@@ -735,15 +842,16 @@ fn records_input(
 /// `formwork records migrate`: every stored record brought to `spec`, or (dry run) what would be.
 fn records_migrate(
     spec: &Path,
-    db: &Path,
+    db: &Location,
+    key_file: Option<PathBuf>,
     dry_run: bool,
     format: Format,
 ) -> Result<ExitCode, String> {
     use formwork_server::{form, migrate, store};
-    let (loaded, source, store) = records_input(spec, db, dry_run)?;
+    let (loaded, source, store) = records_input(spec, db, key_file, dry_run)?;
     let stored = store::StoredSpec::new(&loaded.form, &source);
     let fields = form::root_fields(&loaded.form);
-    let failed = |e: store::StoreError| format!("{}: {e}", db.display());
+    let failed = |e: store::StoreError| format!("{db}: {e}");
     let records = store.list().map_err(failed)?;
     let mut report = Vec::new();
     let mut migrated = 0;
@@ -832,14 +940,19 @@ fn records_migrate(
 }
 
 /// `formwork records check`: every stored record under `spec`.
-fn records_check(spec: &Path, db: &Path, format: Format) -> Result<ExitCode, String> {
+fn records_check(
+    spec: &Path,
+    db: &Location,
+    key_file: Option<PathBuf>,
+    format: Format,
+) -> Result<ExitCode, String> {
     use formwork_server::{evolution, store};
-    let (loaded, source, store) = records_input(spec, db, true)?;
+    let (loaded, source, store) = records_input(spec, db, key_file, true)?;
     let validator = Validator::compile(&loaded.form).map_err(|e| e.to_string())?;
     let hash = store::StoredSpec::new(&loaded.form, &source).hash;
     let checker = evolution::Checker::new(std::sync::Arc::new(loaded), validator, &hash);
     let (checks, summary) =
-        evolution::check_all(&store, &checker).map_err(|e| format!("{}: {e}", db.display()))?;
+        evolution::check_all(&store, &checker).map_err(|e| format!("{db}: {e}"))?;
     match format {
         Format::Json => out(&format!(
             "{}\n",

@@ -4,7 +4,8 @@
 # Needs, and checks for: Rust (cargo and rustc 1.89 or newer, e.g. from rustup) and a C compiler
 # (`cc`: SQLite is compiled from source). Installs what is missing:
 #   - Debian/Ubuntu packages (apt-get, as root or through sudo): chromium + chromium-driver (the
-#     browser test), nodejs + npm (the Ajv check), python3-venv (Debian's python needs it for venvs);
+#     browser test), nodejs + npm (the Ajv check), python3-venv (Debian's python needs it for venvs),
+#     postgresql (the store tests run on PostgreSQL too: a throwaway cluster, tests/pg.sh);
 #   - PyPI, into the project's virtual environment .venv (tests/requirements.txt): jsonschema
 #     with formats, openapi-spec-validator, openapi-schema-validator (independent schema checks);
 #   - npm, into tests/ajv and tests/e2e (lock files committed): ajv 8 + ajv-formats, axe-core.
@@ -34,6 +35,7 @@ command -v chromedriver >/dev/null 2>&1 || apt_missing+=(chromium-driver)
 command -v node >/dev/null 2>&1 || apt_missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || apt_missing+=(npm)
 command -v python3 >/dev/null 2>&1 || apt_missing+=(python3)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || apt_missing+=(postgresql)
 if command -v python3 >/dev/null 2>&1 && ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
   apt_missing+=(python3-venv)
 fi
@@ -72,9 +74,15 @@ for dir in tests/ajv tests/e2e; do
   fi
 done
 
-# The tests, then one closing line for the whole run (cargo prints one per test binary).
+# --- PostgreSQL: a throwaway cluster for this run, stopped and removed at exit -------------------
+# shellcheck source=tests/pg.sh
+source tests/pg.sh
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+trap 'stop_test_pg; rm -f "$log"' EXIT
+start_test_pg
+export FORMWORK_REQUIRE_PG=1
+
+# The tests, then one closing line for the whole run (cargo prints one per test binary).
 status=0
 cargo test --workspace --all-features 2>&1 | tee "$log" || status=$?
 awk '/^test result:/ { p += $4; f += $6 } END { printf "all tests: %d passed, %d failed\n", p, f }' "$log"

@@ -68,8 +68,8 @@ pub enum ServerError {
 pub struct Config {
     /// Address to listen on.
     pub addr: SocketAddr,
-    /// SQLite database file (created on first start).
-    pub db: PathBuf,
+    /// The database: a SQLite file (created on first start) or PostgreSQL.
+    pub db: store::Location,
     /// Folder of partials (`*.hbs`, `form.css`) overriding the built-ins.
     pub templates: Option<PathBuf>,
     /// How people are recognised.
@@ -351,24 +351,12 @@ pub async fn serve_with(
 /// Loads `spec`, opens the database and serves until Ctrl-C or SIGTERM. At start it logs how the
 /// stored records fare under this spec (`formwork records check`'s summary).
 pub async fn run(spec: &Path, config: Config) -> Result<(), ServerError> {
-    let source = formwork_schema::load::read_spec(spec)?;
-    let partials = match &config.templates {
-        Some(dir) => Partials::from_dir(dir)?,
-        None => Partials::builtin(),
-    };
-    let store = Store::open(&config.db)?;
-    let _ = store.delete_orphan_files(PENDING_MINUTES)?;
-    let vault =
-        vault::Vault::load_or_create(&config.key_file).map_err(|e| ServerError::Store(e.into()))?;
-    let app = App::from_source(
-        &spec.display().to_string(),
-        &source,
-        &partials,
-        store,
-        config.auth.clone(),
-        Some(vault),
-    )?;
-    let (_, summary) = evolution::check_all(&app.inner.store, &app.inner.checker)?;
+    // Opening the store talks to the database synchronously (as every store call does, on the
+    // blocking pool).
+    let (spec_path, setup) = (spec.to_path_buf(), config.clone());
+    let (app, summary) = tokio::task::spawn_blocking(move || prepare(&spec_path, &setup))
+        .await
+        .map_err(|e| ServerError::Io(std::io::Error::other(e)))??;
     // Uploads of forms never saved expire in the background, not only at start.
     let sweeper = Arc::clone(&app.inner.store);
     tokio::spawn(async move {
@@ -385,12 +373,36 @@ pub async fn run(spec: &Path, config: Config) -> Result<(), ServerError> {
     eprintln!(
         "formwork: serving form `{}` on http://{addr}/ (database {}); Ctrl-C to stop",
         app.form().id,
-        config.db.display()
+        config.db
     );
-    eprintln!("formwork: stored records: {}", summary.text());
+    eprintln!("formwork: stored records: {summary}");
     serve(listener, app, stop).await?;
     eprintln!("formwork: stopped");
     Ok(())
+}
+
+/// Opens the store, seals its secrets, builds the app and checks the stored records (the
+/// summary, as text): what [`run`] does before it listens.
+fn prepare(spec: &Path, config: &Config) -> Result<(App, String), ServerError> {
+    let source = formwork_schema::load::read_spec(spec)?;
+    let partials = match &config.templates {
+        Some(dir) => Partials::from_dir(dir)?,
+        None => Partials::builtin(),
+    };
+    let store = Store::connect(&config.db)?;
+    let _ = store.delete_orphan_files(PENDING_MINUTES)?;
+    let vault =
+        vault::Vault::load_or_create(&config.key_file).map_err(|e| ServerError::Store(e.into()))?;
+    let app = App::from_source(
+        &spec.display().to_string(),
+        &source,
+        &partials,
+        store,
+        config.auth.clone(),
+        Some(vault),
+    )?;
+    let (_, summary) = evolution::check_all(&app.inner.store, &app.inner.checker)?;
+    Ok((app, summary.text()))
 }
 
 /// Builds a multi-threaded tokio runtime and runs [`run`] on it (for the synchronous CLI).

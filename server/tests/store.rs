@@ -2,12 +2,13 @@
 //! database per test in the cluster at `FORMWORK_TEST_PG`, which `tests/run.sh` starts).
 //!
 //! Without `FORMWORK_TEST_PG` the PostgreSQL half is skipped with a message, unless
-//! `FORMWORK_REQUIRE_PG=1` (set by `tests/run.sh`), which makes its absence a failure.
+//! `FORMWORK_REQUIRE_PG=1` (set by `tests/run.sh`), which makes its absence a failure
+//! (`tests/support/pg.rs`).
 
 use std::sync::{Arc, Barrier};
 
 use formwork_server::store::transfer;
-use formwork_server::store::{Location, NewFile, Save, Store, StoredSpec, Update};
+use formwork_server::store::{Location, NewFile, Save, Store, StoreError, StoredSpec, Update};
 use serde_json::{Value, json};
 
 const SPEC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../specs/pipedrive-app.yaml");
@@ -25,47 +26,9 @@ impl Db {
     }
 }
 
-/// The PostgreSQL cluster's URL, if there is one to test against.
-fn pg_url() -> Option<String> {
-    match std::env::var("FORMWORK_TEST_PG") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ => {
-            assert!(
-                std::env::var("FORMWORK_REQUIRE_PG").as_deref() != Ok("1"),
-                "FORMWORK_REQUIRE_PG=1 but FORMWORK_TEST_PG is not set: run the tests with tests/run.sh"
-            );
-            eprintln!(
-                "PostgreSQL tests skipped: FORMWORK_TEST_PG is not set (tests/run.sh sets it)"
-            );
-            None
-        }
-    }
-}
-
-/// A new, empty PostgreSQL database in the test cluster (its URL).
-pub fn fresh_pg_database(admin: &str) -> String {
-    let name = format!("fw_{}", random_suffix());
-    let mut client = postgres::Client::connect(admin, postgres::NoTls).expect("test cluster");
-    client
-        .batch_execute(&format!("CREATE DATABASE {name}"))
-        .expect("create database");
-    let (base, _) = admin.rsplit_once('/').expect("URL with a database");
-    format!("{base}/{name}")
-}
-
-fn random_suffix() -> String {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static N: AtomicU64 = AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    format!(
-        "{}_{}_{}",
-        std::process::id(),
-        nanos,
-        N.fetch_add(1, Ordering::Relaxed)
-    )
-}
+#[path = "../../tests/support/pg.rs"]
+mod pg;
+use pg::{fresh_pg_database, pg_url};
 
 /// Fresh databases of every backend available.
 fn backends() -> Vec<Db> {
@@ -102,7 +65,7 @@ fn save<'a>(status: &'a str, data: &'a Value) -> Save<'a> {
 fn create_update_conflict_and_history() {
     for db in backends() {
         let store = db.open();
-        assert_eq!(store.schema_version().unwrap(), 3, "{}", db.name);
+        assert_eq!(store.schema_version().unwrap(), 4, "{}", db.name);
         let r = store
             .create("a", &json!({"id": "1"}), save("hidden", &json!({"x": 1})))
             .unwrap();
@@ -410,6 +373,32 @@ fn secrets_are_sealed_at_rest_and_rotated() {
             store.versions("r").unwrap()[1].note.as_deref(),
             Some("rotated client_secret")
         );
+
+        // A replica given another key file stops before sealing anything with it.
+        let other = dir.path().join("other.key");
+        let wrong = formwork_server::vault::Vault::load_or_create(&other).unwrap();
+        let err = db.open().seal_with(wrong, &form).unwrap_err();
+        assert!(matches!(err, StoreError::WrongKey), "{}: {err}", db.name);
+        // After a key rotation the new key ring is the right one, the old one is not.
+        let old = std::fs::read(&key).unwrap();
+        let rotated = formwork_server::vault::add_key(&key).unwrap();
+        again.rotate_key(&rotated).unwrap();
+        formwork_server::vault::keep_current_key(&key).unwrap();
+        let current = formwork_server::vault::Vault::load_or_create(&key).unwrap();
+        let mut reopened = db.open();
+        reopened.seal_with(current, &form).unwrap();
+        assert_eq!(
+            reopened.get("r").unwrap().unwrap().issued["client_secret"],
+            "new-secret",
+            "{}",
+            db.name
+        );
+        std::fs::write(&other, old).unwrap();
+        let stale = formwork_server::vault::Vault::load_or_create(&other).unwrap();
+        assert!(matches!(
+            db.open().seal_with(stale, &form).unwrap_err(),
+            StoreError::WrongKey
+        ));
     }
 }
 
@@ -479,7 +468,7 @@ fn replicas_starting_together_migrate_once() {
             s.spawn(move || {
                 barrier.wait();
                 let store = Store::connect(&location).expect("every replica starts");
-                assert_eq!(store.schema_version().unwrap(), 3);
+                assert_eq!(store.schema_version().unwrap(), 4);
             });
         }
     });
@@ -597,11 +586,11 @@ fn imports_refuse_what_they_cannot_take_whole() {
             "schema version 99",
         ),
         (
-            "{\"formwork_export\": 1, \"schema_version\": 3}\n{\"table\": \"users\", \"row\": {}}\n",
+            "{\"formwork_export\": 1, \"schema_version\": 4}\n{\"table\": \"users\", \"row\": {}}\n",
             "line 2: unknown table `users`",
         ),
         (
-            "{\"formwork_export\": 1, \"schema_version\": 3}\n{\"table\": \"accounts\", \"row\": {\"id\": \"a\", \"email\": \"e\", \"disabled\": 0, \"created_at\": \"t\"}}\n{\"table\": \"accounts\", \"row\": {\"id\": \"a\"}}\n",
+            "{\"formwork_export\": 1, \"schema_version\": 4}\n{\"table\": \"accounts\", \"row\": {\"id\": \"a\", \"email\": \"e\", \"disabled\": 0, \"created_at\": \"t\"}}\n{\"table\": \"accounts\", \"row\": {\"id\": \"a\"}}\n",
             "database error",
         ),
     ];

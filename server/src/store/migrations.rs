@@ -89,6 +89,12 @@ ALTER TABLE record_versions ADD COLUMN comment_path TEXT;
 ALTER TABLE record_versions ADD COLUMN stage TEXT;
 CREATE INDEX records_status ON records (status, updated_at);
 "#,
+    r#"
+CREATE TABLE settings (
+    key   TEXT PRIMARY KEY NOT NULL,
+    value TEXT NOT NULL
+);
+"#,
 ];
 
 /// The PostgreSQL schema: [`SQLITE`] step by step. Its version is kept in `formwork_meta`.
@@ -177,6 +183,12 @@ ALTER TABLE record_versions ADD COLUMN comment_path TEXT;
 ALTER TABLE record_versions ADD COLUMN stage TEXT;
 CREATE INDEX records_status ON records (status, updated_at);
 "#,
+    r#"
+CREATE TABLE settings (
+    key   TEXT COLLATE "C" PRIMARY KEY NOT NULL,
+    value TEXT NOT NULL
+);
+"#,
 ];
 
 /// Every table of the current schema with its columns, parents before children (the order an
@@ -257,6 +269,7 @@ pub(crate) const TABLES: &[(&str, &[&str])] = &[
     ),
     ("api_tokens", &["token_hash", "account_id", "created_at"]),
     ("login_failures", &["key", "at"]),
+    ("settings", &["key", "value"]),
 ];
 
 #[cfg(test)]

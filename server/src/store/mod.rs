@@ -133,6 +133,9 @@ pub enum StoreError {
         /// The newest version this build knows.
         supported: i64,
     },
+    /// An export cannot be written.
+    #[error("export: {0}")]
+    Export(String),
     /// An export cannot be imported.
     #[error("import: {0}")]
     Import(String),
@@ -142,6 +145,11 @@ pub enum StoreError {
     /// The key file cannot be used, or a sealed secret cannot be opened with it.
     #[error("{0}")]
     Vault(#[from] crate::vault::VaultError),
+    /// The key file is not the one the database's secrets are sealed with.
+    #[error(
+        "the key file does not open this database's secrets: use the key file it was first served with (every replica the same --key-file)"
+    )]
+    WrongKey,
     /// The connection lock was poisoned by a panic in another request.
     #[error("the database connection is unusable after an earlier failure")]
     Poisoned,
@@ -449,6 +457,7 @@ impl Store {
                 .map(|i| i.id.clone())
                 .collect(),
         });
+        self.check_key()?;
         let changed = self.reseal_all()?;
         if changed > 0
             && let Backend::Sqlite(m) = &self.backend
@@ -457,6 +466,29 @@ impl Store {
             Store::lock(m)?.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
         }
         Ok(changed)
+    }
+
+    /// Checks that the key ring opens this database's secrets: the first key ring to seal the
+    /// database leaves a known text sealed in `settings`; every later one must open it. A replica
+    /// given another key file stops at start, before it seals anything the others cannot open.
+    fn check_key(&self) -> Result<(), StoreError> {
+        const CHECK: &str = "formwork key check";
+        let Some(secrets) = &self.secrets else {
+            return Ok(());
+        };
+        let sealed = secrets.vault.seal(CHECK)?;
+        let stored = self.with(|c| {
+            c.exec(
+                "INSERT INTO settings (key, value) VALUES ('key_check', $1) ON CONFLICT (key) DO NOTHING",
+                &[(&sealed).into()],
+            )?;
+            c.row("SELECT value FROM settings WHERE key = 'key_check'", &[])?
+                .map_or(Ok(sealed.clone()), |mut r| r.text(0))
+        })?;
+        match secrets.vault.open(&stored) {
+            Ok(text) if text == CHECK => Ok(()),
+            _ => Err(StoreError::WrongKey),
+        }
     }
 
     /// Seals every stored secret with the current key (plain ones, and those sealed with an older
@@ -493,10 +525,27 @@ impl Store {
             }
             Ok(())
         }
-        self.rewrite_stored(&|data, issued| {
+        let changed = self.rewrite_stored(&|data, issued| {
             walk(data, vault)?;
             walk(issued, vault)
-        })
+        })?;
+        // The key check follows the key.
+        self.tx(|c| {
+            if let Some(mut row) =
+                c.row("SELECT value FROM settings WHERE key = 'key_check'", &[])?
+            {
+                let mut check = Value::String(row.text(0)?);
+                walk(&mut check, vault)?;
+                if let Value::String(v) = check {
+                    c.exec(
+                        "UPDATE settings SET value = $1 WHERE key = 'key_check'",
+                        &[(&v).into()],
+                    )?;
+                }
+            }
+            Ok(())
+        })?;
+        Ok(changed)
     }
 
     /// Applies `f` to the data and issued values of every record and the data of every version

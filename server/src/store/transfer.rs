@@ -96,7 +96,7 @@ pub fn copy(from: &Store, to: &Store) -> Result<Counts, StoreError> {
 /// Writes every row of `store` to `out` as JSON Lines (see the module's documentation).
 pub fn export(store: &Store, out: &mut dyn Write) -> Result<Counts, StoreError> {
     let tables = read_all(store)?;
-    let io = |e: std::io::Error| StoreError::Import(format!("cannot write the export: {e}"));
+    let io = |e: std::io::Error| StoreError::Export(e.to_string());
     let header = json!({"formwork_export": FORMAT, "schema_version": store.schema_version()?});
     writeln!(out, "{header}").map_err(io)?;
     for ((table, columns), (_, rows)) in TABLES.iter().zip(&tables) {
