@@ -1520,7 +1520,7 @@ fn a_database_of_the_previous_release_opens_and_keeps_every_record() {
     let db = dir.path().join("v1.db");
     std::fs::copy(V1_DB, &db).expect("copy");
     let store = Store::open(&db).expect("v1 database opens in this release");
-    assert_eq!(store.schema_version().expect("version"), 3);
+    assert_eq!(store.schema_version().expect("version"), 4);
     let records = store.list().expect("records");
     assert_eq!(records.len(), 4);
     for r in &records {
