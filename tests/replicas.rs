@@ -296,3 +296,38 @@ fn db_commands_move_a_store_to_postgres_and_records_commands_agree() {
         "{o:?}"
     );
 }
+
+/// The database going away answers 503 with `Retry-After` (nothing half done), and the replica
+/// carries on by itself when it is back: connections are checked out tested, broken ones
+/// replaced.
+#[test]
+fn a_replica_answers_503_while_its_database_is_gone_and_recovers() {
+    let Some(admin) = pg_url() else { return };
+    let url = fresh_pg_database(&admin);
+    let name = url.rsplit('/').next().expect("database name").to_string();
+    let dir = tempfile::tempdir().expect("tmp");
+    let token = account_token(&url, "ada@example.com");
+    let key = dir.path().join("k.key");
+    let replica = serve_with(
+        OsStr::new(&url),
+        &[OsStr::new("--key-file"), key.as_os_str()],
+    );
+    let body = r#"{"app_name": "Before", "callback_url": "https://d.example/cb"}"#;
+    let id = support::create_record(&replica.1, &token, body).expect("saved");
+    let mut pg = postgres::Client::connect(&admin, postgres::NoTls).expect("cluster");
+    let cut = |pg: &mut postgres::Client, allow: bool| {
+        pg.batch_execute(&format!(
+            "ALTER DATABASE {name} ALLOW_CONNECTIONS {allow};
+             SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}';"
+        ))
+        .expect("admin");
+    };
+    cut(&mut pg, false);
+    let r = api_get(&replica.1, &format!("/api/records/{id}"), &token).expect("answers");
+    assert_eq!(r.status, 503, "{}", r.body);
+    assert_eq!(r.header("retry-after"), Some("5"));
+    cut(&mut pg, true);
+    let r = api_get(&replica.1, &format!("/api/records/{id}"), &token).expect("answers");
+    assert_eq!(r.status, 200, "back by itself: {}", r.body);
+    assert!(r.body.contains("Before"));
+}

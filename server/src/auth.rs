@@ -172,6 +172,7 @@ pub(crate) async fn identify(State(app): State<App>, mut request: Request, next:
             request.extensions_mut().insert(Identity(account));
             next.run(request).await
         }
+        Err(e) if e.is_unavailable() => super::handlers::unavailable(&e),
         Err(e) => {
             eprintln!("formwork: internal error: {e}");
             pages::message(

@@ -109,6 +109,21 @@ fn server_error(e: impl std::fmt::Display) -> Response {
     )
 }
 
+/// The database cannot be reached (PostgreSQL down or restarting): 503, to be retried.
+pub(crate) fn unavailable(e: &StoreError) -> Response {
+    eprintln!("formwork: database unavailable: {e}");
+    let mut r = pages::message(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "The database cannot be reached",
+        "The server could not reach its database. Nothing was changed; try again in a moment.",
+    );
+    r.headers_mut().insert(
+        axum::http::header::RETRY_AFTER,
+        HeaderValue::from_static("5"),
+    );
+    r
+}
+
 /// Runs a store operation on the blocking pool.
 pub(crate) async fn db<T: Send + 'static>(
     app: &App,
@@ -117,6 +132,7 @@ pub(crate) async fn db<T: Send + 'static>(
     let store = Arc::clone(&app.inner.store);
     match tokio::task::spawn_blocking(move || f(&store)).await {
         Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) if e.is_unavailable() => Err(unavailable(&e)),
         Ok(Err(e)) => Err(server_error(e)),
         Err(e) => Err(server_error(e)),
     }

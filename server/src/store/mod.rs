@@ -155,6 +155,30 @@ pub enum StoreError {
     Poisoned,
 }
 
+impl StoreError {
+    /// Whether the database could not be reached (down, restarting, every connection busy):
+    /// worth retrying, unlike an error in what was asked.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            StoreError::Pool(_) => true,
+            StoreError::Postgres(e) => {
+                e.is_closed()
+                    || std::error::Error::source(e).is_some_and(|s| s.is::<std::io::Error>())
+                    || e.code().is_some_and(|c| {
+                        // connection_exception, admin/crash shutdown, cannot_connect_now
+                        c.code().starts_with("08")
+                            || matches!(c.code(), "57P01" | "57P02" | "57P03")
+                    })
+            }
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(f, _)) => matches!(
+                f.code,
+                rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+            ),
+            _ => false,
+        }
+    }
+}
+
 /// A spec the server has served: records and their versions name it by `hash`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredSpec {

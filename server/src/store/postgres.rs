@@ -13,6 +13,8 @@ use super::sql::{Cell, Conn, Dialect, P, Row, translate};
 
 /// Connections the pool keeps at most (each request holds one only for its statements).
 const POOL_SIZE: u32 = 16;
+/// How long a request waits for a connection (the database down, or every connection busy).
+const CONNECTION_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
 /// The advisory lock taken while migrating ("formwork" in ASCII).
 const MIGRATION_LOCK: i64 = 0x666f_726d_776f_726b;
 
@@ -65,7 +67,8 @@ pub(crate) fn open(url: &str) -> Result<Pool, StoreError> {
     Ok(r2d2::Pool::builder()
         .max_size(POOL_SIZE)
         .min_idle(Some(0))
-        .connection_timeout(std::time::Duration::from_secs(10))
+        // A request waits this long for a connection before it is answered 503.
+        .connection_timeout(CONNECTION_TIMEOUT)
         .error_handler(Box::new(r2d2::NopErrorHandler))
         .build_unchecked(Manager { config }))
 }
