@@ -298,8 +298,8 @@ fn db_commands_move_a_store_to_postgres_and_records_commands_agree() {
 }
 
 /// The database going away answers 503 with `Retry-After` (nothing half done), and the replica
-/// carries on by itself when it is back: connections are checked out tested, broken ones
-/// replaced.
+/// carries on by itself when it is back: connections idle for a second are tested before use,
+/// broken ones replaced.
 #[test]
 fn a_replica_answers_503_while_its_database_is_gone_and_recovers() {
     let Some(admin) = pg_url() else { return };
@@ -327,6 +327,8 @@ fn a_replica_answers_503_while_its_database_is_gone_and_recovers() {
     assert_eq!(r.status, 503, "{}", r.body);
     assert_eq!(r.header("retry-after"), Some("5"));
     cut(&mut pg, true);
+    // Connections idle for a second are tested before use: the dead ones are replaced.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
     let r = api_get(&replica.1, &format!("/api/records/{id}"), &token).expect("answers");
     assert_eq!(r.status, 200, "back by itself: {}", r.body);
     assert!(r.body.contains("Before"));
