@@ -1,4 +1,5 @@
-//! `formwork serve`: the generated HTML form as a small web app (axum + SQLite).
+//! `formwork serve`: the generated HTML form as a small web app (axum, with SQLite or PostgreSQL:
+//! [`store`]).
 //!
 //! - `GET /` lists records; `GET /new` is a blank form; `POST /new` and `POST /records/{id}` validate
 //!   at the stage of the pressed button, store on success (303 to `/records/{id}`) or re-render with 422;
