@@ -513,7 +513,24 @@ impl Cx {
         for rule in &form.rules {
             let description = |fallback: String| rule.description.clone().unwrap_or(fallback);
             match &rule.test {
+                RuleTest::MaxPerValue { of, max } if of.paths().len() > 1 => self.counted_rule(
+                    rule,
+                    of,
+                    description(format!(
+                        "No value is used by more than {max} items of {} counted together.",
+                        of.describe()
+                    )),
+                ),
+                RuleTest::MaxTotal { of, max } if of.paths().len() > 1 => self.counted_rule(
+                    rule,
+                    of,
+                    description(format!(
+                        "At most {max} values of {} over all their items, counted together.",
+                        of.describe()
+                    )),
+                ),
                 RuleTest::MaxPerValue { of, max } => {
+                    let of = of.first();
                     let choice = form.field(&of.group).and_then(|g| match &g.kind {
                         Kind::Group(g) => g.fields.iter().find(|f| f.id == of.field),
                         _ => None,
@@ -576,10 +593,11 @@ impl Cx {
                 }
                 RuleTest::MaxTotal { of, max } => self.group_rule(
                     rule,
-                    &of.group,
+                    &of.first().group,
                     description(format!(
                         "At most {max} values of {}[].{} over all items.",
-                        of.group, of.field
+                        of.first().group,
+                        of.first().field
                     )),
                 ),
                 RuleTest::Cel { expr, path } => {
@@ -591,6 +609,25 @@ impl Cx {
                 }
             }
         }
+    }
+
+    /// Lists a rule counting over several groups' items together (no JSON Schema keyword spans
+    /// two arrays) in `x-formwork-rules`, reported at the first group, with every path it counts.
+    fn counted_rule(
+        &mut self,
+        rule: &formwork_schema::model::Rule,
+        of: &formwork_schema::model::Counted,
+        what: String,
+    ) {
+        let path = format!("/{}", formwork_schema::pointer::escape(&of.first().group));
+        let mut entry = rule_entry(&rule.id, &path, rule.severity, what);
+        let paths: Vec<Value> = of
+            .paths()
+            .iter()
+            .map(|p| format!("{}[].{}", p.group, p.field).into())
+            .collect();
+        entry.insert("of".into(), Value::Array(paths));
+        self.rules.push(Value::Object(entry));
     }
 
     /// Lists a rule over a top-level group's items, reported at the group, in `x-formwork-rules`.

@@ -844,3 +844,65 @@ rules: []
     assert!(v.is_valid(&image(1920)));
     assert!(!v.is_valid(&image(1921)));
 }
+
+/// A rule counting two groups together has no JSON Schema keyword: it is listed with every path
+/// it counts, in every dialect, and the schema stays valid.
+#[test]
+fn rules_across_groups_are_listed_with_their_paths() {
+    let spec = r#"
+form: {id: t, title: T}
+stages: [{id: save, label: Save}]
+lists:
+  - id: views
+    values: [{id: a, label: A}, {id: b, label: B}]
+sections:
+  - id: s
+    title: S
+    fields:
+      - id: actions
+        label: Actions
+        kind: group
+        fields: [{id: views, label: Views, kind: choice, list: views, multiple: true}]
+      - id: modals
+        label: Modals
+        kind: group
+        fields: [{id: view, label: View, kind: choice, list: views}]
+rules:
+  - id: per_view
+    max_per_value: {of: ["actions[].views", "modals[].view"], max: 3}
+  - id: alone
+    max_per_value: {of: "actions[].views", max: 2}
+"#;
+    let form = formwork_schema::load_str("t.yaml", spec).expect("spec loads");
+    for dialect in Dialect::ALL {
+        let schema = emit_dialect(&form, 0, dialect).schema;
+        let root = schema
+            .get("components")
+            .and_then(|c| c["schemas"].as_object())
+            .and_then(|m| m.values().find(|v| v.get("x-formwork-rules").is_some()))
+            .unwrap_or(&schema);
+        let rules = root["x-formwork-rules"].as_array().expect("rules listed");
+        let across = rules
+            .iter()
+            .find(|r| r["id"] == "per_view")
+            .expect("per_view listed");
+        assert_eq!(across["path"], "/actions", "{dialect:?}");
+        assert_eq!(across["of"], json!(["actions[].views", "modals[].view"]));
+        assert!(
+            across["description"]
+                .as_str()
+                .is_some_and(|d| d.contains("counted together")),
+            "{across}"
+        );
+    }
+    let schema = emit(&form, 0);
+    jsonschema::draft202012::meta::validate(&schema).expect("valid 2020-12");
+    // The single-path rule is still a keyword of the 2020-12 schema.
+    assert!(
+        !schema["x-formwork-rules"]
+            .as_array()
+            .expect("listed")
+            .iter()
+            .any(|r| r["id"] == "alone")
+    );
+}

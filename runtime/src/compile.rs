@@ -230,13 +230,16 @@ pub(crate) enum CRuleTest {
 }
 
 pub(crate) struct Aggregate {
-    pub group: Box<str>,
-    pub sub: Box<str>,
+    /// The (top-level group, sub-field) pairs counted together; the first is where it reports.
+    pub parts: Vec<(Box<str>, Box<str>)>,
     /// Value id → index, and ids by index.
     pub index: HashMap<Box<str>, u32>,
     pub ids: Vec<Box<str>>,
     pub labels: Vec<Box<str>>,
+    /// What one counted item is called (`app action`, or `app action or JSON modal`).
     pub item_label: Box<str>,
+    /// The same, plural.
+    pub items: Box<str>,
 }
 
 pub(crate) struct Plan {
@@ -251,8 +254,19 @@ pub(crate) struct StreamPlan {
     pub whole: bool,
     /// By top-level field: read by a CEL rule, so kept as a value.
     pub capture: Vec<bool>,
-    /// By top-level field (a group): the sub-fields that counting rules count, with the rule.
-    pub taps: Vec<Vec<(Box<str>, usize)>>,
+    /// By top-level field (a group): the sub-fields that counting rules count.
+    pub taps: Vec<Vec<Tap>>,
+}
+
+/// A sub-field of a group's items that a counting rule counts.
+#[derive(Clone)]
+pub(crate) struct Tap {
+    /// The sub-field.
+    pub sub: Box<str>,
+    /// The rule (index in [`Plan::rules`]).
+    pub rule: usize,
+    /// Which of the rule's [`Aggregate::parts`] this is.
+    pub part: u32,
 }
 
 impl StreamPlan {
@@ -275,8 +289,14 @@ impl StreamPlan {
                     None => plan.whole = true,
                 },
                 CRuleTest::MaxPerValue { agg, .. } | CRuleTest::MaxTotal { agg, .. } => {
-                    if let Some(&i) = root.index.get(&agg.group) {
-                        plan.taps[i].push((agg.sub.clone(), r));
+                    for (part, (group, sub)) in agg.parts.iter().enumerate() {
+                        if let Some(&i) = root.index.get(group) {
+                            plan.taps[i].push(Tap {
+                                sub: sub.clone(),
+                                rule: r,
+                                part: part as u32,
+                            });
+                        }
                     }
                 }
             }
@@ -335,41 +355,61 @@ pub(crate) fn plan(form: &Form) -> Result<Plan, SpecError> {
     })
 }
 
-fn aggregate(form: &Form, of: &ItemField) -> Result<Aggregate, SpecError> {
+fn aggregate(form: &Form, of: &Counted) -> Result<Aggregate, SpecError> {
     let missing = || {
         fail(
             form,
             format!(
-                "rule counts `{}[].{}`, which is not a choice of a group",
-                of.group, of.field
+                "rule counts `{}`, which is not a choice of a group",
+                of.describe()
             ),
         )
     };
-    let group = form.field(&of.group).ok_or_else(missing)?;
-    let Kind::Group(g) = &group.kind else {
-        return Err(missing());
-    };
-    let sub = g
-        .fields
-        .iter()
-        .find(|f| f.id == of.field)
-        .ok_or_else(missing)?;
-    let Kind::Choice(c) = &sub.kind else {
-        return Err(missing());
-    };
+    let mut parts = Vec::new();
+    let mut labels: Vec<&str> = Vec::new();
+    let mut list = None;
+    for p in of.paths() {
+        let group = form.field(&p.group).ok_or_else(missing)?;
+        let Kind::Group(g) = &group.kind else {
+            return Err(missing());
+        };
+        let sub = g
+            .fields
+            .iter()
+            .find(|f| f.id == p.field)
+            .ok_or_else(missing)?;
+        let Kind::Choice(c) = &sub.kind else {
+            return Err(missing());
+        };
+        list.get_or_insert(&c.list);
+        parts.push((p.group.as_str().into(), p.field.as_str().into()));
+        if !labels.contains(&g.item_label.as_str()) {
+            labels.push(&g.item_label);
+        }
+    }
+    let list = list.ok_or_else(missing)?;
+    let plurals: Vec<String> = labels.iter().map(|l| plural(l)).collect();
     Ok(Aggregate {
-        group: of.group.as_str().into(),
-        sub: of.field.as_str().into(),
-        index: value_index(&c.list),
-        ids: c.list.values.iter().map(|v| v.id.as_str().into()).collect(),
-        labels: c
-            .list
+        parts,
+        index: value_index(list),
+        ids: list.values.iter().map(|v| v.id.as_str().into()).collect(),
+        labels: list
             .values
             .iter()
             .map(|v| v.label.as_str().into())
             .collect(),
-        item_label: g.item_label.as_str().into(),
+        item_label: labels.join(" or ").into(),
+        items: plurals.join(" or ").into(),
     })
+}
+
+/// The plural of an item label (`app action` → `app actions`).
+pub(crate) fn plural(label: &str) -> String {
+    if label.ends_with('s') {
+        label.to_string()
+    } else {
+        format!("{label}s")
+    }
 }
 
 fn value_index(list: &ValueList) -> HashMap<Box<str>, u32> {

@@ -719,3 +719,103 @@ rules:
     let r = check(&v, &json!({ "note": long, "items": [item("a")] }), "s");
     assert_eq!(codes(&r), vec!["max_length"]);
 }
+
+/// Link actions and JSON modals: two groups whose views are counted together.
+const ACROSS: &str = r#"
+form: {id: t, title: T}
+stages: [{id: save, label: Save}]
+lists:
+  - id: views
+    values: [{id: deal_details, label: Deal details}, {id: deals_list, label: Deals list}]
+sections:
+  - id: a
+    title: A
+    fields:
+      - id: app_actions
+        label: App actions
+        kind: group
+        item_label: app action
+        fields:
+          - {id: name, label: Name, kind: text}
+          - {id: locations, label: Locations, kind: choice, list: views, multiple: true, distinct: false}
+      - id: json_modals
+        label: JSON modals
+        kind: group
+        item_label: JSON modal
+        fields:
+          - {id: name, label: Name, kind: text}
+          - {id: location, label: Location, kind: choice, list: views}
+rules:
+  - id: per_view
+    max_per_value:
+      of:
+        - app_actions[].locations
+        - json_modals[].location
+      max: 3
+  - id: placements
+    max_total: {of: ["app_actions[].locations", "json_modals[].location"], max: 5}
+"#;
+
+#[test]
+fn rules_count_across_groups_together() {
+    let form = formwork_schema::load_str("t.yaml", ACROSS).expect("spec loads");
+    let v = formwork_runtime::Validator::compile(&form).expect("compiles");
+    let actions = |views: &[&[&str]]| -> Value {
+        views
+            .iter()
+            .map(|l| json!({"name": "A", "locations": l}))
+            .collect()
+    };
+    let modals = |views: &[&str]| -> Value {
+        views
+            .iter()
+            .map(|l| json!({"name": "M", "location": l}))
+            .collect()
+    };
+    // 2 actions + 1 modal on deal details: 3, the most allowed.
+    let ok = json!({
+        "app_actions": actions(&[&["deal_details"], &["deal_details", "deal_details"]]),
+        "json_modals": modals(&["deal_details", "deals_list"]),
+    });
+    assert!(
+        check(&v, &ok, "save").valid,
+        "{:?}",
+        check(&v, &ok, "save").errors
+    );
+    // Item 0 of each group on the same view: two items, not one.
+    let over = json!({
+        "app_actions": actions(&[&["deal_details"], &["deal_details"]]),
+        "json_modals": modals(&["deal_details", "deal_details"]),
+    });
+    let r = check(&v, &over, "save");
+    assert_eq!(codes(&r), ["per_view"]);
+    assert_eq!(error_paths(&r), ["/app_actions"]);
+    let params: std::collections::HashMap<&str, String> = r.errors[0]
+        .params
+        .iter()
+        .map(|(k, p)| (*k, p.to_string()))
+        .collect();
+    assert_eq!(params["value"], "deal_details");
+    assert_eq!(params["count"], "4");
+    assert_eq!(params["items"], "app actions or JSON modals");
+    // Placements over both groups: 2 + 2 + 2 = 6 > 5.
+    let many = json!({
+        "app_actions": actions(&[&["deal_details", "deals_list"], &["deals_list", "deal_details"]]),
+        "json_modals": modals(&["deals_list", "deal_details"]),
+    });
+    let r = check(&v, &many, "save");
+    assert_eq!(codes(&r), ["placements"], "{:?}", r.errors);
+    assert!(r.errors[0].message.contains('6'), "{}", r.errors[0].message);
+    // Each group alone stays within both limits.
+    let one: &[&str] = &["deal_details"];
+    let one_group = json!({"app_actions": actions(&[one, one, one])});
+    assert!(check(&v, &one_group, "save").valid);
+    // Reading from bytes counts the same.
+    for value in [&ok, &over, &many, &one_group] {
+        let bytes = serde_json::to_vec(value).expect("json");
+        let streamed = v
+            .validate_json(&bytes, v.stage("save").expect("stage"))
+            .expect("readable");
+        assert_eq!(streamed, check(&v, value, "save"));
+    }
+}

@@ -200,6 +200,13 @@ sections:
           - {id: name, label: Name, kind: text, required: true, max_length: 10}
           - {id: colours, label: Colours, kind: choice, list: colours, multiple: true}
           - {id: note, label: Note, kind: text, max_length: 20, checks: [{cel: "size(value) > 1"}]}
+      - id: pins
+        label: Pins
+        kind: group
+        max_items: 3
+        item_label: pin
+        fields:
+          - {id: colour, label: Colour, kind: choice, list: colours}
 rules:
   - id: ordered
     cel: "!has(self.low) || !has(self.high) || self.low <= self.high"
@@ -209,6 +216,8 @@ rules:
     max_per_value: {of: "tags[].colours", max: 2}
   - id: colour_total
     max_total: {of: "tags[].colours", max: 3}
+  - id: colour_everywhere
+    max_per_value: {of: ["tags[].colours", "pins[].colour"], max: 3}
 "#;
 
 fn cel_validator(spec: &str) -> Validator {
@@ -229,6 +238,8 @@ fn rules_that_read_fields_checks_in_cel_and_counted_groups_agree() {
             json!({"low": 3, "high": 2.5, "code": "Y x", "tags": [tag("a", json!(["red", "red", "blue"])), tag("b", json!(["red"])), tag("c", json!(["red", "blue"]))]}),
             json!({"low": "3", "high": null, "code": 4, "tags": [tag("", json!("red")), 5, tag("d", json!([1, "green"])), {"note": "x"}, tag("e", json!([])), tag("f", json!(["blue"])), tag("g", json!(["blue"]))]}),
             json!({"tags": {"name": "x"}, "extra": [1, {"a": 2}]}),
+            json!({"tags": [tag("a", json!(["red"])), tag("b", json!(["red", "blue"]))], "pins": [{"colour": "red"}, {"colour": "red"}, {"colour": ["red"]}, {"colour": "red"}, {"colour": "blue"}]}),
+            json!({"pins": [{"colour": "red"}, 3, {"colour": "red", "colour": "blue"}], "tags": [tag("a", json!(["red", "red"]))]}),
         ] {
             for bytes in writings(&value) {
                 same(&v, &bytes);
@@ -291,9 +302,25 @@ proptest! {
 
     #[test]
     fn random_submissions_to_a_cel_spec_get_the_same_report(v in prop::collection::vec(
-        (prop::sample::select(vec!["low", "high", "code", "tags", "x"]), arb_json()), 0..6)) {
+        (prop::sample::select(vec!["low", "high", "code", "tags", "pins", "x"]), arb_json()), 0..6)) {
         let validator = cel_validator(CEL_SPEC);
         let value = Value::Object(v.into_iter().map(|(k, x)| (k.to_string(), x)).collect());
+        for bytes in writings(&value) {
+            same(&validator, &bytes);
+        }
+    }
+
+    /// Groups counted together by one rule, and one of them by two: random colours in random items.
+    #[test]
+    fn groups_counted_together_get_the_same_report(
+        tags in prop::collection::vec(prop::collection::vec(prop::sample::select(vec!["red", "blue", "green"]), 0..4), 0..7),
+        pins in prop::collection::vec(prop::sample::select(vec!["red", "blue", "green"]), 0..6),
+    ) {
+        let validator = cel_validator(CEL_SPEC);
+        let value = json!({
+            "tags": tags.iter().map(|c| json!({"name": "t", "colours": c})).collect::<Vec<_>>(),
+            "pins": pins.iter().map(|c| json!({"colour": c})).collect::<Vec<_>>(),
+        });
         for bytes in writings(&value) {
             same(&validator, &bytes);
         }

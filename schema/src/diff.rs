@@ -1786,7 +1786,7 @@ impl<'a> Cx<'a> {
         };
         let pointer_of = |t: &RuleTest| match t {
             RuleTest::MaxPerValue { of, .. } | RuleTest::MaxTotal { of, .. } => {
-                format!("/{}", crate::pointer::escape(&of.group))
+                format!("/{}", crate::pointer::escape(&of.first().group))
             }
             RuleTest::Cel { path, .. } => path.clone(),
         };

@@ -1345,6 +1345,69 @@ impl Checker {
         }
     }
 
+    /// What an aggregate counts: each path a choice of a top-level group's items, all over the
+    /// same value list (their counts add up), none twice.
+    fn counted(&mut self, of: &Located<crate::raw::PathsDef>, form: &Form) -> Option<Counted> {
+        let mut paths = Vec::new();
+        for p in of.paths() {
+            let located = Located {
+                value: p.to_string(),
+                pos: of.pos,
+            };
+            paths.push(self.item_field(&located, form)?);
+        }
+        let list_of = |p: &ItemField| {
+            form.field(&p.group).and_then(|g| match &g.kind {
+                Kind::Group(g) => g
+                    .fields
+                    .iter()
+                    .find(|f| f.id == p.field)
+                    .and_then(|f| match &f.kind {
+                        Kind::Choice(c) => Some(&c.list),
+                        _ => None,
+                    }),
+                _ => None,
+            })
+        };
+        let first = paths.first().and_then(list_of);
+        for (i, p) in paths.iter().enumerate().skip(1) {
+            if paths[..i].contains(p) {
+                self.err(
+                    of.pos,
+                    format!("`{}[].{}` is counted twice", p.group, p.field),
+                    "list each path once",
+                );
+                return None;
+            }
+            let list = list_of(p);
+            if list.map(|l| (&l.id, &l.values)) != first.map(|l| (&l.id, &l.values)) {
+                self.err(
+                    of.pos,
+                    format!(
+                        "`{}[].{}` takes its values from list `{}`, `{}[].{}` from `{}`: counts over different lists cannot add up",
+                        paths[0].group,
+                        paths[0].field,
+                        first.map_or("?", |l| l.id.as_str()),
+                        p.group,
+                        p.field,
+                        list.map_or("?", |l| l.id.as_str())
+                    ),
+                    "count fields that use the same shared list (`list: ID` under `lists`)",
+                );
+                return None;
+            }
+        }
+        let counted = Counted::new(paths);
+        if counted.is_none() {
+            self.err(
+                of.pos,
+                "the rule counts nothing",
+                "name at least one `GROUP[].FIELD`",
+            );
+        }
+        counted
+    }
+
     fn rule(&mut self, r: &RuleDef, form: &Form, submission: &crate::expr::Shape) -> Option<Rule> {
         let given = [
             r.max_per_value.is_some(),
@@ -1373,12 +1436,12 @@ impl Checker {
         }
         let test = if let Some(a) = &r.max_per_value {
             RuleTest::MaxPerValue {
-                of: self.item_field(&a.of, form)?,
+                of: self.counted(&a.of, form)?,
                 max: a.max.value,
             }
         } else if let Some(a) = &r.max_total {
             RuleTest::MaxTotal {
-                of: self.item_field(&a.of, form)?,
+                of: self.counted(&a.of, form)?,
                 max: a.max.value,
             }
         } else {

@@ -438,21 +438,79 @@ pub struct ItemField {
     pub field: String,
 }
 
+/// What a counting rule counts: one or more `GROUP[].FIELD` choices over the same value list,
+/// counted together (e.g. the views of link actions and of JSON modals). Never empty. Written as
+/// one `ItemField` when there is one, so that the IR of single-path rules keeps its bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Counted(Vec<ItemField>);
+
+impl Counted {
+    /// The paths counted; `None` when `paths` is empty.
+    pub fn new(paths: Vec<ItemField>) -> Option<Counted> {
+        (!paths.is_empty()).then_some(Counted(paths))
+    }
+
+    /// The first path (where the rule reports).
+    pub fn first(&self) -> &ItemField {
+        &self.0[0]
+    }
+
+    /// Every path counted, in the spec's order.
+    pub fn paths(&self) -> &[ItemField] {
+        &self.0
+    }
+
+    /// The paths as written in the spec: `a[].x`, `b[].y`.
+    pub fn describe(&self) -> String {
+        self.0
+            .iter()
+            .map(|p| format!("{}[].{}", p.group, p.field))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+impl Serialize for Counted {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0.as_slice() {
+            [one] => one.serialize(s),
+            many => many.serialize(s),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Counted {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Written {
+            One(ItemField),
+            Many(Vec<ItemField>),
+        }
+        let paths = match Written::deserialize(d)? {
+            Written::One(one) => vec![one],
+            Written::Many(many) => many,
+        };
+        Counted::new(paths)
+            .ok_or_else(|| serde::de::Error::custom("a rule counts at least one path"))
+    }
+}
+
 /// The test of a cross-field rule.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "test", rename_all = "snake_case")]
 pub enum RuleTest {
     /// No value is used by more than `max` items.
     MaxPerValue {
-        /// Counted field.
-        of: ItemField,
+        /// Counted fields.
+        of: Counted,
         /// Max items per value.
         max: u32,
     },
     /// At most `max` values over all items.
     MaxTotal {
-        /// Counted field.
-        of: ItemField,
+        /// Counted fields.
+        of: Counted,
         /// Max total.
         max: u32,
     },

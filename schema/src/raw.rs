@@ -402,12 +402,35 @@ pub struct CheckDef {
     pub message: Option<String>,
 }
 
-/// An aggregate over a repeated group's items: `of: GROUP[].FIELD`.
+/// What an aggregate counts: one `GROUP[].FIELD`, or several counted together.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum PathsDef {
+    /// One path.
+    One(String),
+    /// Several paths over the same value list, counted together.
+    Many(Vec<String>),
+}
+
+impl PathsDef {
+    /// The paths, in order.
+    pub fn paths(&self) -> Vec<&str> {
+        match self {
+            PathsDef::One(p) => vec![p.as_str()],
+            PathsDef::Many(ps) => ps.iter().map(String::as_str).collect(),
+        }
+    }
+}
+
+/// An aggregate over repeated groups' items: `of: GROUP[].FIELD`, or a list of them counted
+/// together (`of: ["app_actions[].locations", "json_modals[].locations"]`: in flow style the
+/// paths are quoted, as YAML reads `[` and `]` as the list's own brackets).
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AggregateDef {
-    /// `GROUP[].FIELD`: a choice field (one or multiple) of the items of a top-level group.
-    pub of: Located<String>,
+    /// `GROUP[].FIELD`: a choice field (one or multiple) of the items of a top-level group; or a
+    /// list of such fields over the same value list, counted together.
+    pub of: Located<PathsDef>,
     /// The largest allowed count.
     pub max: Located<u32>,
 }

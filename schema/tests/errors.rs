@@ -204,3 +204,32 @@ fn image_maximum_sides_are_within_the_hard_limit_and_above_the_minimums() {
     assert_eq!(got[3].0, 13);
     assert!(got[3].1.contains("max_width"), "{}", got[3].1);
 }
+
+/// A rule counting several groups together: each path a choice of a group, over one list, once.
+#[test]
+fn rules_across_groups_count_paths_over_one_list_once() {
+    let groups = "      - id: tags\n        label: Tags\n        kind: group\n        fields:\n          - {id: c, label: C, kind: choice, list: colours, multiple: true}\n          - {id: size, label: Size, kind: choice, values: [{id: s, label: S}]}\n      - id: pins\n        label: Pins\n        kind: group\n        fields:\n          - {id: c, label: C, kind: choice, list: colours}\n";
+    // Line 10 + 11 lines of groups: `rules:` is on line 21, the rule on line 22.
+    let rule =
+        |of: &str| format!("{groups}rules:\n  - id: r\n    max_per_value: {{of: {of}, max: 2}}\n");
+    let (l, c, m) = one(&rule(r#"["tags[].c", "pins[].size"]"#));
+    assert_eq!((l, c), (23, 25), "{m}");
+    assert!(
+        m.contains("`pins[].size`") || m.contains("no field `size`"),
+        "{m}"
+    );
+    let (l, c, m) = one(&rule(r#"["tags[].c", "tags[].size"]"#));
+    assert_eq!((l, c), (23, 25));
+    assert!(
+        m.contains("takes its values from list `colours`") && m.contains("from `size`"),
+        "{m}"
+    );
+    let (_, _, m) = one(&rule(r#"["tags[].c", "pins[].c", "tags[].c"]"#));
+    assert!(m.contains("`tags[].c` is counted twice"), "{m}");
+    let (_, _, m) = one(&rule(r#"["tags[].c", "nope[].c"]"#));
+    assert!(m.contains("field `nope`, which does not exist"), "{m}");
+    let (_, _, m) = one(&rule("[]"));
+    assert!(m.contains("counts nothing"), "{m}");
+    let ok = format!("{HEAD}{}", rule(r#"["tags[].c", "pins[].c"]"#));
+    assert!(load_str("t.yaml", &ok).is_ok());
+}

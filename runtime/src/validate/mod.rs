@@ -82,9 +82,11 @@ impl Validator {
                 for rule in &self.inner.plan.rules {
                     let tally = rule.aggregate().map(|agg| {
                         let mut t = Tally::new(agg);
-                        if let Some(Value::Array(items)) = map.get(&*agg.group) {
-                            for (i, item) in items.iter().enumerate() {
-                                t.add_item(agg, i, item);
+                        for (part, (group, _)) in agg.parts.iter().enumerate() {
+                            if let Some(Value::Array(items)) = map.get(&**group) {
+                                for (i, item) in items.iter().enumerate() {
+                                    t.add_item(agg, part as u32, i, item);
+                                }
                             }
                         }
                         t
@@ -904,9 +906,9 @@ impl Run {
                             ("count", Param::from(count)),
                             ("max", Param::from(*max)),
                             ("item", Param::from(&*agg.item_label)),
-                            ("items", Param::from(plural(&agg.item_label))),
+                            ("items", Param::from(&*agg.items)),
                         ];
-                        self.rule_issue(rule, &agg.group, "max_per_value", params);
+                        self.rule_issue(rule, &agg.parts[0].0, "max_per_value", params);
                     }
                 }
             }
@@ -915,9 +917,9 @@ impl Run {
                     ("count", Param::from(tally.total)),
                     ("max", Param::from(*max)),
                     ("item", Param::from(&*agg.item_label)),
-                    ("items", Param::from(plural(&agg.item_label))),
+                    ("items", Param::from(&*agg.items)),
                 ];
-                self.rule_issue(rule, &agg.group, "max_total", params);
+                self.rule_issue(rule, &agg.parts[0].0, "max_total", params);
             }
             (CRuleTest::Cel { cel, path }, _) => {
                 let expr = &cel.expr;
@@ -976,14 +978,6 @@ impl Run {
     }
 }
 
-fn plural(label: &str) -> String {
-    if label.ends_with('s') {
-        label.to_string()
-    } else {
-        format!("{label}s")
-    }
-}
-
 /// The verdict of a check that reads a text (`None`: the value is not a text, which the field's
 /// own type check reports).
 fn text_check(test: &CCheckTest, text: Option<&str>) -> (bool, Params) {
@@ -1003,14 +997,14 @@ fn text_check(test: &CCheckTest, text: Option<&str>) -> (bool, Params) {
     }
 }
 
-/// The values of a counting rule's sub-field over a group's items: how many items hold each
+/// The values of a counting rule's sub-fields over its groups' items: how many items hold each
 /// value, and how many (item, value) pairs there are in all. A value listed twice in one item
 /// counts once.
 struct Tally {
-    /// By value: (items holding it, 1 + the last item that did, 0 for none). Lists of up to
-    /// [`Tally::INLINE`] values are counted without allocating.
-    inline: [(u32, u32); Tally::INLINE],
-    heap: Vec<(u32, u32)>,
+    /// By value: (items holding it, the last item that did as [`Tally::mark`], 0 for none).
+    /// Lists of up to [`Tally::INLINE`] values are counted without allocating.
+    inline: [(u32, u64); Tally::INLINE],
+    heap: Vec<(u32, u64)>,
     len: usize,
     total: usize,
 }
@@ -1032,7 +1026,13 @@ impl Tally {
         }
     }
 
-    fn slots(&self) -> &[(u32, u32)] {
+    /// Item `i` of part `part` of the rule, as a non-zero number unique to that item.
+    fn mark(part: u32, i: usize) -> u64 {
+        let i = u32::try_from(i).map_or(u32::MAX, |i| i.saturating_add(1));
+        (u64::from(part) << 32) | u64::from(i)
+    }
+
+    fn slots(&self) -> &[(u32, u64)] {
         if self.len > Tally::INLINE {
             &self.heap
         } else {
@@ -1045,39 +1045,42 @@ impl Tally {
         self.slots().iter().map(|&(count, _)| count)
     }
 
-    /// Counts item `i`'s value (a single choice or a list of choices) of the sub-field.
-    fn add_item(&mut self, agg: &Aggregate, i: usize, item: &Value) {
+    /// Counts item `i`'s value (a single choice or a list of choices) of part `part`'s sub-field.
+    fn add_item(&mut self, agg: &Aggregate, part: u32, i: usize, item: &Value) {
         let Value::Object(m) = item else {
+            return;
+        };
+        let Some((_, sub)) = agg.parts.get(part as usize) else {
             return;
         };
         // Items hold a few fields: a scan finds the sub-field sooner than hashing its name.
         let v = if m.len() <= 16 {
-            m.iter().find(|(k, _)| **k == *agg.sub).map(|(_, v)| v)
+            m.iter().find(|(k, _)| **k == **sub).map(|(_, v)| v)
         } else {
-            m.get(&*agg.sub)
+            m.get(&**sub)
         };
         if let Some(v) = v {
-            self.add_value(agg, i, v);
+            self.add_value(agg, part, i, v);
         }
     }
 
-    /// Counts `value`, item `i`'s value of the sub-field: a text or a list of texts.
-    fn add_value(&mut self, agg: &Aggregate, i: usize, value: &Value) {
+    /// Counts `value`, item `i`'s value of part `part`'s sub-field: a text or a list of texts.
+    fn add_value(&mut self, agg: &Aggregate, part: u32, i: usize, value: &Value) {
+        let mark = Tally::mark(part, i);
         match value {
-            Value::String(s) => self.add(agg, i, s),
+            Value::String(s) => self.add(agg, mark, s),
             Value::Array(vs) => vs
                 .iter()
                 .filter_map(Value::as_str)
-                .for_each(|s| self.add(agg, i, s)),
+                .for_each(|s| self.add(agg, mark, s)),
             _ => {}
         }
     }
 
-    fn add(&mut self, agg: &Aggregate, i: usize, v: &str) {
+    fn add(&mut self, agg: &Aggregate, mark: u64, v: &str) {
         let Some(&idx) = agg.index.get(v) else {
             return;
         };
-        let mark = u32::try_from(i).map_or(u32::MAX, |i| i.saturating_add(1));
         let slot = if self.len > Tally::INLINE {
             self.heap.get_mut(idx as usize)
         } else {

@@ -19,7 +19,7 @@ use serde_json::{Map, Value};
 use super::{
     BitSet, FileMeta, MAX_ISSUES, Meta, Path, Run, Seg, StageRef, Tally, Validator, checked,
 };
-use crate::compile::{Aggregate, CChoice, CField, CFile, CKind, CObject, Plan};
+use crate::compile::{Aggregate, CChoice, CField, CFile, CKind, CObject, Plan, Tap};
 use crate::json::{Bounded, ReadError, read_error, take};
 use crate::report::Report;
 
@@ -294,10 +294,7 @@ enum Role<'p> {
     /// The submission.
     Root,
     /// Item `index` of a top-level group whose sub-fields counting rules count (`taps`).
-    Counted {
-        taps: &'p [(Box<str>, usize)],
-        index: usize,
-    },
+    Counted { taps: &'p [Tap], index: usize },
     /// Anything else.
     Plain,
 }
@@ -336,10 +333,10 @@ fn read_object<'de, 'p, A: MapAccess<'de>>(
             Role::Root if plan.stream.capture[i] => {
                 let v = map.next_value_seed(Tree { st: &mut *st })?;
                 st.run.field(f, &v, &child);
-                for (_, r) in &plan.stream.taps[i] {
-                    if let (Some((t, agg)), Value::Array(items)) = (st.tally(*r), &v) {
+                for tap in &plan.stream.taps[i] {
+                    if let (Some((t, agg)), Value::Array(items)) = (st.tally(tap.rule), &v) {
                         for (n, item) in items.iter().enumerate() {
-                            t.add_item(agg, n, item);
+                            t.add_item(agg, tap.part, n, item);
                         }
                     }
                 }
@@ -351,14 +348,14 @@ fn read_object<'de, 'p, A: MapAccess<'de>>(
                 path: &child,
                 taps: &plan.stream.taps[i],
             })?,
-            Role::Counted { taps, index } if taps.iter().any(|(sub, _)| **sub == *key) => {
+            Role::Counted { taps, index } if taps.iter().any(|tap| *tap.sub == *key) => {
                 let v = map.next_value_seed(Tree { st: &mut *st })?;
                 st.run.field(f, &v, &child);
-                for (sub, r) in taps {
-                    if **sub == *key
-                        && let Some((t, agg)) = st.tally(*r)
+                for tap in taps {
+                    if *tap.sub == *key
+                        && let Some((t, agg)) = st.tally(tap.rule)
                     {
-                        t.add_value(agg, index, &v);
+                        t.add_value(agg, tap.part, index, &v);
                     }
                 }
             }
@@ -393,7 +390,7 @@ struct FieldSeed<'s, 'p, 'a> {
     st: &'s mut Stream<'p>,
     f: &'p CField,
     path: &'a Path<'a>,
-    taps: &'p [(Box<str>, usize)],
+    taps: &'p [Tap],
 }
 
 impl<'de> DeserializeSeed<'de> for FieldSeed<'_, '_, '_> {
@@ -739,7 +736,7 @@ impl<'de> Visitor<'de> for MetaSeed<'_> {
 struct GroupItem<'p> {
     f: &'p CField,
     obj: &'p CObject,
-    taps: &'p [(Box<str>, usize)],
+    taps: &'p [Tap],
     index: usize,
 }
 
@@ -774,9 +771,9 @@ impl<'p> ElementKind<'p> for GroupItem<'p> {
             return st.skip(d);
         }
         let item = Tree { st: &mut *st }.deserialize(d)?;
-        for (_, r) in self.taps {
-            if let Some((t, agg)) = st.tally(*r) {
-                t.add_item(agg, self.index, &item);
+        for tap in self.taps {
+            if let Some((t, agg)) = st.tally(tap.rule) {
+                t.add_item(agg, tap.part, self.index, &item);
             }
         }
         Ok(())
