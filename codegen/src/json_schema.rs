@@ -339,7 +339,8 @@ impl Cx {
                 counts(&mut s, g.min_items, g.max_items, required);
             }
         }
-        for c in &f.checks {
+        let stage = self.stage;
+        for c in f.checks.iter().filter(|c| c.applies_at(stage)) {
             // A scheme check that is an error is a pattern (added by `text`); the rest are runtime rules.
             if let (CheckTest::Scheme(_), Severity::Error, Kind::Text(t)) =
                 (&c.test, c.severity, &f.kind)
@@ -425,7 +426,8 @@ impl Cx {
                     s.insert("$comment".into(), format!("{about} (in any case).").into());
                 }
                 patterns.push(url_pattern(schemes, hosts));
-                for c in &f.checks {
+                let stage = self.stage;
+                for c in f.checks.iter().filter(|c| c.applies_at(stage)) {
                     if let (CheckTest::Scheme(allowed), Severity::Error) = (&c.test, c.severity) {
                         patterns.push(url_pattern(allowed, &[]));
                     }
@@ -510,7 +512,8 @@ impl Cx {
 
     /// Cross-field rules: `max_per_value` as `contains`/`maxContains` on the group, the rest listed.
     fn cross_field_rules(&mut self, form: &Form, properties: &mut Map<String, Value>) {
-        for rule in &form.rules {
+        let stage = self.stage;
+        for rule in form.rules.iter().filter(|r| r.applies_at(stage)) {
             let description = |fallback: String| rule.description.clone().unwrap_or(fallback);
             match &rule.test {
                 RuleTest::MaxPerValue { of, max } if of.paths().len() > 1 => self.counted_rule(

@@ -906,3 +906,61 @@ rules:
             .any(|r| r["id"] == "alone")
     );
 }
+
+/// A check or rule with `stages:` is in the schemas of those stages only: as a keyword
+/// (`maxContains`, a URL scheme pattern) or listed in `x-formwork-rules`.
+#[test]
+fn staged_checks_and_rules_are_in_their_stages_schemas_only() {
+    let spec = r#"
+form: {id: t, title: T}
+stages: [{id: save, label: Save}, {id: review, label: Review}]
+lists:
+  - id: views
+    values: [{id: a, label: A}, {id: b, label: B}]
+sections:
+  - id: s
+    title: S
+    fields:
+      - id: site
+        label: Site
+        kind: url
+        checks:
+          - {scheme: [https], stages: review}
+      - id: name
+        label: Name
+        kind: text
+        checks: [{sentence_case: true, severity: warning, stages: [save]}]
+      - id: actions
+        label: Actions
+        kind: group
+        fields: [{id: views, label: Views, kind: choice, list: views, multiple: true}]
+rules:
+  - id: per_view
+    max_per_value: {of: "actions[].views", max: 1}
+    stages: review
+  - id: named
+    cel: "has(self.site)"
+    stages: [review]
+"#;
+    let form = formwork_schema::load_str("t.yaml", spec).expect("spec loads");
+    let listed = |schema: &Value| -> Vec<String> {
+        schema["x-formwork-rules"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|r| r["id"].as_str().unwrap_or_default().to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let (save, review) = (emit(&form, 0), emit(&form, 1));
+    assert_eq!(listed(&save), ["sentence_case"]);
+    assert_eq!(listed(&review), ["named"]);
+    let (vs, vr) = (validator(&save), validator(&review));
+    let two_on_a = json!({"actions": [{"views": ["a"]}, {"views": ["a"]}]});
+    assert!(vs.is_valid(&two_on_a), "per_view does not apply at save");
+    assert!(!vr.is_valid(&two_on_a), "per_view applies at review");
+    let http = json!({"site": "http://example.com"});
+    assert!(vs.is_valid(&http), "https only from review");
+    assert!(!vr.is_valid(&http));
+}

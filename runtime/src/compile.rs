@@ -148,6 +148,8 @@ pub(crate) struct CCheck {
     pub test: CCheckTest,
     pub severity: Severity,
     pub message: Option<String>,
+    /// The stages it applies at (`None`: every stage).
+    pub stages: Option<StageSet>,
 }
 
 pub(crate) enum CCheckTest {
@@ -200,6 +202,8 @@ pub(crate) struct CRule {
     pub severity: Severity,
     pub message: Option<String>,
     pub test: CRuleTest,
+    /// The stages it applies at (`None`: every stage).
+    pub stages: Option<StageSet>,
 }
 
 impl CRule {
@@ -341,6 +345,7 @@ pub(crate) fn plan(form: &Form) -> Result<Plan, SpecError> {
             },
         };
         rules.push(CRule {
+            stages: r.stages,
             id: r.id.as_str().into(),
             severity: r.severity,
             message: r.message.clone(),
@@ -519,6 +524,7 @@ fn field(form: &Form, f: &Field) -> Result<CField, SpecError> {
             test,
             severity: c.severity,
             message: c.message.clone(),
+            stages: c.stages,
         });
     }
     Ok(CField {

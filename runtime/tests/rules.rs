@@ -819,3 +819,60 @@ fn rules_count_across_groups_together() {
         assert_eq!(streamed, check(&v, value, "save"));
     }
 }
+
+/// A check or a rule with `stages:` applies at those stages only, reading from bytes too.
+#[test]
+fn checks_and_rules_apply_at_their_stages() {
+    let spec = r#"
+form: {id: t, title: T}
+stages: [{id: draft, label: Draft}, {id: submit, label: Submit}, {id: publish, label: Publish}]
+sections:
+  - id: a
+    title: A
+    fields:
+      - id: title
+        label: Title
+        kind: text
+        checks:
+          - sentence_case: true
+            stages: [draft]
+          - cel: "size(value) > 3"
+            stages: publish
+            message: "{label} is too short to publish"
+      - {id: summary, label: Summary, kind: text}
+rules:
+  - id: summary_when_submitted
+    cel: "has(self.summary)"
+    field: summary
+    stages: submit
+    message: Add a summary before you submit
+"#;
+    let form = formwork_schema::load_str("t.yaml", spec).expect("spec loads");
+    let v = formwork_runtime::Validator::compile(&form).expect("compiles");
+    let value = json!({"title": "An Odd Title"});
+    let short = json!({"title": "Abc", "summary": "S"});
+    let at = |value: &Value, stage: &str| {
+        let r = check(&v, value, stage);
+        let bytes = serde_json::to_vec(value).expect("json");
+        let streamed = v
+            .validate_json(&bytes, v.stage(stage).expect("stage"))
+            .expect("readable");
+        assert_eq!(streamed, r, "{stage}");
+        let mut all: Vec<String> = r
+            .errors
+            .iter()
+            .chain(&r.warnings)
+            .map(|i| i.code.clone())
+            .collect();
+        all.sort();
+        all
+    };
+    assert_eq!(at(&value, "draft"), ["sentence_case"]);
+    assert_eq!(at(&value, "submit"), ["summary_when_submitted"]);
+    assert_eq!(at(&value, "publish"), ["summary_when_submitted"]);
+    assert_eq!(at(&short, "draft"), Vec::<String>::new());
+    assert_eq!(at(&short, "submit"), Vec::<String>::new());
+    let r = check(&v, &short, "publish");
+    assert_eq!(codes(&r), ["check"]);
+    assert_eq!(r.errors[0].message, "Title is too short to publish");
+}

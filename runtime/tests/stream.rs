@@ -191,6 +191,7 @@ sections:
             message: "{label} must start with X-"
           - sentence_case: true
             severity: warning
+            stages: [draft]
       - id: tags
         label: Tags
         kind: group
@@ -216,6 +217,7 @@ rules:
     max_per_value: {of: "tags[].colours", max: 2}
   - id: colour_total
     max_total: {of: "tags[].colours", max: 3}
+    stages: final
   - id: colour_everywhere
     max_per_value: {of: ["tags[].colours", "pins[].colour"], max: 3}
 "#;

@@ -116,6 +116,8 @@ pub const RULES: &[&str] = &[
     "SCHEME_CHECK_NARROWED",
     "SCHEME_CHECK_WIDENED",
     "CHECK_MESSAGE_CHANGED",
+    "CHECK_STAGES_WIDENED",
+    "CHECK_STAGES_NARROWED",
     "RULE_ADDED",
     "CEL_RULE_ADDED",
     "WARNING_RULE_ADDED",
@@ -128,6 +130,8 @@ pub const RULES: &[&str] = &[
     "RULE_SEVERITY_LOWERED",
     "RULE_TEXT_CHANGED",
     "RULE_REPORT_PATH_CHANGED",
+    "RULE_STAGES_WIDENED",
+    "RULE_STAGES_NARROWED",
     "STAGE_FROM_NARROWED",
     "STAGE_FROM_WIDENED",
     "ROLE_ADDED",
@@ -1652,6 +1656,66 @@ impl<'a> Cx<'a> {
     }
 
     /// Field checks: a new error check breaks (CEL: potentially), a removed one is compatible.
+    /// An error check or rule (`kind`: `CHECK`, `RULE`) that applies at other stages now
+    /// (`None`: every stage): at a stage it did not apply at before it may refuse what was
+    /// accepted (breaking); dropping stages only accepts more.
+    fn applies_at(
+        &mut self,
+        kind: &str,
+        old: Option<crate::model::StageSet>,
+        new: Option<crate::model::StageSet>,
+        pointer: &str,
+        at: Pos,
+        what: &str,
+    ) {
+        let stages = &self.new.form.stages;
+        let set = |s: Option<crate::model::StageSet>| -> Vec<String> {
+            stages
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| s.is_none_or(|s| s.contains(*i)))
+                .map(|(_, st)| st.id.clone())
+                .collect()
+        };
+        let (before, after) = (set(old), set(new));
+        let added: Vec<String> = after
+            .iter()
+            .filter(|s| !before.contains(s))
+            .cloned()
+            .collect();
+        let dropped: Vec<String> = before
+            .iter()
+            .filter(|s| !after.contains(s))
+            .cloned()
+            .collect();
+        if !added.is_empty() {
+            self.push(Draft {
+                rule: format!("{kind}_STAGES_WIDENED"),
+                class: Class::Breaking,
+                at: (Side::New, at),
+                pointer: pointer.into(),
+                old: Some(json!(before)),
+                new: Some(json!(after)),
+                message: format!("{what} now also applies at {}", added.join(", ")),
+                stages: added,
+                readers: &[],
+            });
+        }
+        if !dropped.is_empty() {
+            self.push(Draft {
+                rule: format!("{kind}_STAGES_NARROWED"),
+                class: Class::Compatible,
+                at: (Side::New, at),
+                pointer: pointer.into(),
+                old: Some(json!(before)),
+                new: Some(json!(after)),
+                message: format!("{what} no longer applies at {}", dropped.join(", ")),
+                stages: Vec::new(),
+                readers: &[],
+            });
+        }
+    }
+
     fn checks(&mut self, of: &Field, nf: &Field, pointer: &str, at: Pos) {
         use crate::model::CheckTest;
         let key = |t: &CheckTest| match t {
@@ -1737,6 +1801,10 @@ impl<'a> Cx<'a> {
                         && error
                     {
                         self.allowed("scheme_check", a, b, false, pointer, at);
+                    }
+                    if error {
+                        let what = format!("check `{}` on `{pointer}`", key(&nc.test));
+                        self.applies_at("CHECK", oc.stages, nc.stages, pointer, at, &what);
                     }
                     if oc.message != nc.message {
                         self.info(
@@ -1886,6 +1954,10 @@ impl<'a> Cx<'a> {
                     readers: &[],
                 }),
                 _ => {}
+            }
+            if error && or.severity == nr.severity {
+                let what = format!("rule `{}`", nr.id);
+                self.applies_at("RULE", or.stages, nr.stages, &pointer, at, &what);
             }
             if or.severity != nr.severity {
                 let raised = error;

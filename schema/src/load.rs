@@ -646,6 +646,30 @@ impl Checker {
         }
     }
 
+    /// The stages a check or rule applies at (`None`: every stage, also when all are listed);
+    /// one that applies at no stage is an error.
+    fn applies_at(&mut self, def: Option<&Located<StagesDef>>, what: &str) -> Option<StageSet> {
+        let def = def?;
+        let set = self.stage_set(def);
+        if set.is_empty() {
+            // Unknown stage ids were reported by `stage_set`.
+            if matches!(&def.value, StagesDef::All(false))
+                || matches!(&def.value, StagesDef::List(ids) if ids.is_empty())
+            {
+                self.err(
+                    def.pos,
+                    format!("this {what} applies at no stage"),
+                    format!(
+                        "name the stages it applies at (e.g. `stages: {}`), or remove the {what}",
+                        self.stages.last().map_or("review", String::as_str)
+                    ),
+                );
+            }
+            return None;
+        }
+        (!set.is_all(self.stages.len())).then_some(set)
+    }
+
     fn stage_set(&mut self, def: &Located<StagesDef>) -> StageSet {
         let mut bits = 0u64;
         let known = |cx: &mut Checker, id: &str| -> Option<usize> {
@@ -1251,10 +1275,12 @@ impl Checker {
             self.cel(expr, "value", &crate::expr::Shape::of_kind(kind));
             CheckTest::Cel(expr.value.clone())
         };
+        let stages = self.applies_at(c.stages.as_ref(), "check");
         Some(Check {
             test,
             severity: c.severity,
             message: c.message.clone(),
+            stages,
         })
     }
 
@@ -1467,7 +1493,9 @@ impl Checker {
                 path,
             }
         };
+        let stages = self.applies_at(r.stages.as_ref(), "rule");
         Some(Rule {
+            stages,
             id: r.id.value.clone(),
             description: r.description.clone(),
             test,

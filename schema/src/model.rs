@@ -389,6 +389,16 @@ pub struct Check {
     pub severity: Severity,
     /// Message override.
     pub message: Option<String>,
+    /// The stages it applies at (`None`: every stage).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stages: Option<StageSet>,
+}
+
+impl Check {
+    /// Whether the check applies at the stage with this index.
+    pub fn applies_at(&self, stage: usize) -> bool {
+        self.stages.is_none_or(|s| s.contains(stage))
+    }
 }
 
 /// The test of a field check.
@@ -427,6 +437,16 @@ pub struct Rule {
     pub severity: Severity,
     /// Message template.
     pub message: Option<String>,
+    /// The stages it applies at (`None`: every stage).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stages: Option<StageSet>,
+}
+
+impl Rule {
+    /// Whether the rule applies at the stage with this index.
+    pub fn applies_at(&self, stage: usize) -> bool {
+        self.stages.is_none_or(|s| s.contains(stage))
+    }
 }
 
 /// A field of the items of a top-level repeated group: `GROUP[].FIELD`.

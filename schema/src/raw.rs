@@ -400,6 +400,10 @@ pub struct CheckDef {
     /// Message shown when the check fails.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// The stages the check applies at, as for `required` (a stage: it and every later one; a
+    /// list: exactly those); every stage when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stages: Option<Located<StagesDef>>,
 }
 
 /// What an aggregate counts: one `GROUP[].FIELD`, or several counted together.
@@ -464,6 +468,10 @@ pub struct RuleDef {
     /// Message; may use `{value}`, `{label}`, `{count}`, `{max}`, `{item}` and `{items}`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// The stages the rule applies at, as for `required` (a stage: it and every later one; a
+    /// list: exactly those); every stage when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stages: Option<Located<StagesDef>>,
 }
 
 /// How an issued value is generated.

@@ -635,6 +635,34 @@ fn cases() -> Vec<Case> {
             )],
             &[("RULE_REPORT_PATH_CHANGED", I)],
         ),
+        fwd(
+            &[(
+                "    cel: \"size(self) > 0\"\n",
+                "    cel: \"size(self) > 0\"\n    stages: review\n",
+            )],
+            &[("RULE_STAGES_NARROWED", C)],
+        ),
+        rev(
+            &[(
+                "    cel: \"size(self) > 0\"\n",
+                "    cel: \"size(self) > 0\"\n    stages: review\n",
+            )],
+            &[("RULE_STAGES_WIDENED", B)],
+        ),
+        fwd(
+            &[(
+                "          - scheme: [https, http]\n",
+                "          - scheme: [https, http]\n            stages: [review]\n",
+            )],
+            &[("CHECK_STAGES_NARROWED", C)],
+        ),
+        rev(
+            &[(
+                "          - scheme: [https, http]\n",
+                "          - scheme: [https, http]\n            stages: [review]\n",
+            )],
+            &[("CHECK_STAGES_WIDENED", B)],
+        ),
         // Workflow.
         fwd(
             &[(

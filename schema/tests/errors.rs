@@ -233,3 +233,26 @@ fn rules_across_groups_count_paths_over_one_list_once() {
     let ok = format!("{HEAD}{}", rule(r#"["tags[].c", "pins[].c"]"#));
     assert!(load_str("t.yaml", &ok).is_ok());
 }
+
+/// `stages:` on a check or a rule names declared stages, and at least one.
+#[test]
+fn checks_and_rules_apply_at_declared_stages() {
+    let (l, c, m) = one(
+        "      - id: a\n        label: A\n        kind: text\n        checks:\n          - sentence_case: true\n            stages: fianl\n",
+    );
+    assert_eq!((l, c), (15, 21), "{m}");
+    assert!(m.contains("unknown stage `fianl`"), "{m}");
+    let (l, c, m) = one(
+        "      - {id: a, label: A, kind: text}\nrules:\n  - id: r\n    cel: \"has(self.a)\"\n    stages: false\n",
+    );
+    assert_eq!((l, c), (14, 13), "{m}");
+    assert!(m.contains("this rule applies at no stage"), "{m}");
+    let (_, _, m) = one(
+        "      - {id: a, label: A, kind: text}\nrules:\n  - id: r\n    cel: \"has(self.a)\"\n    stages: []\n",
+    );
+    assert!(m.contains("applies at no stage"), "{m}");
+    let ok = format!(
+        "{HEAD}      - {{id: a, label: A, kind: text}}\nrules:\n  - id: r\n    cel: \"has(self.a)\"\n    stages: [final]\n"
+    );
+    assert!(load_str("t.yaml", &ok).is_ok());
+}

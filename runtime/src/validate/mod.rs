@@ -847,6 +847,9 @@ impl Run {
 
     fn checks(&mut self, f: &CField, value: &Value, path: &Path<'_>) {
         for check in &f.checks {
+            if !self.applies(check.stages) {
+                continue;
+            }
             let verdict = match &check.test {
                 CCheckTest::Cel(cel) => match crate::cel_eval::eval(cel, "value", value) {
                     Ok(b) => (b, vec![("expr", Param::from(&*cel.expr))]),
@@ -864,9 +867,17 @@ impl Run {
     /// The checks of a field without CEL checks, on its value when that is a text (`text`).
     fn text_checks(&mut self, f: &CField, text: Option<&str>, path: &Path<'_>) {
         for check in &f.checks {
+            if !self.applies(check.stages) {
+                continue;
+            }
             let verdict = text_check(&check.test, text);
             self.check_issue(f, check, verdict, path);
         }
+    }
+
+    /// Whether a check or rule that applies at `stages` (`None`: every stage) applies now.
+    fn applies(&self, stages: Option<StageSet>) -> bool {
+        stages.is_none_or(|s| s.contains(self.stage))
     }
 
     fn check_issue(
@@ -896,6 +907,9 @@ impl Run {
     /// Applies a cross-field rule to the submission; counting rules get the `tally` of their
     /// values over the group's items.
     fn rule(&mut self, rule: &CRule, tally: Option<&Tally>, submission: &Value) {
+        if !self.applies(rule.stages) {
+            return;
+        }
         match (&rule.test, tally) {
             (CRuleTest::MaxPerValue { agg, max }, Some(tally)) => {
                 for (idx, count) in tally.counts().enumerate() {
