@@ -42,6 +42,13 @@ pub fn eval(cel: &CCel, var: &str, value: &serde_json::Value) -> Result<bool, St
         .map_err(|e: cel::ExecutionError| e.to_string())?;
     let mut ctx = cel::Context::default();
     ctx.add_variable_as_val(var, v);
+    if let Some(lists) = &cel.lists {
+        let lists: Box<dyn Val> = lists
+            .clone()
+            .try_into()
+            .map_err(|e: cel::ExecutionError| e.to_string())?;
+        ctx.add_variable_as_val(formwork_schema::expr::LISTS, lists);
+    }
     match cel.program.execute(&ctx) {
         Ok(cel::Value::Bool(b)) => Ok(b),
         Ok(other) => Err(format!("the expression yields {other:?}, not a bool")),

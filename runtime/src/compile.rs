@@ -166,6 +166,8 @@ pub(crate) struct CCel {
     /// its variable: only those are checked and handed to it.
     pub reads: Option<Vec<(Box<str>, formwork_schema::expr::Shape)>>,
     pub expr: Box<str>,
+    /// The spec's shared lists as CEL reads them (`lists`), when the expression reads them.
+    pub lists: Option<cel::Value>,
 }
 
 impl CCel {
@@ -176,8 +178,31 @@ impl CCel {
         shape: formwork_schema::expr::Shape,
         owner: &str,
     ) -> Result<Box<CCel>, SpecError> {
-        let checked = formwork_schema::expr::check(expr, var, &shape)
+        use formwork_schema::expr::{LISTS, Shape};
+        let shared = form.shared_lists();
+        let globals = [(LISTS.to_string(), Shape::of_lists(shared.iter().copied()))];
+        let checked = formwork_schema::expr::check_with(expr, var, &shape, &globals)
             .map_err(|e| fail(form, format!("{owner}: {}", e.message)))?;
+        // `lists`, built once, for the expressions that read it.
+        let lists = checked.program.references().has_variable(LISTS).then(|| {
+            let map = shared
+                .iter()
+                .map(|l| {
+                    let ids: Vec<cel::Value> = l
+                        .values
+                        .iter()
+                        .map(|v| cel::Value::String(std::sync::Arc::new(v.id.clone())))
+                        .collect();
+                    (
+                        cel::objects::Key::String(std::sync::Arc::new(l.id.clone())),
+                        cel::Value::List(std::sync::Arc::new(ids)),
+                    )
+                })
+                .collect();
+            cel::Value::Map(cel::objects::Map {
+                map: std::sync::Arc::new(map),
+            })
+        });
         let reads = match (&checked.estimate.reads, &shape) {
             (Some(names), formwork_schema::expr::Shape::Object(fields)) => Some(
                 fields
@@ -193,6 +218,7 @@ impl CCel {
             shape,
             reads,
             expr: expr.into(),
+            lists,
         }))
     }
 }

@@ -876,3 +876,78 @@ rules:
     assert_eq!(codes(&r), ["check"]);
     assert_eq!(r.errors[0].message, "Title is too short to publish");
 }
+
+/// CEL reads the spec's shared lists as `lists`: a rule over every value of a list does not
+/// drift when the list changes.
+#[test]
+fn cel_reads_the_specs_lists() {
+    let spec = |values: &str| {
+        format!(
+            r#"
+form: {{id: t, title: T}}
+stages: [{{id: save, label: Save}}]
+lists:
+  - id: views
+    values: [{values}]
+  - id: unused
+    values: [{{id: x, label: X}}]
+sections:
+  - id: a
+    title: A
+    fields:
+      - id: actions
+        label: Actions
+        kind: group
+        max_items: 10
+        fields: [{{id: views, label: Views, kind: choice, list: views, multiple: true}}]
+rules:
+  - id: every_view_once_at_most
+    cel: "lists.views.all(v, self.actions.filter(a, v in a.views).size() <= 1)"
+    field: actions
+"#
+        )
+    };
+    let two = "{id: a, label: A}, {id: b, label: B}";
+    let form = formwork_schema::load_str("t.yaml", &spec(two)).expect("spec loads");
+    let v = formwork_runtime::Validator::compile(&form).expect("compiles");
+    let ok = json!({"actions": [{"views": ["a"]}, {"views": ["b"]}]});
+    let twice = json!({"actions": [{"views": ["a", "b"]}, {"views": ["b"]}]});
+    assert!(
+        check(&v, &ok, "save").valid,
+        "{:?}",
+        check(&v, &ok, "save").errors
+    );
+    let r = check(&v, &twice, "save");
+    assert_eq!(codes(&r), ["every_view_once_at_most"]);
+    assert_eq!(error_paths(&r), ["/actions"]);
+    for value in [&ok, &twice] {
+        let bytes = serde_json::to_vec(value).expect("json");
+        let streamed = v
+            .validate_json(&bytes, v.stage("save").expect("stage"))
+            .expect("readable");
+        assert_eq!(streamed, check(&v, value, "save"));
+    }
+    // A list that grows is read as it is now: `c` is counted too.
+    let three = format!("{two}, {{id: c, label: C}}");
+    let form = formwork_schema::load_str("t.yaml", &spec(&three)).expect("spec loads");
+    let v = formwork_runtime::Validator::compile(&form).expect("compiles");
+    let c_twice = json!({"actions": [{"views": ["c"]}, {"views": ["c"]}]});
+    assert_eq!(
+        codes(&check(&v, &c_twice, "save")),
+        ["every_view_once_at_most"]
+    );
+    // Lists no field uses, and misspelt ones, are spec errors.
+    for (wrong, want) in [
+        ("lists.view", "did you mean `views`?"),
+        ("lists.unused", "its fields are: views"),
+    ] {
+        let text = spec(two).replace("lists.views", wrong);
+        let err = formwork_schema::load_str("t.yaml", &text).expect_err("invalid");
+        let d = &err.diagnostics()[0];
+        assert_eq!(d.pos.line, 20, "{wrong}: {d:?}");
+        assert!(
+            d.help.as_deref().is_some_and(|h| h.contains(want)),
+            "{wrong}: {d:?}"
+        );
+    }
+}

@@ -156,6 +156,9 @@ struct Checker {
     repeats: Vec<u64>,
     /// Every CEL expression's worst-case cost per submission, where it is written.
     costs: Vec<(Pos, u64)>,
+    /// The variables every CEL expression may read besides its own: `lists`, the shared lists
+    /// fields use ([`Form::shared_lists`]).
+    globals: Vec<(String, crate::expr::Shape)>,
 }
 
 fn is_ident(s: &str) -> bool {
@@ -253,6 +256,30 @@ impl Checker {
                 },
             );
         }
+
+        // CEL reads the shared lists that fields use (as the runtime derives them from the IR).
+        fn used<'a>(fields: &'a [FieldDef], out: &mut Vec<&'a str>) {
+            for f in fields {
+                if let Some(l) = &f.list {
+                    out.push(l.as_str());
+                }
+                used(f.fields.as_deref().unwrap_or_default(), out);
+            }
+        }
+        let mut used_ids = Vec::new();
+        for s in &raw.sections {
+            used(&s.fields, &mut used_ids);
+        }
+        let used_lists: Vec<&ValueList> = raw
+            .lists
+            .iter()
+            .filter(|l| used_ids.contains(&l.id.as_str()))
+            .filter_map(|l| self.lists.get(l.id.as_str()))
+            .collect();
+        self.globals = vec![(
+            crate::expr::LISTS.to_string(),
+            crate::expr::Shape::of_lists(used_lists.into_iter()),
+        )];
 
         let mut section_ids = HashMap::new();
         let mut field_ids: HashMap<&str, Pos> = HashMap::new();
@@ -1287,7 +1314,7 @@ impl Checker {
     /// Checks a CEL expression over `var` of shape `scope`, and counts its cost toward the
     /// spec's budget (times the items of the groups it sits in).
     fn cel(&mut self, expr: &Located<String>, var: &str, scope: &crate::expr::Shape) {
-        match crate::expr::check(expr, var, scope) {
+        match crate::expr::check_with(expr, var, scope, &self.globals) {
             Ok(checked) => {
                 let times = self.repeats.iter().fold(1u64, |a, r| a.saturating_mul(*r));
                 self.costs

@@ -617,7 +617,8 @@ impl Form {
     }
 
     /// Every shared value list used by some field, deduplicated, in the order the spec declares
-    /// them (so a field that starts using a list does not reorder generated files).
+    /// them (so a field that starts using a list does not reorder generated files). CEL
+    /// expressions read them as `lists`.
     pub fn shared_lists(&self) -> Vec<&ValueList> {
         let mut out: Vec<&ValueList> = Vec::new();
         fn walk<'a>(fields: &'a [Field], out: &mut Vec<&'a ValueList>) {

@@ -177,7 +177,7 @@ fn unknown_functions_fields_and_names_are_spec_errors_with_a_suggestion() {
         (
             "self.items.all(a, item.name != '')",
             "unknown name `item`",
-            "the names in scope are: self, a",
+            "the names in scope are: self, lists, a",
         ),
         (
             "self.note.size()",

@@ -76,10 +76,23 @@ pub struct Estimate {
 
 /// Estimates `program` with the variable `var` bound to a value of shape `scope`.
 pub fn estimate(program: &cel::Program, var: &str, scope: &Shape) -> Result<Estimate, CostError> {
+    estimate_with(program, var, scope, &[])
+}
+
+/// [`estimate`] with more variables in scope (`globals`, e.g. `lists`), whose fields are not
+/// counted as reads of `var`.
+pub fn estimate_with(
+    program: &cel::Program,
+    var: &str,
+    scope: &Shape,
+    globals: &[(String, Shape)],
+) -> Result<Estimate, CostError> {
+    let mut names = vec![(var.to_string(), scope.clone())];
+    names.extend(globals.iter().cloned());
     let mut w = Walker {
         source: &program.source_info().source,
         info: program.source_info(),
-        scope: vec![(var.to_string(), scope.clone())],
+        scope: names,
         reads: Vec::new(),
         whole: false,
     };

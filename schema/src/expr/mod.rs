@@ -11,7 +11,7 @@
 pub mod cost;
 pub mod shape;
 
-pub use cost::{CostError, Estimate, FUNCTIONS, estimate};
+pub use cost::{CostError, Estimate, FUNCTIONS, estimate, estimate_with};
 pub use shape::Shape;
 
 /// The longest CEL expression a spec may hold, in characters.
@@ -46,6 +46,19 @@ pub struct Checked {
 /// Checks that `expr` is a CEL expression of bounded size and cost over the variable `var`
 /// bound to values of shape `scope`, that yields a boolean.
 pub fn check(expr: &str, var: &str, scope: &Shape) -> Result<Checked, ExprError> {
+    check_with(expr, var, scope, &[])
+}
+
+/// The name under which CEL expressions read the spec's shared value lists.
+pub const LISTS: &str = "lists";
+
+/// [`check`] with more variables in scope: `globals` (the spec's [`LISTS`]).
+pub fn check_with(
+    expr: &str,
+    var: &str,
+    scope: &Shape,
+    globals: &[(String, Shape)],
+) -> Result<Checked, ExprError> {
     let write =
         || format!("write a CEL expression (https://cel.dev) over `{var}` that yields a bool");
     if expr.chars().count() > MAX_EXPR_CHARS {
@@ -69,7 +82,7 @@ pub fn check(expr: &str, var: &str, scope: &Shape) -> Result<Checked, ExprError>
             help: write(),
         });
     }
-    let estimate = estimate(&program, var, scope).map_err(|e| ExprError {
+    let estimate = estimate_with(&program, var, scope, globals).map_err(|e| ExprError {
         message: e.message,
         help: e.help,
     })?;

@@ -62,6 +62,25 @@ impl Shape {
         )
     }
 
+    /// The shape of `lists`, the spec's shared value lists that fields use, by id: each a list
+    /// of its value ids.
+    pub fn of_lists<'a>(lists: impl Iterator<Item = &'a crate::model::ValueList>) -> Shape {
+        Shape::Object(
+            lists
+                .map(|l| {
+                    let longest = l.values.iter().map(|v| v.id.chars().count()).max();
+                    (
+                        l.id.clone(),
+                        Shape::List {
+                            item: Box::new(Shape::Text(longest.unwrap_or(0) as u64)),
+                            max: Some(l.values.len() as u64),
+                        },
+                    )
+                })
+                .collect(),
+        )
+    }
+
     /// The shape of `field`'s value: CEL checks see it as `value`.
     pub fn of(field: &Field) -> Shape {
         Shape::of_kind(&field.kind)
