@@ -603,7 +603,7 @@ impl Cx {
                         of.first().field
                     )),
                 ),
-                RuleTest::Cel { expr, path } => {
+                RuleTest::Cel { expr, path, .. } => {
                     let what =
                         description(format!("The CEL expression `{expr}` holds for `self`."));
                     let mut entry = rule_entry(&rule.id, path, rule.severity, what);

@@ -12,6 +12,21 @@ use crate::compile::CCel;
 /// types than its cost estimate assumed) is not evaluated: the validator has reported why,
 /// and the expression's cost would no longer be bounded.
 pub fn eval(cel: &CCel, var: &str, value: &serde_json::Value) -> Result<bool, String> {
+    match run(cel, var, value)? {
+        cel::Value::Bool(b) => Ok(b),
+        other => Err(format!("the expression yields {other:?}, not a bool")),
+    }
+}
+
+/// Evaluates `cel` (a message expression) with `var` bound to `value`; its text.
+pub fn eval_text(cel: &CCel, var: &str, value: &serde_json::Value) -> Result<String, String> {
+    match run(cel, var, value)? {
+        cel::Value::String(s) => Ok(s.to_string()),
+        other => Err(format!("the expression yields {other:?}, not a text")),
+    }
+}
+
+fn run(cel: &CCel, var: &str, value: &serde_json::Value) -> Result<cel::Value, String> {
     const UNFIT: &str =
         "not evaluated: the value is larger than, or of another type than, the spec declares";
     let v = match (&cel.reads, value) {
@@ -49,9 +64,5 @@ pub fn eval(cel: &CCel, var: &str, value: &serde_json::Value) -> Result<bool, St
             .map_err(|e: cel::ExecutionError| e.to_string())?;
         ctx.add_variable_as_val(formwork_schema::expr::LISTS, lists);
     }
-    match cel.program.execute(&ctx) {
-        Ok(cel::Value::Bool(b)) => Ok(b),
-        Ok(other) => Err(format!("the expression yields {other:?}, not a bool")),
-        Err(e) => Err(e.to_string()),
-    }
+    cel.program.execute(&ctx).map_err(|e| e.to_string())
 }

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use rustc_hash::FxHashMap as HashMap;
 
+use formwork_schema::expr::Yields;
 use formwork_schema::model::*;
 use formwork_schema::{Diagnostic, Pos, SpecError};
 use regex::Regex;
@@ -178,10 +179,21 @@ impl CCel {
         shape: formwork_schema::expr::Shape,
         owner: &str,
     ) -> Result<Box<CCel>, SpecError> {
+        CCel::yielding(form, expr, var, shape, owner, Yields::Bool)
+    }
+
+    fn yielding(
+        form: &Form,
+        expr: &str,
+        var: &str,
+        shape: formwork_schema::expr::Shape,
+        owner: &str,
+        yields: Yields,
+    ) -> Result<Box<CCel>, SpecError> {
         use formwork_schema::expr::{LISTS, Shape};
         let shared = form.shared_lists();
         let globals = [(LISTS.to_string(), Shape::of_lists(shared.iter().copied()))];
-        let checked = formwork_schema::expr::check_with(expr, var, &shape, &globals)
+        let checked = formwork_schema::expr::check_yielding(expr, var, &shape, &globals, yields)
             .map_err(|e| fail(form, format!("{owner}: {}", e.message)))?;
         // `lists`, built once, for the expressions that read it.
         let lists = checked.program.references().has_variable(LISTS).then(|| {
@@ -244,18 +256,14 @@ impl CRule {
 
 pub(crate) enum CRuleTest {
     /// Count per value of `sub` over the items of top-level group `group`.
-    MaxPerValue {
-        agg: Aggregate,
-        max: u32,
-    },
+    MaxPerValue { agg: Aggregate, max: u32 },
     /// Count all values of `sub` over the items.
-    MaxTotal {
-        agg: Aggregate,
-        max: u32,
-    },
+    MaxTotal { agg: Aggregate, max: u32 },
     Cel {
         cel: Box<CCel>,
         path: Box<str>,
+        /// Yields the message when the rule fails.
+        message: Option<Box<CCel>>,
     },
 }
 
@@ -308,16 +316,20 @@ impl StreamPlan {
         };
         for (r, rule) in rules.iter().enumerate() {
             match &rule.test {
-                CRuleTest::Cel { cel, .. } => match &cel.reads {
-                    Some(reads) => {
-                        for (name, _) in reads {
-                            if let Some(&i) = root.index.get(name) {
-                                plan.capture[i] = true;
+                CRuleTest::Cel { cel, message, .. } => {
+                    for cel in std::iter::once(cel).chain(message) {
+                        match &cel.reads {
+                            Some(reads) => {
+                                for (name, _) in reads {
+                                    if let Some(&i) = root.index.get(name) {
+                                        plan.capture[i] = true;
+                                    }
+                                }
                             }
+                            None => plan.whole = true,
                         }
                     }
-                    None => plan.whole = true,
-                },
+                }
                 CRuleTest::MaxPerValue { agg, .. } | CRuleTest::MaxTotal { agg, .. } => {
                     for (part, (group, sub)) in agg.parts.iter().enumerate() {
                         if let Some(&i) = root.index.get(group) {
@@ -359,7 +371,11 @@ pub(crate) fn plan(form: &Form) -> Result<Plan, SpecError> {
                 agg: aggregate(form, of)?,
                 max: *max,
             },
-            RuleTest::Cel { expr, path } => CRuleTest::Cel {
+            RuleTest::Cel {
+                expr,
+                path,
+                message_expression,
+            } => CRuleTest::Cel {
                 cel: CCel::new(
                     form,
                     expr,
@@ -368,6 +384,19 @@ pub(crate) fn plan(form: &Form) -> Result<Plan, SpecError> {
                     &format!("rule `{}`", r.id),
                 )?,
                 path: path.as_str().into(),
+                message: message_expression
+                    .as_deref()
+                    .map(|m| {
+                        CCel::yielding(
+                            form,
+                            m,
+                            "self",
+                            submission.clone(),
+                            &format!("rule `{}`, message_expression", r.id),
+                            Yields::Text,
+                        )
+                    })
+                    .transpose()?,
             },
         };
         rules.push(CRule {

@@ -951,3 +951,47 @@ rules:
         );
     }
 }
+
+/// A CEL rule's message computed by `message_expression` when it fails; its `message` when the
+/// expression cannot be evaluated.
+#[test]
+fn cel_rules_compute_their_messages() {
+    let spec = r#"
+form: {id: t, title: T}
+stages: [{id: save, label: Save}]
+sections:
+  - id: a
+    title: A
+    fields:
+      - {id: name, label: Name, kind: text, max_length: 40}
+      - id: actions
+        label: Actions
+        kind: group
+        max_items: 30
+        fields: [{id: name, label: Name, kind: text, max_length: 40}]
+rules:
+  - id: few_actions
+    cel: "!has(self.actions) || size(self.actions) <= 2"
+    field: actions
+    message: "Rule {rule}: too many actions"
+    message_expression: "'At most 2 actions for ' + self.name + ', not ' + string(size(self.actions))"
+"#;
+    let form = formwork_schema::load_str("t.yaml", spec).expect("spec loads");
+    let v = formwork_runtime::Validator::compile(&form).expect("compiles");
+    let three = json!([{"name": "a"}, {"name": "b"}, {"name": "c"}]);
+    let named = json!({"name": "Shop", "actions": three});
+    let unnamed = json!({"actions": three});
+    let r = check(&v, &named, "save");
+    assert_eq!(codes(&r), ["few_actions"]);
+    assert_eq!(r.errors[0].message, "At most 2 actions for Shop, not 3");
+    // `self.name` is absent: the expression fails and `message` stands in.
+    let r = check(&v, &unnamed, "save");
+    assert_eq!(r.errors[0].message, "Rule few_actions: too many actions");
+    for value in [&named, &unnamed] {
+        let bytes = serde_json::to_vec(value).expect("json");
+        let streamed = v
+            .validate_json(&bytes, v.stage("save").expect("stage"))
+            .expect("readable");
+        assert_eq!(streamed, check(&v, value, "save"));
+    }
+}

@@ -1917,7 +1917,14 @@ impl<'a> Cx<'a> {
                         }
                     }
                 }
-                (RuleTest::Cel { expr: a, path: pa }, RuleTest::Cel { expr: b, path: pb }) => {
+                (
+                    RuleTest::Cel {
+                        expr: a, path: pa, ..
+                    },
+                    RuleTest::Cel {
+                        expr: b, path: pb, ..
+                    },
+                ) => {
                     if a != b && error {
                         self.push(Draft {
                             rule: "CEL_RULE_CHANGED".into(),

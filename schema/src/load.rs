@@ -1515,11 +1515,79 @@ impl Checker {
                     }
                 },
             };
+            let message_expression = r.message_expression.as_ref().map(|m| {
+                match crate::expr::check_yielding(
+                    m,
+                    "self",
+                    submission,
+                    &self.globals,
+                    crate::expr::Yields::Text,
+                ) {
+                    Ok(checked) => {
+                        self.costs.push((m.pos, checked.estimate.cost));
+                        // Messages are shown and logged: no secret may go into one.
+                        let secret = match &checked.estimate.reads {
+                            Some(names) => names
+                                .iter()
+                                .find(|n| form.field(n).is_some_and(holds_secret))
+                                .cloned(),
+                            None => form.fields().find(|f| holds_secret(f)).map(|f| f.id.clone()),
+                        };
+                        if let Some(name) = secret {
+                            self.err(
+                                m.pos,
+                                format!("`message_expression` may read the secret field `{name}`"),
+                                "messages are shown and logged: read only fields that hold no secret (name them, as `self.app_name`, rather than `self` whole)",
+                            );
+                        }
+                    }
+                    Err(e) => self.err(m.pos, e.message, e.help),
+                }
+                m.value.clone()
+            });
             RuleTest::Cel {
                 expr: expr.value.clone(),
                 path,
+                message_expression,
             }
         };
+        if let (Some(m), false) = (&r.message_expression, r.cel.is_some()) {
+            self.err(
+                m.pos,
+                "`message_expression` only applies to `cel` rules",
+                "counting rules fill `{value}`, `{count}`, `{max}` in `message`; remove `message_expression`",
+            );
+        }
+        if let Some(message) = &r.message {
+            let known: &[&str] = match &test {
+                RuleTest::MaxPerValue { .. } => {
+                    &["value", "label", "count", "max", "item", "items"]
+                }
+                RuleTest::MaxTotal { .. } => &["count", "max", "item", "items"],
+                RuleTest::Cel { .. } => &["rule", "expr", "error"],
+            };
+            for name in placeholders(message) {
+                if !known.contains(&name) {
+                    let list: Vec<String> = known.iter().map(|k| format!("{{{k}}}")).collect();
+                    let kind = match &test {
+                        RuleTest::MaxPerValue { .. } => "a `max_per_value`",
+                        RuleTest::MaxTotal { .. } => "a `max_total`",
+                        RuleTest::Cel { .. } => "a `cel`",
+                    };
+                    let mut help = format!("its placeholders are {}", list.join(", "));
+                    if matches!(test, RuleTest::Cel { .. }) {
+                        help.push_str(
+                            "; to put values in the message, compute it with `message_expression`",
+                        );
+                    }
+                    self.err(
+                        r.id.pos,
+                        format!("the message of rule `{}` uses `{{{name}}}`, which {kind} rule does not set", r.id.value),
+                        help,
+                    );
+                }
+            }
+        }
         let stages = self.applies_at(r.stages.as_ref(), "rule");
         Some(Rule {
             stages,
@@ -1530,6 +1598,32 @@ impl Checker {
             message: r.message.clone(),
         })
     }
+}
+
+/// Whether `f` is, or holds, a `secret` field.
+fn holds_secret(f: &Field) -> bool {
+    match &f.kind {
+        Kind::Text(t) => matches!(t.format, TextFormat::Secret),
+        Kind::Group(g) => g.fields.iter().any(holds_secret),
+        Kind::Object(o) => o.fields.iter().any(holds_secret),
+        _ => false,
+    }
+}
+
+/// The `{name}` placeholders of a message, in order.
+fn placeholders(message: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = message;
+    while let Some(start) = rest.find('{') {
+        let after = &rest[start + 1..];
+        let Some(end) = after.find('}') else { break };
+        let name = &after[..end];
+        if is_ident(name) {
+            out.push(name);
+        }
+        rest = &after[end + 1..];
+    }
+    out
 }
 
 /// `a.b`, `group[].c` as path segments (`*` for the items of a group).

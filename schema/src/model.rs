@@ -540,6 +540,9 @@ pub enum RuleTest {
         expr: String,
         /// JSON Pointer the error is reported at (`""` = root).
         path: String,
+        /// A CEL expression over `self` yielding the message when the rule fails.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        message_expression: Option<String>,
     },
 }
 

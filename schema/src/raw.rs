@@ -465,9 +465,16 @@ pub struct RuleDef {
     /// `error` (default) or `warning`.
     #[serde(default)]
     pub severity: Severity,
-    /// Message; may use `{value}`, `{label}`, `{count}`, `{max}`, `{item}` and `{items}`.
+    /// Message. Counting rules may use `{value}`, `{label}`, `{count}`, `{max}`, `{item}` and
+    /// `{items}` (`max_total`: `{count}`, `{max}`, `{item}`, `{items}`); `cel` rules `{rule}`,
+    /// `{expr}` and `{error}`. Any other placeholder is a spec error.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// For `cel`: a CEL expression over `self` (and `lists`) that yields the message when the
+    /// rule fails, as Kubernetes' `messageExpression` (e.g. `'at most 3 actions, not ' +
+    /// string(size(self.app_actions))`). `message` is used if it cannot be evaluated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_expression: Option<Located<String>>,
     /// The stages the rule applies at, as for `required` (a stage: it and every later one; a
     /// list: exactly those); every stage when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]

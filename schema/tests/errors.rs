@@ -256,3 +256,52 @@ fn checks_and_rules_apply_at_declared_stages() {
     );
     assert!(load_str("t.yaml", &ok).is_ok());
 }
+
+/// Rule messages use only the placeholders their rule sets; a CEL rule computes its message
+/// with `message_expression`, a text that reads no secret.
+#[test]
+fn rule_messages_use_what_their_rule_sets() {
+    let fields = "      - {id: a, label: A, kind: text}\n      - {id: key, label: Key, kind: secret}\n      - id: tags\n        label: Tags\n        kind: group\n        fields: [{id: c, label: C, kind: choice, list: colours}]\nrules:\n  - id: r\n";
+    let (l, _, m) = one(&format!(
+        "{fields}    cel: \"has(self.a)\"\n    message: \"{{count}} is too many\"\n"
+    ));
+    assert_eq!(l, 17);
+    assert!(
+        m.contains("uses `{count}`, which a `cel` rule does not set"),
+        "{m}"
+    );
+    let text =
+        format!("{HEAD}{fields}    cel: \"has(self.a)\"\n    message: \"{{count}} is too many\"\n");
+    let help = load_str("t.yaml", &text)
+        .expect_err("invalid")
+        .diagnostics()[0]
+        .help
+        .clone()
+        .unwrap_or_default();
+    assert!(help.contains("message_expression"), "{help}");
+    let (_, _, m) = one(&format!(
+        "{fields}    max_total: {{of: \"tags[].c\", max: 2}}\n    message: \"{{value}} again\"\n"
+    ));
+    assert!(m.contains("which a `max_total` rule does not set"), "{m}");
+    let (l, c, m) = one(&format!(
+        "{fields}    max_total: {{of: \"tags[].c\", max: 2}}\n    message_expression: \"'x'\"\n"
+    ));
+    assert_eq!((l, c), (19, 25), "{m}");
+    assert!(m.contains("only applies to `cel` rules"), "{m}");
+    let (_, _, m) = one(&format!(
+        "{fields}    cel: \"has(self.a)\"\n    message_expression: \"has(self.a)\"\n"
+    ));
+    assert!(m.contains("yields a boolean, not a text"), "{m}");
+    let (_, _, m) = one(&format!(
+        "{fields}    cel: \"has(self.a)\"\n    message_expression: \"'key ' + self.key\"\n"
+    ));
+    assert!(m.contains("may read the secret field `key`"), "{m}");
+    let ok = format!(
+        "{HEAD}{fields}    cel: \"has(self.a)\"\n    message: \"Rule {{rule}} failed\"\n    message_expression: \"'A is missing, tags: ' + string(size(self.tags))\"\n"
+    );
+    assert!(
+        load_str("t.yaml", &ok).is_ok(),
+        "{:?}",
+        load_str("t.yaml", &ok).err()
+    );
+}

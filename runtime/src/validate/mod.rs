@@ -935,7 +935,7 @@ impl Run {
                 ];
                 self.rule_issue(rule, &agg.parts[0].0, "max_total", params);
             }
-            (CRuleTest::Cel { cel, path }, _) => {
+            (CRuleTest::Cel { cel, path, message }, _) => {
                 let expr = &cel.expr;
                 let result = crate::cel_eval::eval(cel, "self", submission);
                 let (code, params) = match result {
@@ -952,10 +952,20 @@ impl Run {
                         vec![("rule", Param::from(&*rule.id)), ("error", Param::from(e))],
                     ),
                 };
-                let message = fill(
-                    rule.message.as_deref().unwrap_or_else(|| template(code)),
-                    &params,
-                );
+                // A message expression makes the message when the rule fails; `message` (or the
+                // catalogue's) stands in when it cannot be evaluated.
+                let computed = match (code, message) {
+                    ("rule", Some(m)) => crate::cel_eval::eval_text(m, "self", submission)
+                        .ok()
+                        .map(|text| bounded_message(&text)),
+                    _ => None,
+                };
+                let message = computed.unwrap_or_else(|| {
+                    fill(
+                        rule.message.as_deref().unwrap_or_else(|| template(code)),
+                        &params,
+                    )
+                });
                 self.errors_or_warnings(rule.severity).push(Issue {
                     path: path.to_string(),
                     code: rule.id.to_string(),
@@ -989,6 +999,17 @@ impl Run {
             Severity::Error => &mut self.errors,
             Severity::Warning => &mut self.warnings,
         }
+    }
+}
+
+/// The longest message a `message_expression` may make, in characters.
+const MAX_MESSAGE_CHARS: usize = 1000;
+
+/// `text` cut to [`MAX_MESSAGE_CHARS`] (with `…`).
+fn bounded_message(text: &str) -> String {
+    match text.char_indices().nth(MAX_MESSAGE_CHARS) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_string(),
     }
 }
 

@@ -59,8 +59,32 @@ pub fn check_with(
     scope: &Shape,
     globals: &[(String, Shape)],
 ) -> Result<Checked, ExprError> {
+    check_yielding(expr, var, scope, globals, Yields::Bool)
+}
+
+/// What an expression must yield.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Yields {
+    /// A boolean: a rule or check.
+    Bool,
+    /// A text: a message (`message_expression`).
+    Text,
+}
+
+/// [`check_with`] for an expression that yields `yields`.
+pub fn check_yielding(
+    expr: &str,
+    var: &str,
+    scope: &Shape,
+    globals: &[(String, Shape)],
+    yields: Yields,
+) -> Result<Checked, ExprError> {
+    let wanted = match yields {
+        Yields::Bool => "a bool",
+        Yields::Text => "a text (a string)",
+    };
     let write =
-        || format!("write a CEL expression (https://cel.dev) over `{var}` that yields a bool");
+        || format!("write a CEL expression (https://cel.dev) over `{var}` that yields {wanted}");
     if expr.chars().count() > MAX_EXPR_CHARS {
         return Err(ExprError {
             message: format!("the expression is longer than {MAX_EXPR_CHARS} characters"),
@@ -86,11 +110,19 @@ pub fn check_with(
         message: e.message,
         help: e.help,
     })?;
-    if !matches!(estimate.shape, Shape::Bool | Shape::Dyn(_)) {
+    let fits = match yields {
+        Yields::Bool => matches!(estimate.shape, Shape::Bool | Shape::Dyn(_)),
+        Yields::Text => matches!(estimate.shape, Shape::Text(_) | Shape::Dyn(_)),
+    };
+    if !fits {
         return Err(ExprError {
             message: format!(
-                "the expression yields a {}, not a boolean",
-                estimate.shape.describe()
+                "the expression yields a {}, not {}",
+                estimate.shape.describe(),
+                match yields {
+                    Yields::Bool => "a boolean",
+                    Yields::Text => "a text",
+                }
             ),
             help: write(),
         });
