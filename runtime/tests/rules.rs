@@ -2,6 +2,7 @@
 
 mod common;
 use common::*;
+use formwork_runtime::{Report, Validator};
 use serde_json::{Value, json};
 
 const VIEWS: [&str; 8] = [
@@ -523,7 +524,7 @@ rules:
 "#,
     );
     let form = formwork_schema::load_str("t.yaml", spec).expect("spec loads");
-    let v = formwork_runtime::Validator::compile(&form).expect("compiles");
+    let v = Validator::compile(&form).expect("compiles");
     let ok = check(&v, &json!({"low": 1, "high": 2, "code": "X-1"}), "s");
     assert!(ok.valid, "{:?}", ok.errors);
     let r = check(&v, &json!({"low": 3, "high": 2, "code": "Y"}), "s");
@@ -639,7 +640,7 @@ rules: []
 "#,
     );
     let form = formwork_schema::load_str("t.yaml", spec).expect("spec loads");
-    let v = formwork_runtime::Validator::compile(&form).expect("compiles");
+    let v = Validator::compile(&form).expect("compiles");
     let image = |w: u32, h: u32| json!({"banner": {"name": "b.png", "media_type": "image/png", "size": 10, "width": w, "height": h}});
     assert!(check(&v, &image(1920, 600), "s").valid);
     let r = check(&v, &image(1921, 601), "s");
@@ -698,7 +699,7 @@ rules:
 "#,
     );
     let form = formwork_schema::load_str("t.yaml", spec).expect("spec loads");
-    let v = formwork_runtime::Validator::compile(&form).expect("compiles");
+    let v = Validator::compile(&form).expect("compiles");
     let item = |n: &str| json!({"name": n});
     let ok = check(&v, &json!({"items": [item("a"), item("b")]}), "s");
     assert!(ok.valid, "{:?}", ok.errors);
@@ -718,6 +719,17 @@ rules:
     let long = "x".repeat(formwork_schema::expr::shape::MAX_TEXT_CHARS as usize + 1);
     let r = check(&v, &json!({ "note": long, "items": [item("a")] }), "s");
     assert_eq!(codes(&r), vec!["max_length"]);
+}
+
+/// The report on `value` at `stage`, which reading its bytes gives too.
+fn checked_from_bytes(v: &Validator, value: &Value, stage: &str) -> Report {
+    let r = check(v, value, stage);
+    let bytes = serde_json::to_vec(value).expect("json");
+    let streamed = v
+        .validate_json(&bytes, v.stage(stage).expect("stage"))
+        .expect("readable");
+    assert_eq!(streamed, r, "{stage}: {value}");
+    r
 }
 
 /// Link actions and JSON modals: two groups whose views are counted together.
@@ -759,7 +771,7 @@ rules:
 #[test]
 fn rules_count_across_groups_together() {
     let form = formwork_schema::load_str("t.yaml", ACROSS).expect("spec loads");
-    let v = formwork_runtime::Validator::compile(&form).expect("compiles");
+    let v = Validator::compile(&form).expect("compiles");
     let actions = |views: &[&[&str]]| -> Value {
         views
             .iter()
@@ -812,11 +824,7 @@ fn rules_count_across_groups_together() {
     assert!(check(&v, &one_group, "save").valid);
     // Reading from bytes counts the same.
     for value in [&ok, &over, &many, &one_group] {
-        let bytes = serde_json::to_vec(value).expect("json");
-        let streamed = v
-            .validate_json(&bytes, v.stage("save").expect("stage"))
-            .expect("readable");
-        assert_eq!(streamed, check(&v, value, "save"));
+        checked_from_bytes(&v, value, "save");
     }
 }
 
@@ -848,16 +856,11 @@ rules:
     message: Add a summary before you submit
 "#;
     let form = formwork_schema::load_str("t.yaml", spec).expect("spec loads");
-    let v = formwork_runtime::Validator::compile(&form).expect("compiles");
+    let v = Validator::compile(&form).expect("compiles");
     let value = json!({"title": "An Odd Title"});
     let short = json!({"title": "Abc", "summary": "S"});
     let at = |value: &Value, stage: &str| {
-        let r = check(&v, value, stage);
-        let bytes = serde_json::to_vec(value).expect("json");
-        let streamed = v
-            .validate_json(&bytes, v.stage(stage).expect("stage"))
-            .expect("readable");
-        assert_eq!(streamed, r, "{stage}");
+        let r = checked_from_bytes(&v, value, stage);
         let mut all: Vec<String> = r
             .errors
             .iter()
@@ -909,7 +912,7 @@ rules:
     };
     let two = "{id: a, label: A}, {id: b, label: B}";
     let form = formwork_schema::load_str("t.yaml", &spec(two)).expect("spec loads");
-    let v = formwork_runtime::Validator::compile(&form).expect("compiles");
+    let v = Validator::compile(&form).expect("compiles");
     let ok = json!({"actions": [{"views": ["a"]}, {"views": ["b"]}]});
     let twice = json!({"actions": [{"views": ["a", "b"]}, {"views": ["b"]}]});
     assert!(
@@ -921,16 +924,12 @@ rules:
     assert_eq!(codes(&r), ["every_view_once_at_most"]);
     assert_eq!(error_paths(&r), ["/actions"]);
     for value in [&ok, &twice] {
-        let bytes = serde_json::to_vec(value).expect("json");
-        let streamed = v
-            .validate_json(&bytes, v.stage("save").expect("stage"))
-            .expect("readable");
-        assert_eq!(streamed, check(&v, value, "save"));
+        checked_from_bytes(&v, value, "save");
     }
     // A list that grows is read as it is now: `c` is counted too.
     let three = format!("{two}, {{id: c, label: C}}");
     let form = formwork_schema::load_str("t.yaml", &spec(&three)).expect("spec loads");
-    let v = formwork_runtime::Validator::compile(&form).expect("compiles");
+    let v = Validator::compile(&form).expect("compiles");
     let c_twice = json!({"actions": [{"views": ["c"]}, {"views": ["c"]}]});
     assert_eq!(
         codes(&check(&v, &c_twice, "save")),
@@ -977,7 +976,7 @@ rules:
     message_expression: "'At most 2 actions for ' + self.name + ', not ' + string(size(self.actions))"
 "#;
     let form = formwork_schema::load_str("t.yaml", spec).expect("spec loads");
-    let v = formwork_runtime::Validator::compile(&form).expect("compiles");
+    let v = Validator::compile(&form).expect("compiles");
     let three = json!([{"name": "a"}, {"name": "b"}, {"name": "c"}]);
     let named = json!({"name": "Shop", "actions": three});
     let unnamed = json!({"actions": three});
@@ -988,10 +987,6 @@ rules:
     let r = check(&v, &unnamed, "save");
     assert_eq!(r.errors[0].message, "Rule few_actions: too many actions");
     for value in [&named, &unnamed] {
-        let bytes = serde_json::to_vec(value).expect("json");
-        let streamed = v
-            .validate_json(&bytes, v.stage("save").expect("stage"))
-            .expect("readable");
-        assert_eq!(streamed, check(&v, value, "save"));
+        checked_from_bytes(&v, value, "save");
     }
 }
