@@ -603,6 +603,22 @@ impl Cx {
                         of.first().field
                     )),
                 ),
+                RuleTest::CelEach {
+                    group, expr, field, ..
+                } => {
+                    let what = description(format!(
+                        "The CEL expression `{expr}` holds for `item`, each item of {group}."
+                    ));
+                    let mut path = format!("/{}/*", formwork_schema::pointer::escape(group));
+                    if let Some(f) = field {
+                        path.push('/');
+                        path.push_str(&formwork_schema::pointer::escape(f));
+                    }
+                    let mut entry = rule_entry(&rule.id, &path, rule.severity, what);
+                    entry.insert("cel".into(), expr.clone().into());
+                    entry.insert("each".into(), group.clone().into());
+                    self.rules.push(Value::Object(entry));
+                }
                 RuleTest::Cel { expr, path, .. } => {
                     let what =
                         description(format!("The CEL expression `{expr}` holds for `self`."));

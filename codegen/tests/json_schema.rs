@@ -872,6 +872,10 @@ rules:
     max_per_value: {of: ["actions[].views", "modals[].view"], max: 3}
   - id: alone
     max_per_value: {of: "actions[].views", max: 2}
+  - id: each_action
+    each: actions
+    cel: "has(item.views)"
+    field: views
 "#;
     let form = formwork_schema::load_str("t.yaml", spec).expect("spec loads");
     for dialect in Dialect::ALL {
@@ -887,6 +891,15 @@ rules:
             .find(|r| r["id"] == "per_view")
             .expect("per_view listed");
         assert_eq!(across["path"], "/actions", "{dialect:?}");
+        let each = rules
+            .iter()
+            .find(|r| r["id"] == "each_action")
+            .expect("each_action listed");
+        assert_eq!(each["path"], "/actions/*/views");
+        assert_eq!(
+            (&each["each"], &each["cel"]),
+            (&json!("actions"), &json!("has(item.views)"))
+        );
         assert_eq!(across["of"], json!(["actions[].views", "modals[].view"]));
         assert!(
             across["description"]

@@ -249,7 +249,7 @@ impl CRule {
     pub fn aggregate(&self) -> Option<&Aggregate> {
         match &self.test {
             CRuleTest::MaxPerValue { agg, .. } | CRuleTest::MaxTotal { agg, .. } => Some(agg),
-            CRuleTest::Cel { .. } => None,
+            CRuleTest::Cel { .. } | CRuleTest::CelEach { .. } => None,
         }
     }
 }
@@ -264,6 +264,15 @@ pub(crate) enum CRuleTest {
         path: Box<str>,
         /// Yields the message when the rule fails.
         message: Option<Box<CCel>>,
+    },
+    /// A CEL expression over `item`, each of the first `limit` items of top-level group `group`.
+    CelEach {
+        group: Box<str>,
+        /// The item's sub-field reported at (the item when `None`).
+        sub: Option<Box<str>>,
+        cel: Box<CCel>,
+        message: Option<Box<CCel>>,
+        limit: usize,
     },
 }
 
@@ -330,6 +339,11 @@ impl StreamPlan {
                         }
                     }
                 }
+                CRuleTest::CelEach { group, .. } => {
+                    if let Some(&i) = root.index.get(group) {
+                        plan.capture[i] = true;
+                    }
+                }
                 CRuleTest::MaxPerValue { agg, .. } | CRuleTest::MaxTotal { agg, .. } => {
                     for (part, (group, sub)) in agg.parts.iter().enumerate() {
                         if let Some(&i) = root.index.get(group) {
@@ -371,6 +385,48 @@ pub(crate) fn plan(form: &Form) -> Result<Plan, SpecError> {
                 agg: aggregate(form, of)?,
                 max: *max,
             },
+            RuleTest::CelEach {
+                group,
+                expr,
+                field,
+                message_expression,
+            } => {
+                let Some(Kind::Group(g)) = form.field(group).map(|f| &f.kind) else {
+                    return Err(fail(
+                        form,
+                        format!(
+                            "rule `{}` goes through `{group}`, which is not a group",
+                            r.id
+                        ),
+                    ));
+                };
+                let item = formwork_schema::expr::Shape::Object(
+                    g.fields
+                        .iter()
+                        .map(|f| (f.id.clone(), formwork_schema::expr::Shape::of(f)))
+                        .collect(),
+                );
+                let owner = format!("rule `{}`", r.id);
+                CRuleTest::CelEach {
+                    group: group.as_str().into(),
+                    sub: field.as_deref().map(Into::into),
+                    cel: CCel::new(form, expr, "item", item.clone(), &owner)?,
+                    message: message_expression
+                        .as_deref()
+                        .map(|m| {
+                            CCel::yielding(
+                                form,
+                                m,
+                                "item",
+                                item.clone(),
+                                &format!("{owner}, message_expression"),
+                                Yields::Text,
+                            )
+                        })
+                        .transpose()?,
+                    limit: g.max_items.map_or(crate::MAX_LIST_ITEMS, |m| m as usize),
+                }
+            }
             RuleTest::Cel {
                 expr,
                 path,

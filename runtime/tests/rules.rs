@@ -990,3 +990,75 @@ rules:
         checked_from_bytes(&v, value, "save");
     }
 }
+
+/// A CEL rule with `each:` judges every item on its own and reports each failing item at its
+/// path (or at one of its fields), with a message of its own.
+#[test]
+fn cel_rules_over_each_item_report_at_the_item() {
+    let spec = r#"
+form: {id: t, title: T}
+stages: [{id: save, label: Save}]
+lists:
+  - id: kinds
+    values: [{id: link, label: Link}, {id: json_modal, label: JSON modal}]
+sections:
+  - id: a
+    title: A
+    fields:
+      - id: actions
+        label: Actions
+        kind: group
+        max_items: 4
+        fields:
+          - {id: name, label: Name, kind: text, max_length: 30}
+          - {id: kind, label: Kind, kind: choice, list: kinds}
+          - {id: schema, label: Schema, kind: text, max_length: 200}
+rules:
+  - id: modal_schema
+    each: actions
+    cel: "!has(item.kind) || item.kind != 'json_modal' || has(item.schema)"
+    field: schema
+    message_expression: "'Add the JSON schema of ' + item.name"
+    message: "Item {index}: add its JSON schema"
+  - id: kind_is_listed
+    each: actions
+    cel: "!has(item.kind) || item.kind in lists.kinds"
+"#;
+    let form = formwork_schema::load_str("t.yaml", spec).expect("spec loads");
+    let v = Validator::compile(&form).expect("compiles");
+    let value = json!({"actions": [
+        {"name": "Open", "kind": "link"},
+        {"name": "Edit", "kind": "json_modal"},
+        {"name": "View", "kind": "json_modal", "schema": "{}"},
+        {"kind": "json_modal"},
+        {"name": "Past the limit", "kind": "json_modal"},
+    ]});
+    let r = checked_from_bytes(&v, &value, "save");
+    let got: Vec<(&str, &str, &str)> = r
+        .errors
+        .iter()
+        .map(|e| (e.path.as_str(), e.code.as_str(), e.message.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("/actions", "max_items", got[0].2),
+            (
+                "/actions/1/schema",
+                "modal_schema",
+                "Add the JSON schema of Edit"
+            ),
+            // No name to put in the message: `message` stands in, with the item's number.
+            (
+                "/actions/3/schema",
+                "modal_schema",
+                "Item 4: add its JSON schema"
+            ),
+        ]
+    );
+    // Another kind slips past the choice check only if the list allowed it: both agree here.
+    let odd = json!({"actions": [{"name": "X", "kind": "other"}]});
+    let r = checked_from_bytes(&v, &odd, "save");
+    assert_eq!(codes(&r), ["choice", "kind_is_listed"]);
+    assert_eq!(error_paths(&r), ["/actions/0/kind", "/actions/0"]);
+}

@@ -220,6 +220,11 @@ rules:
     stages: final
   - id: colour_everywhere
     max_per_value: {of: ["tags[].colours", "pins[].colour"], max: 3}
+  - id: noted_tags
+    each: tags
+    cel: "!has(item.note) || item.note != 'no'"
+    field: note
+    message_expression: "'tag ' + item.name + ' says no'"
 "#;
 
 fn cel_validator(spec: &str) -> Validator {
@@ -242,6 +247,7 @@ fn rules_that_read_fields_checks_in_cel_and_counted_groups_agree() {
             json!({"tags": {"name": "x"}, "extra": [1, {"a": 2}]}),
             json!({"tags": [tag("a", json!(["red"])), tag("b", json!(["red", "blue"]))], "pins": [{"colour": "red"}, {"colour": "red"}, {"colour": ["red"]}, {"colour": "red"}, {"colour": "blue"}]}),
             json!({"pins": [{"colour": "red"}, 3, {"colour": "red", "colour": "blue"}], "tags": [tag("a", json!(["red", "red"]))]}),
+            json!({"tags": [{"name": "a", "note": "no"}, {"note": "no"}, {"name": "b", "note": "yes"}, 4]}),
         ] {
             for bytes in writings(&value) {
                 same(&v, &bytes);

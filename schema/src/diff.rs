@@ -1857,6 +1857,14 @@ impl<'a> Cx<'a> {
                 format!("/{}", crate::pointer::escape(&of.first().group))
             }
             RuleTest::Cel { path, .. } => path.clone(),
+            RuleTest::CelEach { group, field, .. } => {
+                let mut p = format!("/{}/*", crate::pointer::escape(group));
+                if let Some(f) = field {
+                    p.push('/');
+                    p.push_str(&crate::pointer::escape(f));
+                }
+                p
+            }
         };
         let all = self.all_stages();
         for nr in &n.rules {
@@ -1864,7 +1872,7 @@ impl<'a> Cx<'a> {
             let pointer = pointer_of(&nr.test);
             let error = nr.severity == Severity::Error;
             let Some(or) = o.rules.iter().find(|r| r.id == nr.id) else {
-                let cel = matches!(nr.test, RuleTest::Cel { .. });
+                let cel = matches!(nr.test, RuleTest::Cel { .. } | RuleTest::CelEach { .. });
                 let (rule, class) = match (cel, error) {
                     (_, false) => ("WARNING_RULE_ADDED", Class::Compatible),
                     (true, true) => ("CEL_RULE_ADDED", Class::PotentiallyBreaking),
@@ -1947,6 +1955,30 @@ impl<'a> Cx<'a> {
                             pb.clone().into(),
                             format!("rule `{}` now reports at {pb}", nr.id),
                         );
+                    }
+                }
+                (
+                    RuleTest::CelEach {
+                        group: ga, expr: a, ..
+                    },
+                    RuleTest::CelEach {
+                        group: gb, expr: b, ..
+                    },
+                ) if ga == gb => {
+                    // The same items, judged by another expression: it may refuse what passed.
+                    let changed = a != b && error;
+                    if changed {
+                        self.push(Draft {
+                            rule: "CEL_RULE_CHANGED".into(),
+                            class: Class::PotentiallyBreaking,
+                            at: (Side::New, at),
+                            pointer: pointer.clone(),
+                            old: Some(a.clone().into()),
+                            new: Some(b.clone().into()),
+                            stages: all.clone(),
+                            message: format!("rule `{}`: CEL expression changed", nr.id),
+                            readers: &[],
+                        });
                     }
                 }
                 _ if error => self.push(Draft {

@@ -1461,6 +1461,103 @@ impl Checker {
         counted
     }
 
+    /// A CEL rule over each item of a top-level group: the expression (and its message
+    /// expression) over `item`, costed once per item the group may hold, reporting at the item
+    /// or at one of its fields.
+    fn cel_each(&mut self, r: &RuleDef, each: &Located<String>, form: &Form) -> Option<RuleTest> {
+        let expr = r.cel.as_ref()?;
+        let Some(Kind::Group(g)) = form.field(each).map(|f| &f.kind) else {
+            let groups: Vec<&str> = form
+                .fields()
+                .filter(|f| matches!(f.kind, Kind::Group(_)))
+                .map(|f| f.id.as_str())
+                .collect();
+            let help = did_you_mean(each, groups.iter().copied()).unwrap_or_else(|| {
+                format!("use a top-level repeated group: {}", groups.join(", "))
+            });
+            self.err(
+                each.pos,
+                format!("`each: {}` is not a top-level repeated group", each.value),
+                help,
+            );
+            return None;
+        };
+        let item = crate::expr::Shape::Object(
+            g.fields
+                .iter()
+                .map(|f| (f.id.clone(), crate::expr::Shape::of(f)))
+                .collect(),
+        );
+        let items = g
+            .max_items
+            .map_or(crate::expr::shape::MAX_LIST_ITEMS, u64::from);
+        self.repeats.push(items);
+        self.cel(expr, "item", &item);
+        let message_expression = r.message_expression.as_ref().map(|m| {
+            self.cel_message(m, "item", &item, &g.fields);
+            m.value.clone()
+        });
+        self.repeats.pop();
+        let field = match &r.field {
+            None => None,
+            Some(f) if g.fields.iter().any(|s| s.id == f.value) => Some(f.value.clone()),
+            Some(f) => {
+                let subs: Vec<&str> = g.fields.iter().map(|s| s.id.as_str()).collect();
+                let help = did_you_mean(f, subs.iter().copied())
+                    .unwrap_or_else(|| format!("use one of: {}", subs.join(", ")));
+                self.err(
+                    f.pos,
+                    format!("the items of `{}` have no field `{}`", each.value, f.value),
+                    help,
+                );
+                return None;
+            }
+        };
+        Some(RuleTest::CelEach {
+            group: each.value.clone(),
+            expr: expr.value.clone(),
+            field,
+            message_expression,
+        })
+    }
+
+    /// Checks a message expression over `var` (of shape `scope`, whose fields are `fields`): a
+    /// text, costed, reading no secret.
+    fn cel_message(
+        &mut self,
+        m: &Located<String>,
+        var: &str,
+        scope: &crate::expr::Shape,
+        fields: &[Field],
+    ) {
+        match crate::expr::check_yielding(m, var, scope, &self.globals, crate::expr::Yields::Text) {
+            Ok(checked) => {
+                let times = self.repeats.iter().fold(1u64, |a, r| a.saturating_mul(*r));
+                self.costs
+                    .push((m.pos, checked.estimate.cost.saturating_mul(times)));
+                // Messages are shown and logged: no secret may go into one.
+                let secret = match &checked.estimate.reads {
+                    Some(names) => names
+                        .iter()
+                        .find(|n| fields.iter().any(|f| f.id == **n && holds_secret(f)))
+                        .cloned(),
+                    None => fields
+                        .iter()
+                        .find(|f| holds_secret(f))
+                        .map(|f| f.id.clone()),
+                };
+                if let Some(name) = secret {
+                    self.err(
+                        m.pos,
+                        format!("`message_expression` may read the secret field `{name}`"),
+                        format!("messages are shown and logged: read only fields that hold no secret (name them, as `{var}.name`, rather than `{var}` whole)"),
+                    );
+                }
+            }
+            Err(e) => self.err(m.pos, e.message, e.help),
+        }
+    }
+
     fn rule(&mut self, r: &RuleDef, form: &Form, submission: &crate::expr::Shape) -> Option<Rule> {
         let given = [
             r.max_per_value.is_some(),
@@ -1477,6 +1574,13 @@ impl Checker {
                 "split it into one rule per test",
             );
             return None;
+        }
+        if let (Some(g), None) = (&r.each, &r.cel) {
+            self.err(
+                g.pos,
+                "`each` only applies to `cel` rules",
+                "counting rules already go through their groups' items; remove `each`",
+            );
         }
         if r.cel.is_none()
             && let Some(f) = &r.field
@@ -1497,6 +1601,8 @@ impl Checker {
                 of: self.counted(&a.of, form)?,
                 max: a.max.value,
             }
+        } else if let Some(each) = &r.each {
+            self.cel_each(r, each, form)?
         } else {
             let expr = r.cel.as_ref()?;
             self.cel(expr, "self", submission);
@@ -1515,34 +1621,9 @@ impl Checker {
                     }
                 },
             };
+            let fields: Vec<Field> = form.fields().cloned().collect();
             let message_expression = r.message_expression.as_ref().map(|m| {
-                match crate::expr::check_yielding(
-                    m,
-                    "self",
-                    submission,
-                    &self.globals,
-                    crate::expr::Yields::Text,
-                ) {
-                    Ok(checked) => {
-                        self.costs.push((m.pos, checked.estimate.cost));
-                        // Messages are shown and logged: no secret may go into one.
-                        let secret = match &checked.estimate.reads {
-                            Some(names) => names
-                                .iter()
-                                .find(|n| form.field(n).is_some_and(holds_secret))
-                                .cloned(),
-                            None => form.fields().find(|f| holds_secret(f)).map(|f| f.id.clone()),
-                        };
-                        if let Some(name) = secret {
-                            self.err(
-                                m.pos,
-                                format!("`message_expression` may read the secret field `{name}`"),
-                                "messages are shown and logged: read only fields that hold no secret (name them, as `self.app_name`, rather than `self` whole)",
-                            );
-                        }
-                    }
-                    Err(e) => self.err(m.pos, e.message, e.help),
-                }
+                self.cel_message(m, "self", submission, &fields);
                 m.value.clone()
             });
             RuleTest::Cel {
@@ -1565,6 +1646,7 @@ impl Checker {
                 }
                 RuleTest::MaxTotal { .. } => &["count", "max", "item", "items"],
                 RuleTest::Cel { .. } => &["rule", "expr", "error"],
+                RuleTest::CelEach { .. } => &["rule", "expr", "error", "index"],
             };
             for name in placeholders(message) {
                 if !known.contains(&name) {
@@ -1573,9 +1655,10 @@ impl Checker {
                         RuleTest::MaxPerValue { .. } => "a `max_per_value`",
                         RuleTest::MaxTotal { .. } => "a `max_total`",
                         RuleTest::Cel { .. } => "a `cel`",
+                        RuleTest::CelEach { .. } => "a `cel` … `each`",
                     };
                     let mut help = format!("its placeholders are {}", list.join(", "));
-                    if matches!(test, RuleTest::Cel { .. }) {
+                    if matches!(test, RuleTest::Cel { .. } | RuleTest::CelEach { .. }) {
                         help.push_str(
                             "; to put values in the message, compute it with `message_expression`",
                         );

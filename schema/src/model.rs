@@ -534,6 +534,19 @@ pub enum RuleTest {
         /// Max total.
         max: u32,
     },
+    /// CEL expression over `item`, each item of a top-level group, reported at the item.
+    CelEach {
+        /// The group's field id.
+        group: String,
+        /// Expression.
+        expr: String,
+        /// The item's sub-field the error is reported at (the item when `None`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        field: Option<String>,
+        /// A CEL expression over `item` yielding the message when an item fails.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        message_expression: Option<String>,
+    },
     /// CEL expression over `self`.
     Cel {
         /// Expression.

@@ -459,7 +459,12 @@ pub struct RuleDef {
     /// A CEL expression over `self` (the whole submission) that must be true.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cel: Option<Located<String>>,
-    /// For `cel`: the field the error is reported at (a field id or `GROUP[].FIELD`); the root when absent.
+    /// For `cel`: evaluate the expression once per item of this top-level group, with `item`
+    /// bound to the item (and `lists`), and report each failing item at its own path.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub each: Option<Located<String>>,
+    /// For `cel`: the field the error is reported at (a field id or `GROUP[].FIELD`); the root when
+    /// absent. With `each`: a field of the item (the item itself when absent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field: Option<Located<String>>,
     /// `error` (default) or `warning`.

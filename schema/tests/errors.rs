@@ -305,3 +305,34 @@ fn rule_messages_use_what_their_rule_sets() {
         load_str("t.yaml", &ok).err()
     );
 }
+
+/// `each:` names a top-level group, with `cel`; `field:` then names a field of its items.
+#[test]
+fn cel_rules_over_each_item_name_a_group_and_its_fields() {
+    let fields = "      - {id: a, label: A, kind: text}\n      - id: tags\n        label: Tags\n        kind: group\n        max_items: 3\n        fields: [{id: c, label: C, kind: choice, list: colours}]\nrules:\n  - id: r\n";
+    let (l, c, m) = one(&format!(
+        "{fields}    each: tag\n    cel: \"has(item.c)\"\n"
+    ));
+    assert_eq!((l, c), (18, 11), "{m}");
+    assert!(
+        m.contains("`each: tag` is not a top-level repeated group"),
+        "{m}"
+    );
+    let (_, _, m) = one(&format!("{fields}    each: a\n    cel: \"has(item.c)\"\n"));
+    assert!(m.contains("not a top-level repeated group"), "{m}");
+    let (l, _, m) = one(&format!(
+        "{fields}    each: tags\n    cel: \"has(item.c)\"\n    field: d\n"
+    ));
+    assert_eq!(l, 20);
+    assert!(m.contains("the items of `tags` have no field `d`"), "{m}");
+    let (_, _, m) = one(&format!(
+        "{fields}    each: tags\n    cel: \"has(item.d)\"\n"
+    ));
+    assert!(m.contains("has no field `d`"), "{m}");
+    let (_, _, m) = one(&format!(
+        "{fields}    each: tags\n    max_total: {{of: \"tags[].c\", max: 2}}\n"
+    ));
+    assert!(m.contains("`each` only applies to `cel` rules"), "{m}");
+    let ok = format!("{HEAD}{fields}    each: tags\n    cel: \"has(item.c)\"\n    field: c\n");
+    assert!(load_str("t.yaml", &ok).is_ok());
+}

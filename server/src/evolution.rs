@@ -313,7 +313,7 @@ fn why(form: &Form, code: &str) -> Why {
     use formwork_schema::model::RuleTest;
     match form.rules.iter().find(|r| r.id == code).map(|r| &r.test) {
         Some(RuleTest::MaxPerValue { .. } | RuleTest::MaxTotal { .. }) => Why::TightenedLimit,
-        Some(RuleTest::Cel { .. }) => Why::Rule,
+        Some(RuleTest::Cel { .. } | RuleTest::CelEach { .. }) => Why::Rule,
         None => Why::of(code),
     }
 }

@@ -935,6 +935,59 @@ impl Run {
                 ];
                 self.rule_issue(rule, &agg.parts[0].0, "max_total", params);
             }
+            (
+                CRuleTest::CelEach {
+                    group,
+                    sub,
+                    cel,
+                    message,
+                    limit,
+                },
+                _,
+            ) => {
+                let Some(Value::Array(items)) = submission.get(&**group) else {
+                    return;
+                };
+                let at_group = Path {
+                    parent: None,
+                    seg: Seg::Key(group),
+                };
+                for (i, item) in items.iter().enumerate().take(*limit) {
+                    let (code, mut params) = match crate::cel_eval::eval(cel, "item", item) {
+                        Ok(true) => continue,
+                        Ok(false) => ("rule", vec![("expr", Param::from(&*cel.expr))]),
+                        Err(e) => ("rule_error", vec![("error", Param::from(e))]),
+                    };
+                    params.insert(0, ("rule", Param::from(&*rule.id)));
+                    params.push(("index", Param::from(i + 1)));
+                    let computed = match (code, message) {
+                        ("rule", Some(m)) => crate::cel_eval::eval_text(m, "item", item)
+                            .ok()
+                            .map(|text| bounded_message(&text)),
+                        _ => None,
+                    };
+                    let message = computed.unwrap_or_else(|| {
+                        fill(
+                            rule.message.as_deref().unwrap_or_else(|| template(code)),
+                            &params,
+                        )
+                    });
+                    let at_item = Path {
+                        parent: Some(&at_group),
+                        seg: Seg::Index(i),
+                    };
+                    match sub {
+                        Some(sub) => {
+                            let at_field = Path {
+                                parent: Some(&at_item),
+                                seg: Seg::Key(sub),
+                            };
+                            self.push(rule.severity, Some(&at_field), &rule.id, message, params);
+                        }
+                        None => self.push(rule.severity, Some(&at_item), &rule.id, message, params),
+                    }
+                }
+            }
             (CRuleTest::Cel { cel, path, message }, _) => {
                 let expr = &cel.expr;
                 let result = crate::cel_eval::eval(cel, "self", submission);
