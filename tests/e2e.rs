@@ -372,7 +372,7 @@ async fn a_person_registers_an_app_in_a_real_browser() {
     click_css(&c, "#f-partner_agreement").await;
 
     // Save: redirected to the record, which shows the issued credentials.
-    submit(&c, "button.fw-button[name='_stage'][value='save']").await;
+    submit(&c, ".fw-buttons button[name='_stage'][value='save']").await;
     let url = c.current_url().await.expect("url");
     assert!(
         url.path().starts_with("/records/"),
@@ -399,8 +399,36 @@ async fn a_person_registers_an_app_in_a_real_browser() {
         "status hidden: {text}"
     );
 
+    // The section navigation: each section's status; a section's own Save comes back to it.
+    let status = |c: &Client, id: &'static str| {
+        let c = c.clone();
+        async move {
+            c.find(Locator::Id(&format!("section-{id}-status")))
+                .await
+                .expect("section status")
+                .text()
+                .await
+                .expect("text")
+                .to_lowercase() // shown in capitals by the style sheet
+        }
+    };
+    assert_eq!(status(&c, "general").await, "completed");
+    assert_eq!(
+        status(&c, "contact").await,
+        "not yet started",
+        "nothing in it: the contact email is left empty"
+    );
+    submit(&c, "#section-contact .fw-section__actions button").await;
+    let url = c.current_url().await.expect("url");
+    assert_eq!(
+        url.fragment(),
+        Some("section-contact"),
+        "back at the section: {url}"
+    );
+    assert!(url.path().starts_with("/records/"), "{url}");
+
     // Send to review with the contact email empty: the error summary, then its link to the field.
-    submit(&c, "button.fw-button[name='_stage'][value='review']").await;
+    submit(&c, ".fw-buttons button[name='_stage'][value='review']").await;
     let summary = c
         .find(Locator::Css(".fw-error-summary"))
         .await
@@ -443,7 +471,7 @@ async fn a_person_registers_an_app_in_a_real_browser() {
         .send_keys("dev@randomawesomeapp.com")
         .await
         .expect("type email");
-    submit(&c, "button.fw-button[name='_stage'][value='review']").await;
+    submit(&c, ".fw-buttons button[name='_stage'][value='review']").await;
     let text = body_text(&c).await;
     assert!(
         c.find(Locator::Css(".fw-error-summary")).await.is_err(),
@@ -511,7 +539,7 @@ async fn a_person_registers_an_app_in_a_real_browser() {
     let name = c.find(Locator::Id("f-app_name")).await.expect("app name");
     name.clear().await.expect("clear");
     name.send_keys("Random CRM").await.expect("type");
-    submit(&c, "button.fw-button[name='_stage'][value='review']").await;
+    submit(&c, ".fw-buttons button[name='_stage'][value='review']").await;
     let text = body_text(&c).await;
     assert!(
         text.to_lowercase().contains("in_review"),

@@ -267,6 +267,21 @@ fn main_template_using(form: &Form, used: &mut BTreeSet<&str>) -> String {
         "</div>\n",
         "{{/if}}\n",
     ));
+    // A long form gets a section navigation (GOV.UK's task list): each section, its status.
+    let navigation = form.sections.len() >= 2;
+    if navigation {
+        t.push_str(concat!(
+            "<nav class=\"fw-task-list\" aria-labelledby=\"fw-task-list-title\">\n",
+            "<h2 class=\"fw-task-list__title\" id=\"fw-task-list-title\">Sections</h2>\n",
+            "<ol class=\"fw-task-list__items\">\n",
+            "{{#each sections}}\n",
+            "<li class=\"fw-task-list__item\"><a class=\"fw-task-list__link\" href=\"#section-{{id}}\" aria-describedby=\"section-{{id}}-status\">{{title}}</a>",
+            " <strong class=\"fw-tag fw-tag--{{status}}\" id=\"section-{{id}}-status\">{{status_label}}</strong></li>\n",
+            "{{/each}}\n",
+            "</ol>\n",
+            "</nav>\n",
+        ));
+    }
     let _ = writeln!(
         t,
         "<form class=\"fw-form\" id=\"form-{}\" action=\"{{{{action}}}}\" method=\"post\" enctype=\"multipart/form-data\" novalidate>",
@@ -311,6 +326,20 @@ fn main_template_using(form: &Form, used: &mut BTreeSet<&str>) -> String {
             let _ = writeln!(t, "<p class=\"fw-section__description\">{}</p>", text(d));
         }
         emit_fields(&mut t, &section.fields, used);
+        // Each section saves on its own too (when the first stage saves a draft before a later
+        // one), and the page comes back to it: the fragment of `formaction` survives the
+        // redirect, no JavaScript needed.
+        if let (true, true, Some(first)) = (navigation, form.stages.len() >= 2, form.stages.first())
+        {
+            let _ = writeln!(
+                t,
+                "<div class=\"fw-section__actions\"><button class=\"fw-button fw-button--secondary\" type=\"submit\" name=\"_stage\" value=\"{}\" formaction=\"{{{{action}}}}#section-{}\">{}<span class=\"fw-visually-hidden\"> {}</span></button></div>",
+                text(&first.id),
+                text(&section.id),
+                text(&first.label),
+                text(&section.title)
+            );
+        }
         t.push_str("</fieldset>\n");
     }
     t.push_str("<div class=\"fw-buttons\">\n");
@@ -626,7 +655,8 @@ impl Renderer {
     ///
     /// Root: `title`, `heading`, `action`, `csrf`, `version`, `status`, `notice`, `issued` (`[{label, value, reveal, rotate}]`),
     /// `changes` (`[text]`), `orphans` (`[{label, value}]`), `account`, `history`,
-    /// `errors`/`warnings` (`[{message, href}]`, `href` null when the pointer matches no field) and `f`
+    /// `errors`/`warnings` (`[{message, href}]`, `href` null when the pointer matches no field),
+    /// `sections` (`[{id, title, status, status_label}]`, see [`section_status`]) and `f`
     /// (field views by id). Every field view has `kind`, `id`, `name`, `label`, `hint`, `example`,
     /// `has_hint`, `hint_id`, `errors`, `has_error`, `error_id`, `warnings`, `has_warning`, `warning_id`,
     /// `required`, `aria_required`, `required_text`, `describedby`, plus kind-specific keys
@@ -685,6 +715,19 @@ impl Renderer {
             .map(|(l, v)| vmap! {"label" => l.as_str(), "value" => v.as_str()})
             .collect();
         let changes: Vec<V<'s>> = input.changes.iter().map(|c| V::from(c.as_str())).collect();
+        let sections: Vec<V<'s>> = form
+            .sections
+            .iter()
+            .map(|section| {
+                let status = section_status(form, section, root, input.errors);
+                vmap! {
+                    "id" => section.id.as_str(),
+                    "title" => section.title.as_str(),
+                    "status" => status.class(),
+                    "status_label" => status.label(),
+                }
+            })
+            .collect();
         vmap! {
             "title" => title,
             "heading" => input.heading.unwrap_or(&form.title),
@@ -700,8 +743,94 @@ impl Renderer {
             "orphans" => orphans,
             "errors" => errors,
             "warnings" => warnings,
+            "sections" => sections,
             "f" => f,
         }
+    }
+}
+
+/// Where a section stands, for the section navigation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SectionStatus {
+    /// None of its fields holds a value.
+    NotStarted,
+    /// Some values, but a field required at the last stage is still empty.
+    Incomplete,
+    /// Every field required at the last stage holds a value, and no error points into it.
+    Completed,
+    /// An error points into it.
+    Problem,
+}
+
+impl SectionStatus {
+    /// The modifier of its tag's class (`fw-tag--…`).
+    pub fn class(self) -> &'static str {
+        match self {
+            SectionStatus::NotStarted => "not-started",
+            SectionStatus::Incomplete => "incomplete",
+            SectionStatus::Completed => "completed",
+            SectionStatus::Problem => "problem",
+        }
+    }
+
+    /// What people read.
+    pub fn label(self) -> &'static str {
+        match self {
+            SectionStatus::NotStarted => "Not yet started",
+            SectionStatus::Incomplete => "Incomplete",
+            SectionStatus::Completed => "Completed",
+            SectionStatus::Problem => "There is a problem",
+        }
+    }
+}
+
+/// The status of `section` given the submission's top-level `values` and the `errors` (JSON
+/// Pointer, message) of the stage last validated; completeness is judged at the form's last
+/// stage (what the form is for).
+pub fn section_status(
+    form: &Form,
+    section: &formwork_schema::model::Section,
+    values: Option<&Map<String, Value>>,
+    errors: &[(String, String)],
+) -> SectionStatus {
+    let ids = || section.fields.iter().map(|f| f.id.as_str());
+    let in_section = |pointer: &str| {
+        let first = pointer
+            .trim_start_matches('/')
+            .split('/')
+            .next()
+            .unwrap_or("");
+        let first = first.replace("~1", "/").replace("~0", "~");
+        ids().any(|id| id == first)
+    };
+    if errors.iter().any(|(p, _)| in_section(p)) {
+        return SectionStatus::Problem;
+    }
+    let value = |id: &str| values.and_then(|m| m.get(id)).filter(|v| filled(v));
+    if !ids().any(|id| value(id).is_some()) {
+        return SectionStatus::NotStarted;
+    }
+    let goal = form.stages.len().saturating_sub(1);
+    let missing = section
+        .fields
+        .iter()
+        .any(|f| f.required.contains(goal) && value(&f.id).is_none());
+    if missing {
+        SectionStatus::Incomplete
+    } else {
+        SectionStatus::Completed
+    }
+}
+
+/// Whether a value counts as given: not null, not blank text, not an empty list or object, not
+/// an unchecked box.
+fn filled(v: &Value) -> bool {
+    match v {
+        Value::Null | Value::Bool(false) => false,
+        Value::String(s) => !s.trim().is_empty(),
+        Value::Array(a) => a.iter().any(filled),
+        Value::Object(m) => m.values().any(filled),
+        Value::Bool(true) | Value::Number(_) => true,
     }
 }
 

@@ -634,7 +634,7 @@ fn status_notice_and_issued_values_are_shown() {
         text_of(one(&doc, ".fw-notice")).trim(),
         "Your app was saved."
     );
-    assert_eq!(text_of(one(&doc, ".fw-tag")), "hidden");
+    assert_eq!(text_of(one(&doc, ".fw-status .fw-tag")), "hidden");
     let rows: Vec<String> = all(&doc, ".fw-issued__row")
         .into_iter()
         .map(text_of)
@@ -1097,4 +1097,101 @@ fn templates_beyond_the_compiled_subset_render_through_handlebars() {
         .render(&RenderInput::default())
         .expect_err("strict");
     assert!(err.to_string().contains("no_such_key"), "{err}");
+}
+
+/// A long form opens with a section navigation: each section linked, with its status at the
+/// form's last stage; each section has a Save that comes back to it.
+#[test]
+fn sections_are_listed_with_their_status_and_saved_on_their_own() {
+    let form = pipedrive();
+    let statuses = |values: &Value, errors: &[(String, String)]| -> Vec<(String, String, String)> {
+        let mut input = RenderInput::new(values);
+        input.errors = errors;
+        input.action = "/records/abc";
+        let doc = Html::parse_document(&render(&form, &input));
+        all(&doc, ".fw-task-list__item")
+            .into_iter()
+            .map(|li| {
+                let link = li.select(&sel(".fw-task-list__link")).next().expect("link");
+                let tag = li.select(&sel(".fw-tag")).next().expect("status");
+                (
+                    attr(link, "href").unwrap_or_default().to_string(),
+                    text_of(tag),
+                    attr(tag, "class").unwrap_or_default().to_string(),
+                )
+            })
+            .collect()
+    };
+    let blank = statuses(&json!({}), &[]);
+    assert_eq!(blank.len(), form.sections.len());
+    assert_eq!(blank[0].0, "#section-general");
+    assert!(
+        blank
+            .iter()
+            .all(|(_, s, c)| s == "Not yet started" && c.ends_with("--not-started"))
+    );
+    // General has values but misses what review requires; OAuth has an error; Support is done.
+    let values = json!({
+        "app_name": "Random",
+        "callback_url": "not a url",
+        "website_url": "https://example.com",
+        "terms_of_service_url": "https://example.com/terms",
+        "privacy_policy_url": "https://example.com/privacy",
+        "support_email": "help@example.com",
+    });
+    let errors = vec![("/callback_url".to_string(), "Enter a URL".to_string())];
+    let got = statuses(&values, &errors);
+    let of = |id: &str| {
+        got.iter()
+            .find(|(href, _, _)| href == &format!("#section-{id}"))
+            .map(|(_, s, _)| s.as_str())
+            .expect("listed")
+    };
+    assert_eq!(of("general"), "Incomplete");
+    assert_eq!(of("oauth"), "There is a problem");
+    assert_eq!(of("setup"), "Not yet started");
+    assert_eq!(of("support"), "Completed");
+    // Contact has a value, but not `main_contact_email`, which review requires.
+    let mut contact_started = values.clone();
+    contact_started["review_notifications"] = json!(true);
+    let status_of = |values: &Value, id: &str| {
+        statuses(values, &errors)
+            .into_iter()
+            .find(|(href, _, _)| href == &format!("#section-{id}"))
+            .map(|(_, s, c)| (s, c))
+            .expect("listed")
+    };
+    assert_eq!(status_of(&contact_started, "contact").0, "Incomplete");
+    contact_started["main_contact_email"] = json!("ada@example.com");
+    assert_eq!(
+        status_of(&contact_started, "contact"),
+        (
+            "Completed".to_string(),
+            "fw-tag fw-tag--completed".to_string()
+        )
+    );
+    // Every section's own Save posts the first stage and comes back to the section.
+    let input = RenderInput {
+        action: "/records/abc",
+        ..RenderInput::new(&values)
+    };
+    let doc = Html::parse_document(&render(&form, &input));
+    let buttons = all(&doc, ".fw-section__actions button");
+    assert_eq!(buttons.len(), form.sections.len());
+    for (b, s) in buttons.iter().zip(&form.sections) {
+        assert_eq!(attr(*b, "name"), Some("_stage"));
+        assert_eq!(attr(*b, "value"), Some(form.stages[0].id.as_str()));
+        assert_eq!(
+            attr(*b, "formaction"),
+            Some(format!("/records/abc#section-{}", s.id).as_str())
+        );
+        assert!(text_of(*b).contains(&s.title));
+    }
+    // A form of one stage has no per-section buttons (its only button sends it).
+    let doc = Html::parse_document(&render(&contact(), &RenderInput::new(&json!({}))));
+    assert!(all(&doc, ".fw-section__actions").is_empty());
+    assert_eq!(
+        all(&doc, ".fw-task-list__item").len(),
+        contact().sections.len()
+    );
 }
