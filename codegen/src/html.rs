@@ -749,6 +749,31 @@ impl Renderer {
     }
 }
 
+/// The sentence that explains a conditional field, for its hint (shown with or without
+/// JavaScript): "Only when Type is “JSON modal”. Required when HTTP Auth username is empty."
+fn condition_hint(form: &Form, path: &[String], field: &Field) -> Option<String> {
+    if !field.is_conditional() {
+        return None;
+    }
+    // The siblings: the top-level fields, or the fields of the enclosing object or item.
+    let mut siblings: Vec<Field> = form.fields().cloned().collect();
+    for seg in path.iter().take(path.len().saturating_sub(1)) {
+        if let Some(f) = siblings.iter().find(|f| f.id == *seg) {
+            siblings = f.sub_fields().to_vec();
+        }
+    }
+    let mut parts = Vec::new();
+    if let Some(c) = &field.shown_when {
+        parts.push(format!("Only when {}.", c.describe(&siblings)));
+    }
+    if let Some(c) = &field.required_when {
+        parts.push(format!("Required when {}.", c.describe(&siblings)));
+    } else if field.shown_when.is_some() && !field.required.is_empty() {
+        parts.push("Required then.".to_string());
+    }
+    Some(parts.join(" "))
+}
+
 /// Where a section stands, for the section navigation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SectionStatus {
@@ -806,7 +831,11 @@ pub fn section_status(
     if errors.iter().any(|(p, _)| in_section(p)) {
         return SectionStatus::Problem;
     }
-    let value = |id: &str| values.and_then(|m| m.get(id)).filter(|v| filled(v));
+    let value = |id: &str| {
+        values
+            .and_then(|m| m.get(id))
+            .filter(|v| formwork_schema::model::is_filled(v))
+    };
     if !ids().any(|id| value(id).is_some()) {
         return SectionStatus::NotStarted;
     }
@@ -814,23 +843,11 @@ pub fn section_status(
     let missing = section
         .fields
         .iter()
-        .any(|f| f.required.contains(goal) && value(&f.id).is_none());
+        .any(|f| f.always_required(goal) && value(&f.id).is_none());
     if missing {
         SectionStatus::Incomplete
     } else {
         SectionStatus::Completed
-    }
-}
-
-/// Whether a value counts as given: not null, not blank text, not an empty list or object, not
-/// an unchecked box.
-fn filled(v: &Value) -> bool {
-    match v {
-        Value::Null | Value::Bool(false) => false,
-        Value::String(s) => !s.trim().is_empty(),
-        Value::Array(a) => a.iter().any(filled),
-        Value::Object(m) => m.values().any(filled),
-        Value::Bool(true) | Value::Number(_) => true,
     }
 }
 
@@ -989,7 +1006,9 @@ impl<'a> Cx<'a> {
         let id = dom_id(path);
         let name = path.join(".");
         let (errors, warnings) = self.inline.remove(&path.join("/")).unwrap_or_default();
+        // A field required under a condition is marked optional; its hint says when it is not.
         let must = match &field.kind {
+            _ if field.is_conditional() => StageSet::NONE,
             Kind::Boolean(b) => StageSet(field.required.0 | b.must_be_true.0),
             _ => field.required,
         };
@@ -1000,7 +1019,8 @@ impl<'a> Cx<'a> {
         } else {
             required_text(self.form, must)
         };
-        let has_hint = field.help.is_some() || field.example.is_some();
+        let condition = condition_hint(self.form, path, field);
+        let has_hint = field.help.is_some() || field.example.is_some() || condition.is_some();
         // Static keys are left out of lean views (see `Renderer::lean_view_model`), unbuilt.
         let lean = self.lean && !in_item;
         let mut v = VMap::with_capacity(if lean { 16 } else { 40 });
@@ -1013,7 +1033,11 @@ impl<'a> Cx<'a> {
         put(&mut v, "id", &|| V::from(id.clone()));
         put(&mut v, "name", &|| V::from(name.clone()));
         put(&mut v, "label", &|| V::from(field.label.as_str()));
-        put(&mut v, "hint", &|| V::from(field.help.as_deref()));
+        put(&mut v, "hint", &|| match (&field.help, &condition) {
+            (Some(h), Some(c)) => V::from(format!("{h} {c}")),
+            (None, Some(c)) => V::from(c.clone()),
+            (h, None) => V::from(h.as_deref()),
+        });
         put(&mut v, "example", &|| V::from(field.example.as_deref()));
         put(&mut v, "has_hint", &|| V::from(has_hint));
         put(&mut v, "hint_id", &|| V::from(format!("{id}-hint")));

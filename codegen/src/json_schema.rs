@@ -20,8 +20,8 @@
 
 use formwork_schema::Form;
 use formwork_schema::model::{
-    CheckTest, ChoiceRules, Field, FileRules, Kind, NumberRules, RuleTest, Severity, TextFormat,
-    TextRules, ValueList,
+    CheckTest, ChoiceRules, Condition, Field, FileRules, Kind, NumberRules, RuleTest, Severity,
+    TextFormat, TextRules, ValueList,
 };
 use serde_json::{Map, Value, json};
 
@@ -151,7 +151,7 @@ pub fn emit_dialect(form: &Form, stage: usize, dialect: Dialect) -> Emitted {
     };
 
     let fields: Vec<&Field> = form.fields().collect();
-    let (mut properties, required) = cx.fields(&fields, "");
+    let (mut properties, required, conditional) = cx.fields(&fields, "");
     cx.cross_field_rules(form, &mut properties);
 
     let mut root = Map::new();
@@ -175,6 +175,9 @@ pub fn emit_dialect(form: &Form, stage: usize, dialect: Dialect) -> Emitted {
     root.insert("properties".into(), Value::Object(properties));
     if !required.is_empty() {
         root.insert("required".into(), required.into());
+    }
+    if !conditional.is_empty() {
+        root.insert("allOf".into(), conditional.into());
     }
     root.insert("additionalProperties".into(), false.into());
     let defs: Map<String, Value> = form
@@ -287,28 +290,94 @@ struct Cx {
 
 impl Cx {
     /// `properties` and `required` of an object holding `fields`, at JSON Pointer `path`.
-    fn fields(&mut self, fields: &[&Field], path: &str) -> (Map<String, Value>, Vec<Value>) {
+    /// The properties of an object of `fields`, the ones it requires, and the `if`/`then` of
+    /// the ones it requires under a condition.
+    fn fields(
+        &mut self,
+        fields: &[&Field],
+        path: &str,
+    ) -> (Map<String, Value>, Vec<Value>, Vec<Value>) {
         let mut properties = Map::new();
         let mut required = Vec::new();
+        let mut conditional = Vec::new();
         for f in fields {
             let here = format!("{path}/{}", formwork_schema::pointer::escape(&f.id));
             properties.insert(f.id.clone(), Value::Object(self.field(f, &here)));
             if self.required(f) {
                 required.push(Value::from(f.id.clone()));
             }
+            if f.is_conditional() {
+                conditional.extend(self.condition(f, fields, &here));
+            }
         }
-        (properties, required)
+        (properties, required, conditional)
     }
 
-    /// Whether `f` must be present at this stage (required, or a box that must be checked).
+    /// Whether `f` must be present at this stage whatever its siblings hold (required, or a box
+    /// that must be checked).
     fn required(&self, f: &Field) -> bool {
-        f.required.contains(self.stage)
-            || matches!(&f.kind, Kind::Boolean(b) if b.must_be_true.contains(self.stage))
+        !f.is_conditional()
+            && (f.required.contains(self.stage)
+                || matches!(&f.kind, Kind::Boolean(b) if b.must_be_true.contains(self.stage)))
+    }
+
+    /// A conditional field: listed in `x-formwork-rules` (what the condition means), and, when
+    /// required at this stage under a condition JSON Schema can state, an `if`/`then` for its
+    /// object.
+    fn condition(&mut self, f: &Field, siblings: &[&Field], path: &str) -> Option<Value> {
+        let owned: Vec<Field> = siblings.iter().map(|s| (*s).clone()).collect();
+        if let Some(c) = &f.shown_when {
+            self.rules.push(Value::Object(rule_entry(
+                "shown_when",
+                path,
+                Severity::Warning,
+                format!(
+                    "Asked only when {}; otherwise its value is ignored (reported as a warning).",
+                    c.describe(&owned)
+                ),
+            )));
+        }
+        let must = f.required.contains(self.stage)
+            || matches!(&f.kind, Kind::Boolean(b) if b.must_be_true.contains(self.stage));
+        if !must {
+            return None;
+        }
+        let parts: Vec<&Condition> = f.shown_when.iter().chain(&f.required_when).collect();
+        let words: Vec<String> = parts.iter().map(|c| c.describe(&owned)).collect();
+        self.rules.push(Value::Object(rule_entry(
+            "required_when",
+            path,
+            Severity::Error,
+            format!("Required when {}.", words.join(" and ")),
+        )));
+        if self.dialect == Dialect::OpenApi30 {
+            self.moved.push(Moved {
+                rule: "required_when".into(),
+                path: path.into(),
+                keyword: "if",
+            });
+            return None;
+        }
+        let conditions: Option<Vec<Value>> = parts.iter().map(|c| condition_schema(c)).collect();
+        let mut when = conditions?;
+        let cond = if when.len() == 1 {
+            when.remove(0)
+        } else {
+            json!({ "allOf": when })
+        };
+        Some(json!({
+            "if": cond,
+            "then": {
+                "required": [f.id],
+                "properties": { f.id.clone(): filled_schema() },
+            },
+        }))
     }
 
     /// The schema of one field at JSON Pointer `path`.
     fn field(&mut self, f: &Field, path: &str) -> Map<String, Value> {
-        let required = f.required.contains(self.stage);
+        // A field required under a condition is required by its object's `if`/`then`.
+        let required = !f.is_conditional() && f.required.contains(self.stage);
         let mut s = Map::new();
         s.insert("title".into(), f.label.clone().into());
         if let Some(h) = &f.help {
@@ -319,7 +388,7 @@ impl Cx {
             Kind::Number(n) => number(&mut s, n),
             Kind::Boolean(b) => {
                 s.insert("type".into(), "boolean".into());
-                if b.must_be_true.contains(self.stage) {
+                if b.must_be_true.contains(self.stage) && !f.is_conditional() {
                     s.extend(konst(self.dialect, true.into()));
                 }
             }
@@ -386,12 +455,15 @@ impl Cx {
 
     /// `type: object` with the sub-fields' `properties` and `required`; no other keys.
     fn object(&mut self, fields: &[&Field], path: &str) -> Map<String, Value> {
-        let (properties, required) = self.fields(fields, path);
+        let (properties, required, conditional) = self.fields(fields, path);
         let mut s = Map::new();
         s.insert("type".into(), "object".into());
         s.insert("properties".into(), Value::Object(properties));
         if !required.is_empty() {
             s.insert("required".into(), required.into());
+        }
+        if !conditional.is_empty() {
+            s.insert("allOf".into(), conditional.into());
         }
         s.insert("additionalProperties".into(), false.into());
         s
@@ -848,6 +920,44 @@ fn regex_escape(s: &str) -> String {
 }
 
 /// One `x-formwork-rules` entry.
+/// A condition as a schema of the object its field sits in (`None`: a CEL condition, which JSON
+/// Schema cannot state).
+fn condition_schema(c: &Condition) -> Option<Value> {
+    Some(match c {
+        Condition::Equals(k, v) => {
+            json!({"properties": {k.clone(): {"const": v}}, "required": [k]})
+        }
+        Condition::OneOf(k, vs) => {
+            json!({"properties": {k.clone(): {"enum": vs}}, "required": [k]})
+        }
+        Condition::NotEmpty(k) => {
+            json!({"properties": {k.clone(): filled_schema()}, "required": [k]})
+        }
+        Condition::Empty(k) => {
+            json!({"not": {"properties": {k.clone(): filled_schema()}, "required": [k]}})
+        }
+        Condition::All(cs) => {
+            json!({"allOf": cs.iter().map(condition_schema).collect::<Option<Vec<_>>>()?})
+        }
+        Condition::Any(cs) => {
+            json!({"anyOf": cs.iter().map(condition_schema).collect::<Option<Vec<_>>>()?})
+        }
+        Condition::Cel(_) => return None,
+    })
+}
+
+/// A value that counts as given: not null, not blank text, not an unchecked box, not an empty
+/// list or object.
+fn filled_schema() -> Value {
+    json!({"not": {"anyOf": [
+        {"type": "null"},
+        {"const": false},
+        {"type": "string", "pattern": "^\\s*$"},
+        {"type": "array", "maxItems": 0},
+        {"type": "object", "maxProperties": 0},
+    ]}})
+}
+
 fn rule_entry(id: &str, path: &str, severity: Severity, description: String) -> Map<String, Value> {
     let mut e = Map::new();
     e.insert("id".into(), id.into());

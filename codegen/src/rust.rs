@@ -321,10 +321,12 @@ fn variant_names_lint(enum_name: &str, variants: &[String]) -> bool {
     first || last
 }
 
-/// Whether a value for `field` must be present at stage `stage`.
+/// Whether a value for `field` must be present at stage `stage` whatever the other fields hold
+/// (a field required under a condition is an `Option`).
 fn present(field: &Field, stage: usize) -> bool {
-    field.required.contains(stage)
-        || matches!(&field.kind, Kind::Boolean(b) if b.must_be_true.contains(stage))
+    !field.is_conditional()
+        && (field.required.contains(stage)
+            || matches!(&field.kind, Kind::Boolean(b) if b.must_be_true.contains(stage)))
 }
 
 /// Object and group fields hold sub-structs.

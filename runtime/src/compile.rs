@@ -10,6 +10,7 @@ use formwork_schema::expr::Yields;
 use formwork_schema::model::*;
 use formwork_schema::{Diagnostic, Pos, SpecError};
 use regex::Regex;
+use serde_json::Value;
 
 /// A compiled field.
 pub(crate) struct CField {
@@ -21,6 +22,71 @@ pub(crate) struct CField {
     /// Some check is CEL, which reads the value as a tree.
     pub cel_checks: bool,
     pub messages: BTreeMap<String, String>,
+    /// `required_when` / `shown_when`, with the field as it is when not required.
+    pub conditional: Option<Box<CConditional>>,
+}
+
+/// A field whose presence depends on its siblings.
+pub(crate) struct CConditional {
+    pub required_when: Option<CCond>,
+    pub shown_when: Option<CCond>,
+    /// The field compiled without its presence rules (`required`, `must_be_true`).
+    pub optional: CField,
+}
+
+/// A compiled condition on the object a field sits in.
+pub(crate) enum CCond {
+    Empty(Box<str>),
+    NotEmpty(Box<str>),
+    Equals(Box<str>, Value),
+    OneOf(Box<str>, Vec<Value>),
+    All(Vec<CCond>),
+    Any(Vec<CCond>),
+    Cel(Box<CCel>),
+}
+
+impl CCond {
+    /// Whether the condition holds for `object` (a CEL condition that cannot be evaluated does
+    /// not).
+    pub fn holds(&self, object: &serde_json::Map<String, Value>) -> bool {
+        let filled = |k: &str| object.get(k).is_some_and(formwork_schema::model::is_filled);
+        match self {
+            CCond::Empty(k) => !filled(k),
+            CCond::NotEmpty(k) => filled(k),
+            CCond::Equals(k, v) => object.get(&**k) == Some(v),
+            CCond::OneOf(k, vs) => object.get(&**k).is_some_and(|x| vs.contains(x)),
+            CCond::All(cs) => cs.iter().all(|c| c.holds(object)),
+            CCond::Any(cs) => cs.iter().any(|c| c.holds(object)),
+            CCond::Cel(cel) => {
+                crate::cel_eval::eval(cel, "self", &Value::Object(object.clone())) == Ok(true)
+            }
+        }
+    }
+}
+
+fn condition(
+    form: &Form,
+    c: &Condition,
+    scope: &formwork_schema::expr::Shape,
+    owner: &str,
+) -> Result<CCond, SpecError> {
+    Ok(match c {
+        Condition::Empty(k) => CCond::Empty(k.as_str().into()),
+        Condition::NotEmpty(k) => CCond::NotEmpty(k.as_str().into()),
+        Condition::Equals(k, v) => CCond::Equals(k.as_str().into(), v.clone()),
+        Condition::OneOf(k, vs) => CCond::OneOf(k.as_str().into(), vs.clone()),
+        Condition::All(cs) => CCond::All(
+            cs.iter()
+                .map(|c| condition(form, c, scope, owner))
+                .collect::<Result<_, _>>()?,
+        ),
+        Condition::Any(cs) => CCond::Any(
+            cs.iter()
+                .map(|c| condition(form, c, scope, owner))
+                .collect::<Result<_, _>>()?,
+        ),
+        Condition::Cel(e) => CCond::Cel(CCel::new(form, e, "self", scope.clone(), owner)?),
+    })
 }
 
 pub(crate) enum CKind {
@@ -305,6 +371,18 @@ pub(crate) struct StreamPlan {
     pub taps: Vec<Vec<Tap>>,
 }
 
+/// Whether some field of `obj`, at any depth, depends on its siblings.
+fn has_conditions(obj: &CObject) -> bool {
+    obj.fields.iter().any(|f| {
+        f.conditional.is_some()
+            || match &f.kind {
+                CKind::Object(o) => has_conditions(o),
+                CKind::Group(g) => has_conditions(&g.object),
+                _ => false,
+            }
+    })
+}
+
 /// A sub-field of a group's items that a counting rule counts.
 #[derive(Clone)]
 pub(crate) struct Tap {
@@ -319,7 +397,8 @@ pub(crate) struct Tap {
 impl StreamPlan {
     fn new(root: &CObject, rules: &[CRule]) -> StreamPlan {
         let mut plan = StreamPlan {
-            whole: false,
+            // A field's presence may depend on a field after it: read as a tree.
+            whole: has_conditions(root),
             capture: vec![false; root.fields.len()],
             taps: vec![Vec::new(); root.fields.len()],
         };
@@ -537,9 +616,40 @@ fn value_index(list: &ValueList) -> HashMap<Box<str>, u32> {
 }
 
 fn object<'a>(form: &Form, fields: impl Iterator<Item = &'a Field>) -> Result<CObject, SpecError> {
+    let fields: Vec<&Field> = fields.collect();
+    let scope = formwork_schema::expr::Shape::Object(
+        fields
+            .iter()
+            .map(|f| (f.id.clone(), formwork_schema::expr::Shape::of(f)))
+            .collect(),
+    );
     let mut out = Vec::new();
-    for f in fields {
-        out.push(field(form, f)?);
+    for f in &fields {
+        let mut c = field(form, f)?;
+        if f.is_conditional() {
+            let owner = format!("field `{}`", f.id);
+            let mut plain = (*f).clone();
+            plain.required = StageSet::NONE;
+            plain.required_when = None;
+            plain.shown_when = None;
+            if let Kind::Boolean(b) = &mut plain.kind {
+                b.must_be_true = StageSet::NONE;
+            }
+            c.conditional = Some(Box::new(CConditional {
+                required_when: f
+                    .required_when
+                    .as_ref()
+                    .map(|x| condition(form, x, &scope, &owner))
+                    .transpose()?,
+                shown_when: f
+                    .shown_when
+                    .as_ref()
+                    .map(|x| condition(form, x, &scope, &owner))
+                    .transpose()?,
+                optional: field(form, &plain)?,
+            }));
+        }
+        out.push(c);
     }
     let index = out
         .iter()
@@ -646,6 +756,7 @@ fn field(form: &Form, f: &Field) -> Result<CField, SpecError> {
         cel_checks: checks.iter().any(|c| matches!(c.test, CCheckTest::Cel(_))),
         checks,
         messages: f.messages.clone(),
+        conditional: None,
     })
 }
 

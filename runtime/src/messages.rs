@@ -49,6 +49,7 @@ pub fn template(code: &str) -> &'static str {
             "{label} should be in sentence case, like \u{201c}Add to email list\u{201d}"
         }
         "file_metadata" => "{label} is missing its {key}",
+        "hidden" => "{label} does not apply here, so its value is ignored",
         "check" => "{label} does not pass the check {expr}",
         "max_per_value" => "{value} is used by {count} {items}; at most {max} are allowed",
         "max_total" => "{items} are used {count} times in total; at most {max} are allowed",

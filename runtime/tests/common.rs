@@ -96,3 +96,14 @@ pub fn field_key() -> impl Strategy<Value = String> {
     );
     prop_oneof![4 => prop::sample::select(keys), 1 => "[a-z/~]{1,8}"]
 }
+
+/// The report on `value` at `stage`, which reading its bytes gives too.
+pub fn checked_from_bytes(v: &Validator, value: &Value, stage: &str) -> Report {
+    let r = check(v, value, stage);
+    let bytes = serde_json::to_vec(value).expect("json");
+    let streamed = v
+        .validate_json(&bytes, v.stage(stage).expect("stage"))
+        .expect("readable");
+    assert_eq!(streamed, r, "{stage}: {value}");
+    r
+}

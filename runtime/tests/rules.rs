@@ -2,7 +2,7 @@
 
 mod common;
 use common::*;
-use formwork_runtime::{Report, Validator};
+use formwork_runtime::Validator;
 use serde_json::{Value, json};
 
 const VIEWS: [&str; 8] = [
@@ -719,17 +719,6 @@ rules:
     let long = "x".repeat(formwork_schema::expr::shape::MAX_TEXT_CHARS as usize + 1);
     let r = check(&v, &json!({ "note": long, "items": [item("a")] }), "s");
     assert_eq!(codes(&r), vec!["max_length"]);
-}
-
-/// The report on `value` at `stage`, which reading its bytes gives too.
-fn checked_from_bytes(v: &Validator, value: &Value, stage: &str) -> Report {
-    let r = check(v, value, stage);
-    let bytes = serde_json::to_vec(value).expect("json");
-    let streamed = v
-        .validate_json(&bytes, v.stage(stage).expect("stage"))
-        .expect("readable");
-    assert_eq!(streamed, r, "{stage}: {value}");
-    r
 }
 
 /// Link actions and JSON modals: two groups whose views are counted together.

@@ -117,6 +117,12 @@ pub const RULES: &[&str] = &[
     "SCHEME_CHECK_WIDENED",
     "CHECK_MESSAGE_CHANGED",
     "CHECK_STAGES_WIDENED",
+    "REQUIRED_WHEN_ADDED",
+    "REQUIRED_WHEN_REMOVED",
+    "REQUIRED_WHEN_CHANGED",
+    "SHOWN_WHEN_ADDED",
+    "SHOWN_WHEN_REMOVED",
+    "SHOWN_WHEN_CHANGED",
     "CHECK_STAGES_NARROWED",
     "RULE_ADDED",
     "CEL_RULE_ADDED",
@@ -973,6 +979,69 @@ impl<'a> Cx<'a> {
             _ => {}
         }
         self.checks(of, nf, &pointer, id_pos);
+        self.condition(
+            "REQUIRED_WHEN",
+            &of.required_when,
+            &nf.required_when,
+            &pointer,
+            id_pos,
+        );
+        self.condition(
+            "SHOWN_WHEN",
+            &of.shown_when,
+            &nf.shown_when,
+            &pointer,
+            id_pos,
+        );
+    }
+
+    /// A field's `required_when` / `shown_when` (`kind`): added, it asks for less or ignores a
+    /// value (compatible); removed, it asks always (breaking); changed, it may ask where it did
+    /// not (potentially breaking).
+    fn condition(
+        &mut self,
+        kind: &str,
+        old: &Option<crate::model::Condition>,
+        new: &Option<crate::model::Condition>,
+        pointer: &str,
+        at: Pos,
+    ) {
+        let word = kind.to_lowercase();
+        let (rule, class, message) = match (old, new) {
+            (None, Some(_)) => (
+                "ADDED",
+                Class::Compatible,
+                format!("`{pointer}` now has `{word}`"),
+            ),
+            (Some(_), None) => (
+                "REMOVED",
+                Class::Breaking,
+                format!(
+                    "`{pointer}` no longer has `{word}`: it applies whatever the other fields hold"
+                ),
+            ),
+            (Some(a), Some(b)) if a != b => (
+                "CHANGED",
+                Class::PotentiallyBreaking,
+                format!("`{word}` of `{pointer}` changed"),
+            ),
+            _ => return,
+        };
+        self.push(Draft {
+            rule: format!("{kind}_{rule}"),
+            class,
+            at: (Side::New, at),
+            pointer: pointer.into(),
+            old: old.as_ref().map(|c| json!(c)),
+            new: new.as_ref().map(|c| json!(c)),
+            stages: if class == Class::Compatible {
+                Vec::new()
+            } else {
+                self.all_stages()
+            },
+            message,
+            readers: &[],
+        });
     }
 
     /// Label, help, example, default and message overrides: info.

@@ -297,7 +297,7 @@ impl Checker {
                     "add fields or remove the section",
                 );
             }
-            let fields = s.fields.iter().map(|f| self.field(f)).collect();
+            let fields: Vec<Field> = s.fields.iter().map(|f| self.field(f)).collect();
             sections.push(Section {
                 id: s.id.value.clone(),
                 title: s.title.clone(),
@@ -306,6 +306,24 @@ impl Checker {
             });
         }
 
+        // Top-level fields are siblings across sections: conditions name any of them.
+        {
+            let defs: Vec<FieldDef> = raw.sections.iter().flat_map(|s| s.fields.clone()).collect();
+            let mut all: Vec<Field> = sections
+                .iter()
+                .flat_map(|s: &Section| s.fields.clone())
+                .collect();
+            self.conditions(&defs, &mut all);
+            let mut resolved = all.into_iter();
+            for section in &mut sections {
+                for f in &mut section.fields {
+                    if let Some(r) = resolved.next() {
+                        f.required_when = r.required_when;
+                        f.shown_when = r.shown_when;
+                    }
+                }
+            }
+        }
         self.renames(
             raw.sections
                 .iter()
@@ -789,11 +807,12 @@ impl Checker {
                 help,
             );
         }
-        let required = f
-            .required
-            .as_ref()
-            .map(|r| self.stage_set(r))
-            .unwrap_or_default();
+        let required = match (&f.required, &f.required_when) {
+            (Some(r), _) => self.stage_set(r),
+            // `required_when` alone: required at every stage when the condition holds.
+            (None, Some(_)) => StageSet((0..self.stages.len()).fold(0, |b, i| b | 1 << i)),
+            (None, None) => StageSet::NONE,
+        };
         let p = |o: &Option<Located<u32>>| o.as_ref().map(|l| l.pos).unwrap_or_default();
         let is_text = matches!(
             kind_name,
@@ -971,7 +990,8 @@ impl Checker {
                             .map_or(crate::expr::shape::MAX_LIST_ITEMS, |m| u64::from(m.value)),
                     );
                 }
-                let fields: Vec<Field> = subs.iter().map(|s| self.field(s)).collect();
+                let mut fields: Vec<Field> = subs.iter().map(|s| self.field(s)).collect();
+                self.conditions(subs, &mut fields);
                 if kind_name == "group" {
                     self.repeats.pop();
                 }
@@ -1005,6 +1025,8 @@ impl Checker {
             checks,
             messages: f.messages.clone(),
             renamed_from: f.renamed_from.as_ref().map(|r| r.value.clone()),
+            required_when: None,
+            shown_when: None,
         };
         if let Some(d) = &f.default {
             if let Err(why) = default_fits(&field, &d.value) {
@@ -1017,6 +1039,173 @@ impl Checker {
             field.default = Some(d.value.clone());
         }
         field
+    }
+
+    /// Resolves the `required_when` / `shown_when` of sibling fields `defs` (built as `fields`).
+    fn conditions(&mut self, defs: &[FieldDef], fields: &mut [Field]) {
+        let scope = crate::expr::Shape::Object(
+            fields
+                .iter()
+                .map(|f| (f.id.clone(), crate::expr::Shape::of(f)))
+                .collect(),
+        );
+        for (i, def) in defs.iter().enumerate() {
+            let required_when = def
+                .required_when
+                .as_deref()
+                .and_then(|c| self.condition(c, def, fields, &scope));
+            let shown_when = def
+                .shown_when
+                .as_deref()
+                .and_then(|c| self.condition(c, def, fields, &scope));
+            if let Some(f) = fields.get_mut(i) {
+                f.required_when = required_when;
+                f.shown_when = shown_when;
+            }
+        }
+    }
+
+    /// One condition of field `me` on its `siblings` (whose CEL shape is `scope`).
+    fn condition(
+        &mut self,
+        c: &ConditionDef,
+        me: &FieldDef,
+        siblings: &[Field],
+        scope: &crate::expr::Shape,
+    ) -> Option<Condition> {
+        let forms = [
+            c.field.is_some(),
+            c.all.is_some(),
+            c.any.is_some(),
+            c.cel.is_some(),
+        ];
+        let tests = [c.is.is_some(), c.equals.is_some(), c.one_of.is_some()];
+        let n_tests = tests.iter().filter(|t| **t).count();
+        if forms.iter().filter(|f| **f).count() != 1
+            || (c.field.is_some() != (n_tests == 1))
+            || (c.field.is_none() && n_tests > 0)
+        {
+            self.err(
+                c.field.as_ref().map_or(me.id.pos, |f| f.pos),
+                format!("a condition of field `{}` must be one of: `{{field: F, is: empty | not_empty}}`, `{{field: F, equals: V}}`, `{{field: F, one_of: [V, …]}}`, `{{all: […]}}`, `{{any: […]}}`, `{{cel: EXPR}}`", me.id.value),
+                "give exactly one of these forms",
+            );
+            return None;
+        }
+        if let Some(cs) = c.all.as_ref().or(c.any.as_ref()) {
+            if cs.is_empty() {
+                self.err(
+                    me.id.pos,
+                    format!(
+                        "a condition of field `{}` has an empty `all`/`any`",
+                        me.id.value
+                    ),
+                    "list at least one condition",
+                );
+                return None;
+            }
+            let parts: Option<Vec<Condition>> = cs
+                .iter()
+                .map(|x| self.condition(x, me, siblings, scope))
+                .collect();
+            let parts = parts?;
+            return Some(if c.all.is_some() {
+                Condition::All(parts)
+            } else {
+                Condition::Any(parts)
+            });
+        }
+        if let Some(expr) = &c.cel {
+            self.cel(expr, "self", scope);
+            return Some(Condition::Cel(expr.value.clone()));
+        }
+        let f = c.field.as_ref()?;
+        if f.value == me.id.value {
+            self.err(
+                f.pos,
+                format!(
+                    "the condition of field `{}` is about the field itself",
+                    me.id.value
+                ),
+                "name another field of the same object",
+            );
+            return None;
+        }
+        let Some(other) = siblings.iter().find(|s| s.id == f.value) else {
+            let ids: Vec<&str> = siblings
+                .iter()
+                .map(|s| s.id.as_str())
+                .filter(|id| *id != me.id.value)
+                .collect();
+            let help = did_you_mean(f, ids.iter().copied())
+                .unwrap_or_else(|| format!("name a field of the same object: {}", ids.join(", ")));
+            self.err(
+                f.pos,
+                format!(
+                    "the condition of field `{}` names `{}`, which is not a field beside it",
+                    me.id.value, f.value
+                ),
+                help,
+            );
+            return None;
+        };
+        if let Some(is) = &c.is {
+            return match is.as_str() {
+                "empty" => Some(Condition::Empty(f.value.clone())),
+                "not_empty" => Some(Condition::NotEmpty(f.value.clone())),
+                other => {
+                    let help = did_you_mean(other, ["empty", "not_empty"].into_iter())
+                        .unwrap_or_else(|| "use `empty` or `not_empty`".to_string());
+                    self.err(is.pos, format!("`is: {other}` is not a test"), help);
+                    None
+                }
+            };
+        }
+        let values: Vec<(&serde_json::Value, Pos)> = match (&c.equals, &c.one_of) {
+            (Some(v), _) => vec![(&v.value, v.pos)],
+            (_, Some(vs)) if vs.value.is_empty() => {
+                self.err(vs.pos, "`one_of` is empty", "list the values");
+                return None;
+            }
+            (_, Some(vs)) => vs.value.iter().map(|v| (v, vs.pos)).collect(),
+            _ => return None,
+        };
+        for (v, pos) in &values {
+            let fits = match (&other.kind, v) {
+                (Kind::Choice(ch), serde_json::Value::String(s)) => {
+                    if ch.list.get(s).is_none() {
+                        let help = did_you_mean(s, ch.list.values.iter().map(|x| x.id.as_str()))
+                            .unwrap_or_else(|| format!("use one of the values of `{}`", other.id));
+                        self.err(
+                            *pos,
+                            format!("`{s}` is not a value of `{}`", other.id),
+                            help,
+                        );
+                        return None;
+                    }
+                    true
+                }
+                (Kind::Boolean(_), serde_json::Value::Bool(_))
+                | (Kind::Number(_), serde_json::Value::Number(_))
+                | (Kind::Text(_), serde_json::Value::String(_)) => true,
+                _ => false,
+            };
+            if !fits {
+                self.err(
+                    *pos,
+                    format!("`{v}` is not a value field `{}` can hold", other.id),
+                    "compare with a value of the field's kind",
+                );
+                return None;
+            }
+        }
+        Some(match &c.equals {
+            Some(v) => Condition::Equals(f.value.clone(), v.value.clone()),
+            None => Condition::OneOf(
+                f.value.clone(),
+                values.into_iter().map(|(v, _)| v.clone()).collect(),
+            ),
+        })
     }
 
     fn text(&mut self, f: &FieldDef, kind_name: &str) -> TextRules {

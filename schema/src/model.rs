@@ -181,6 +181,117 @@ pub struct Field {
     /// The field's id in an earlier version of the spec.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub renamed_from: Option<String>,
+    /// Required (at the stages of `required`) only when this holds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub required_when: Option<Condition>,
+    /// Asked only when this holds: otherwise its value is ignored and it is never required.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shown_when: Option<Condition>,
+}
+
+impl Field {
+    /// Whether a value is required at stage `stage` whatever the other fields hold.
+    pub fn always_required(&self, stage: usize) -> bool {
+        self.required.contains(stage) && self.required_when.is_none() && self.shown_when.is_none()
+    }
+
+    /// Whether the field's presence depends on other fields.
+    pub fn is_conditional(&self) -> bool {
+        self.required_when.is_some() || self.shown_when.is_some()
+    }
+}
+
+/// A condition on the other fields of the object a field sits in.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Condition {
+    /// The sibling is empty: absent, null, blank text, no items, an unchecked box.
+    Empty(String),
+    /// The sibling is not empty.
+    NotEmpty(String),
+    /// The sibling has this value.
+    Equals(String, serde_json::Value),
+    /// The sibling has one of these values.
+    OneOf(String, Vec<serde_json::Value>),
+    /// Every condition holds.
+    All(Vec<Condition>),
+    /// Some condition holds.
+    Any(Vec<Condition>),
+    /// A CEL expression over `self` (the object) holds.
+    Cel(String),
+}
+
+impl Condition {
+    /// The condition in words, naming siblings by their labels (`fields`): `HTTP Auth
+    /// username is empty`.
+    pub fn describe(&self, fields: &[Field]) -> String {
+        let label = |id: &str| {
+            fields
+                .iter()
+                .find(|f| f.id == id)
+                .map_or_else(|| id.to_string(), |f| f.label.clone())
+        };
+        let value = |id: &str, v: &serde_json::Value| {
+            let choice = fields
+                .iter()
+                .find(|f| f.id == id)
+                .and_then(|f| match &f.kind {
+                    Kind::Choice(c) => v
+                        .as_str()
+                        .and_then(|s| c.list.get(s))
+                        .map(|c| c.label.clone()),
+                    _ => None,
+                });
+            match (choice, v) {
+                (Some(l), _) => format!("\u{201c}{l}\u{201d}"),
+                (None, serde_json::Value::String(s)) => format!("\u{201c}{s}\u{201d}"),
+                (None, other) => other.to_string(),
+            }
+        };
+        match self {
+            Condition::Empty(f) => format!("{} is empty", label(f)),
+            Condition::NotEmpty(f) => format!("{} is filled in", label(f)),
+            Condition::Equals(f, v) => format!("{} is {}", label(f), value(f, v)),
+            Condition::OneOf(f, vs) => {
+                let vs: Vec<String> = vs.iter().map(|v| value(f, v)).collect();
+                format!("{} is one of {}", label(f), vs.join(", "))
+            }
+            Condition::All(cs) => {
+                let parts: Vec<String> = cs.iter().map(|c| c.describe(fields)).collect();
+                parts.join(" and ")
+            }
+            Condition::Any(cs) => {
+                let parts: Vec<String> = cs.iter().map(|c| c.describe(fields)).collect();
+                parts.join(" or ")
+            }
+            Condition::Cel(e) => format!("the rule `{e}` holds"),
+        }
+    }
+
+    /// The siblings the condition reads (not those a CEL expression reads).
+    pub fn fields(&self) -> Vec<&str> {
+        match self {
+            Condition::Empty(f)
+            | Condition::NotEmpty(f)
+            | Condition::Equals(f, _)
+            | Condition::OneOf(f, _) => vec![f.as_str()],
+            Condition::All(cs) | Condition::Any(cs) => cs.iter().flat_map(|c| c.fields()).collect(),
+            Condition::Cel(_) => Vec::new(),
+        }
+    }
+}
+
+/// Whether a value counts as given: not null, not blank text, not an empty list or object, not
+/// an unchecked box (what `required` and the `empty` condition test).
+pub fn is_filled(v: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    match v {
+        Value::Null | Value::Bool(false) => false,
+        Value::String(s) => !s.trim().is_empty(),
+        Value::Array(a) => a.iter().any(is_filled),
+        Value::Object(m) => m.values().any(is_filled),
+        Value::Bool(true) | Value::Number(_) => true,
+    }
 }
 
 /// What a field holds, with the constraints that apply to that kind.

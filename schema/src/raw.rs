@@ -284,6 +284,13 @@ pub struct FieldDef {
     /// Stages at which a value must be present (non-blank text, non-empty list).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub required: Option<Located<StagesDef>>,
+    /// Required (at the stages of `required`, every stage when absent) only when this holds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub required_when: Option<Box<ConditionDef>>,
+    /// Asked only when this holds: otherwise its value is ignored (a warning when given) and it
+    /// is never required.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shown_when: Option<Box<ConditionDef>>,
     /// Default value (must satisfy the field's own constraints).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default: Option<Located<serde_json::Value>>,
@@ -378,6 +385,35 @@ pub struct FieldDef {
     /// Message overrides for this field, keyed by error code (e.g. `max_length`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub messages: BTreeMap<String, String>,
+}
+
+/// A condition on the other fields of the same object (the submission for top-level fields, the
+/// item for a group's fields). Exactly one form is given: `field` with one of `is`, `equals`,
+/// `one_of`; or `all`, `any`, `cel`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConditionDef {
+    /// The sibling field the condition is about.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<Located<String>>,
+    /// `empty` or `not_empty` (empty: absent, null, blank text, no items, an unchecked box).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is: Option<Located<String>>,
+    /// The field has this value (a text, number or boolean).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub equals: Option<Located<serde_json::Value>>,
+    /// The field has one of these values.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub one_of: Option<Located<Vec<serde_json::Value>>>,
+    /// Every one of these conditions holds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub all: Option<Vec<ConditionDef>>,
+    /// At least one of these conditions holds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub any: Option<Vec<ConditionDef>>,
+    /// A CEL expression over `self`, the object the field sits in, that yields a bool.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cel: Option<Located<String>>,
 }
 
 /// An extra check on one field's value. Exactly one test key is given.

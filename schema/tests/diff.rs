@@ -663,6 +663,34 @@ fn cases() -> Vec<Case> {
             )],
             &[("CHECK_STAGES_WIDENED", B)],
         ),
+        fwd(
+            &[(
+                "        kind: long_text\n        required: review\n",
+                "        kind: long_text\n        required: review\n        required_when: {field: code, is: empty}\n",
+            )],
+            &[("REQUIRED_WHEN_ADDED", C)],
+        ),
+        rev(
+            &[(
+                "        kind: long_text\n        required: review\n",
+                "        kind: long_text\n        required: review\n        required_when: {field: code, is: empty}\n",
+            )],
+            &[("REQUIRED_WHEN_REMOVED", B)],
+        ),
+        fwd(
+            &[(
+                "        kind: long_text\n        required: review\n",
+                "        kind: long_text\n        required: review\n        shown_when: {field: code, is: not_empty}\n",
+            )],
+            &[("SHOWN_WHEN_ADDED", C)],
+        ),
+        rev(
+            &[(
+                "        kind: long_text\n        required: review\n",
+                "        kind: long_text\n        required: review\n        shown_when: {field: code, is: not_empty}\n",
+            )],
+            &[("SHOWN_WHEN_REMOVED", B)],
+        ),
         // Workflow.
         fwd(
             &[(
@@ -708,7 +736,8 @@ fn cases() -> Vec<Case> {
 }
 
 /// Every case yields exactly its changes, and together the cases cover every rule id but
-/// `STAGES_REORDERED` (tested on its own below, since reordering stages also moves presence).
+/// `STAGES_REORDERED` (tested on its own below, since reordering stages also moves presence)
+/// and the changed conditions (below too).
 #[test]
 fn every_rule_has_a_case_with_the_exact_classification() {
     let mut failures = Vec::new();
@@ -738,9 +767,15 @@ fn every_rule_has_a_case_with_the_exact_classification() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+    // Tested on their own below: a changed condition needs one on both sides.
+    let alone = [
+        "STAGES_REORDERED",
+        "REQUIRED_WHEN_CHANGED",
+        "SHOWN_WHEN_CHANGED",
+    ];
     let missing: Vec<&&str> = RULES
         .iter()
-        .filter(|r| !seen.contains(**r) && **r != "STAGES_REORDERED")
+        .filter(|r| !seen.contains(**r) && !alone.contains(r))
         .collect();
     assert!(missing.is_empty(), "rules without a case: {missing:?}");
 }
@@ -969,4 +1004,28 @@ fn workflow_is_checked() {
         assert!(err.contains(message), "{err}");
         assert!(err.contains("x.yaml:"), "{err}");
     }
+}
+
+/// A condition that changes may ask where it did not: potentially breaking.
+#[test]
+fn changed_conditions_may_break() {
+    let with = |required: &str, shown: &str| {
+        edited(&[(
+            "        kind: long_text\n        required: review\n",
+            &format!(
+                "        kind: long_text\n        required: review\n        required_when: {{field: code, is: {required}}}\n        shown_when: {{field: code, is: {shown}}}\n"
+            ),
+        )])
+    };
+    let d = diff_texts(&with("empty", "not_empty"), &with("not_empty", "empty"));
+    assert_eq!(
+        found(&d),
+        [
+            (
+                "REQUIRED_WHEN_CHANGED".to_string(),
+                Class::PotentiallyBreaking
+            ),
+            ("SHOWN_WHEN_CHANGED".to_string(), Class::PotentiallyBreaking),
+        ]
+    );
 }

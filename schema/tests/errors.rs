@@ -336,3 +336,54 @@ fn cel_rules_over_each_item_name_a_group_and_its_fields() {
     let ok = format!("{HEAD}{fields}    each: tags\n    cel: \"has(item.c)\"\n    field: c\n");
     assert!(load_str("t.yaml", &ok).is_ok());
 }
+
+/// Conditions name a field beside theirs, one form each, with values the field can hold.
+#[test]
+fn conditions_name_fields_beside_them_and_values_they_hold() {
+    let base = "      - {id: user, label: User, kind: text}\n      - {id: colour, label: Colour, kind: choice, list: colours}\n";
+    let cond = |c: &str| {
+        format!(
+            "{base}      - id: x\n        label: X\n        kind: text\n        required_when: {c}\n"
+        )
+    };
+    // Line 10, 11: base; `x` on 12; its condition on line 15.
+    let (l, c, m) = one(&cond("{field: usr, is: empty}"));
+    assert_eq!((l, c), (15, 32), "{m}");
+    assert!(
+        m.contains("names `usr`, which is not a field beside it"),
+        "{m}"
+    );
+    let text = format!("{HEAD}{}", cond("{field: usr, is: empty}"));
+    let help = load_str("t.yaml", &text)
+        .expect_err("invalid")
+        .diagnostics()[0]
+        .help
+        .clone()
+        .unwrap_or_default();
+    assert_eq!(help, "did you mean `user`?");
+    let (_, _, m) = one(&cond("{field: user, is: emtpy}"));
+    assert!(m.contains("`is: emtpy` is not a test"), "{m}");
+    let (_, _, m) = one(&cond("{field: colour, equals: green}"));
+    assert!(m.contains("`green` is not a value of `colour`"), "{m}");
+    let (_, _, m) = one(&cond("{field: user, equals: 3}"));
+    assert!(m.contains("not a value field `user` can hold"), "{m}");
+    let (_, _, m) = one(&cond("{field: x, is: empty}"));
+    assert!(m.contains("is about the field itself"), "{m}");
+    let (_, _, m) = one(&cond("{field: user}"));
+    assert!(m.contains("must be one of"), "{m}");
+    let (_, _, m) = one(&cond("{all: []}"));
+    assert!(m.contains("empty `all`/`any`"), "{m}");
+    let (_, _, m) = one(&cond("{cel: \"self.nope == 1\"}"));
+    assert!(m.contains("has no field `nope`"), "{m}");
+    let ok = format!(
+        "{HEAD}{}",
+        cond(
+            "{any: [{field: user, is: not_empty}, {field: colour, one_of: [red, blue]}, {cel: \"has(self.user)\"}]}"
+        )
+    );
+    assert!(
+        load_str("t.yaml", &ok).is_ok(),
+        "{:?}",
+        load_str("t.yaml", &ok).err()
+    );
+}

@@ -312,12 +312,23 @@ impl Run {
             match obj.find(key, &mut next) {
                 Some(i) => {
                     seen.set(i);
-                    self.field(&obj.fields[i], value, &child);
+                    match presence(&obj.fields[i], Some(map)) {
+                        Some(f) => self.field(f, value, &child),
+                        // Hidden: its value is ignored, and said to be.
+                        None if formwork_schema::model::is_filled(value) => self.field_issue(
+                            Severity::Warning,
+                            Some(&child),
+                            &obj.fields[i],
+                            "hidden",
+                            Vec::new(),
+                        ),
+                        None => {}
+                    }
                 }
                 None => self.unknown_field(key, &child),
             }
         }
-        self.missing_fields(obj, &seen, path);
+        self.missing_fields(obj, &seen, path, Some(map));
     }
 
     fn unknown_field(&mut self, key: &str, path: &Path<'_>) {
@@ -331,11 +342,20 @@ impl Run {
     }
 
     /// Required fields (and booleans that must be true) that the object leaves out.
-    fn missing_fields(&mut self, obj: &CObject, seen: &BitSet, path: Option<&Path<'_>>) {
+    fn missing_fields(
+        &mut self,
+        obj: &CObject,
+        seen: &BitSet,
+        path: Option<&Path<'_>>,
+        map: Option<&Map<String, Value>>,
+    ) {
         for (i, f) in obj.fields.iter().enumerate() {
             if seen.get(i) {
                 continue;
             }
+            let Some(f) = presence(f, map) else {
+                continue;
+            };
             let child = Path {
                 parent: path,
                 seg: Seg::Key(&f.key),
@@ -1181,6 +1201,23 @@ impl Tally {
             slot.0 += 1;
             self.total += 1;
         }
+    }
+}
+
+/// Field `f` as it applies in the object `map`: itself, itself without its presence rules (a
+/// `required_when` that does not hold), or nothing (a `shown_when` that does not hold). Without
+/// the object (read as a stream, which reads specs with conditions as a tree) it is itself.
+fn presence<'f>(f: &'f CField, map: Option<&Map<String, Value>>) -> Option<&'f CField> {
+    let (Some(c), Some(map)) = (&f.conditional, map) else {
+        return Some(f);
+    };
+    if c.shown_when.as_ref().is_some_and(|s| !s.holds(map)) {
+        return None;
+    }
+    if c.required_when.as_ref().is_none_or(|r| r.holds(map)) {
+        Some(f)
+    } else {
+        Some(&c.optional)
     }
 }
 

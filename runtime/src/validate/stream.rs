@@ -368,7 +368,7 @@ fn read_object<'de, 'p, A: MapAccess<'de>>(
         }
     }
     st.check_full()?;
-    st.run.missing_fields(obj, &seen, path);
+    st.run.missing_fields(obj, &seen, path, None);
     Ok(())
 }
 

@@ -1,0 +1,223 @@
+//! Conditions: `required_when` and `shown_when`, one meaning in the validator (from a tree and
+//! from bytes), the JSON Schema, the HTML hints and the generated Rust.
+
+mod common;
+use common::*;
+use formwork_runtime::Validator;
+use serde_json::{Value, json};
+
+pub const SPEC: &str = r#"
+form: {id: t, title: T}
+stages: [{id: save, label: Save}, {id: review, label: Review}]
+lists:
+  - id: kinds
+    values: [{id: link, label: Link}, {id: json_modal, label: JSON modal}]
+sections:
+  - id: auth
+    title: Auth
+    fields:
+      - {id: http_auth_username, label: HTTP Auth username, kind: text}
+      - id: jwt_secret
+        label: JWT secret
+        kind: text
+        required: review
+        required_when: {field: http_auth_username, is: empty}
+  - id: extensions
+    title: Extensions
+    fields:
+      - id: actions
+        label: Actions
+        kind: group
+        max_items: 5
+        fields:
+          - {id: name, label: Name, kind: text, max_length: 30}
+          - {id: type, label: Type, kind: choice, list: kinds}
+          - id: schema
+            label: JSON schema
+            kind: text
+            max_length: 10
+            required: review
+            shown_when: {field: type, equals: json_modal}
+      - id: notes
+        label: Notes
+        kind: text
+        required_when: {any: [{field: http_auth_username, equals: admin}, {cel: "has(self.actions) && size(self.actions) > 2"}]}
+"#;
+
+fn validator() -> Validator {
+    let form = formwork_schema::load_str("t.yaml", SPEC).expect("spec loads");
+    Validator::compile(&form).expect("compiles")
+}
+
+/// (JSON Pointer, code) of each issue.
+type Found = Vec<(String, String)>;
+
+/// Error and warning (path, code) pairs, reading the tree and the bytes alike.
+fn issues(v: &Validator, value: &Value, stage: &str) -> (Found, Found) {
+    let r = checked_from_bytes(v, value, stage);
+    let pairs = |is: &[formwork_runtime::Issue]| -> Found {
+        is.iter()
+            .map(|i| (i.path.clone(), i.code.clone()))
+            .collect()
+    };
+    (pairs(&r.errors), pairs(&r.warnings))
+}
+
+fn err(path: &str, code: &str) -> (String, String) {
+    (path.to_string(), code.to_string())
+}
+
+#[test]
+fn required_when_requires_only_when_the_condition_holds() {
+    let v = validator();
+    assert_eq!(issues(&v, &json!({}), "save").0, []);
+    assert_eq!(
+        issues(&v, &json!({}), "review").0,
+        [err("/jwt_secret", "required")]
+    );
+    assert_eq!(
+        issues(&v, &json!({"http_auth_username": "u"}), "review").0,
+        []
+    );
+    assert_eq!(
+        issues(&v, &json!({"http_auth_username": "  "}), "review").0,
+        [err("/jwt_secret", "required")],
+        "blank counts as empty"
+    );
+    assert_eq!(issues(&v, &json!({"jwt_secret": "s"}), "review").0, []);
+    // Any of: a value, or a CEL condition on the object.
+    assert_eq!(
+        issues(&v, &json!({"http_auth_username": "admin"}), "save").0,
+        [err("/notes", "required")]
+    );
+    let three = json!([{"name": "a"}, {"name": "b"}, {"name": "c"}]);
+    assert_eq!(
+        issues(&v, &json!({"jwt_secret": "s", "actions": three}), "save").0,
+        [err("/notes", "required")]
+    );
+}
+
+#[test]
+fn shown_when_ignores_a_hidden_value_and_says_so() {
+    let v = validator();
+    let item = |kind: &str, schema: Option<&str>| {
+        let mut i = json!({"name": "A", "type": kind});
+        if let Some(s) = schema {
+            i["schema"] = json!(s);
+        }
+        i
+    };
+    let base = |items: Vec<Value>| json!({"jwt_secret": "s", "actions": items});
+    // A link: the schema is not asked for; one given is ignored (even too long) with a warning.
+    let (errors, warnings) = issues(
+        &v,
+        &base(vec![item("link", Some("far too long a schema"))]),
+        "review",
+    );
+    assert_eq!(errors, []);
+    assert_eq!(warnings, [err("/actions/0/schema", "hidden")]);
+    // A JSON modal: asked for, required at review, checked.
+    let (errors, _) = issues(
+        &v,
+        &base(vec![item("link", None), item("json_modal", None)]),
+        "review",
+    );
+    assert_eq!(errors, [err("/actions/1/schema", "required")]);
+    assert_eq!(
+        issues(&v, &base(vec![item("json_modal", None)]), "save").0,
+        []
+    );
+    let (errors, _) = issues(
+        &v,
+        &base(vec![item("json_modal", Some("far too long a schema"))]),
+        "review",
+    );
+    assert_eq!(errors, [err("/actions/0/schema", "max_length")]);
+    // No type yet: the field is hidden.
+    let (errors, warnings) = issues(&v, &base(vec![json!({"name": "A"})]), "review");
+    assert_eq!((errors, warnings), (vec![], vec![]));
+}
+
+#[test]
+fn the_json_schema_says_what_it_can_and_lists_the_rest() {
+    let form = formwork_schema::load_str("t.yaml", SPEC).expect("spec loads");
+    let review = formwork_codegen::json_schema::emit(&form, 1);
+    jsonschema::draft202012::meta::validate(&review).expect("a valid 2020-12 schema");
+    let s = jsonschema::validator_for(&review).expect("compiles");
+    let modal = |schema: Option<&str>| {
+        let mut i = json!({"name": "A", "type": "json_modal"});
+        if let Some(x) = schema {
+            i["schema"] = json!(x);
+        }
+        json!({"jwt_secret": "s", "actions": [i]})
+    };
+    // (submission, the validator's verdict, whether the schema can state it: `notes` is
+    // required under a condition with a CEL part, which only `x-formwork-rules` lists).
+    for (value, valid, stated) in [
+        (json!({}), false, true),
+        (json!({"http_auth_username": "u"}), true, true),
+        (json!({"http_auth_username": " "}), false, true),
+        (json!({"jwt_secret": "s"}), true, true),
+        (json!({"http_auth_username": "admin"}), false, false),
+        (
+            json!({"http_auth_username": "admin", "notes": "n"}),
+            true,
+            true,
+        ),
+        (modal(None), false, true),
+        (modal(Some("{}")), true, true),
+        (
+            json!({"jwt_secret": "s", "actions": [{"name": "A", "type": "link"}]}),
+            true,
+            true,
+        ),
+    ] {
+        assert_eq!(
+            check(&validator(), &value, "review").valid,
+            valid,
+            "validator on {value}"
+        );
+        // The schema agrees wherever it can state the condition, and is laxer elsewhere.
+        let schema = s.is_valid(&value);
+        if stated {
+            assert_eq!(schema, valid, "schema on {value}");
+        } else {
+            assert!(schema, "schema on {value}: laxer, never stricter");
+        }
+    }
+    let rules = review["x-formwork-rules"].as_array().expect("listed");
+    let listed = |id: &str, path: &str| rules.iter().any(|r| r["id"] == id && r["path"] == path);
+    assert!(listed("required_when", "/jwt_secret"));
+    assert!(listed("shown_when", "/actions/*/schema"));
+    assert!(
+        listed("required_when", "/notes"),
+        "CEL part listed: {rules:#?}"
+    );
+    // At save nothing is required: no if/then, only the meaning of `shown_when`.
+    let save = formwork_codegen::json_schema::emit(&form, 0);
+    assert!(save.get("allOf").is_none(), "{save:#}");
+}
+
+#[test]
+fn html_hints_explain_the_conditions_and_rust_makes_them_options() {
+    let form = formwork_schema::load_str("t.yaml", SPEC).expect("spec loads");
+    let renderer =
+        formwork_codegen::html::Renderer::new(&form, &formwork_codegen::html::Partials::builtin())
+            .expect("renderer");
+    let page = renderer
+        .render(&formwork_codegen::html::RenderInput::new(
+            &json!({"actions": [{"type": "link"}]}),
+        ))
+        .expect("renders");
+    assert!(
+        page.contains("Required when HTTP Auth username is empty."),
+        "{page}"
+    );
+    assert!(
+        page.contains("Only when Type is \u{201c}JSON modal\u{201d}. Required then."),
+        "{page}"
+    );
+    assert!(!page.contains("id=\"f-jwt_secret\" aria-required=\"true\""));
+    let rust = formwork_codegen::rust::emit(&form);
+    assert!(rust.contains("pub jwt_secret: Option<String>"), "{rust}");
+}
