@@ -35,6 +35,14 @@ const PASSWORD: &str = "correct horse battery";
 /// Adds the person's account with `formwork users add` (password on stdin), then starts
 /// `formwork serve` on a free loopback port; returns the process, its base URL and its log.
 fn start_server(db: &Path) -> (Proc, String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    start_server_for(&root().join("specs/pipedrive-app.yaml"), db)
+}
+
+/// [`start_server`] for the spec at `spec`.
+fn start_server_for(
+    spec: &Path,
+    db: &Path,
+) -> (Proc, String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
     use std::io::Write;
     for (email, role) in [(EMAIL, None), (REVIEWER, Some("reviewer"))] {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_formwork"));
@@ -54,7 +62,7 @@ fn start_server(db: &Path) -> (Proc, String, std::sync::Arc<std::sync::Mutex<Vec
             .expect("password");
         assert!(add.wait().expect("users add ends").success());
     }
-    let (child, addr, lines) = support::spawn_serve(db);
+    let (child, addr, lines) = support::spawn_serve_spec(spec, db.as_os_str(), &[]);
     let proc = Proc(child);
     let url = format!("http://{addr}");
     // The rest of the server's log, kept to check that no secret ever reaches it.
@@ -617,4 +625,54 @@ async fn wait_for(c: &Client, css: &str) {
         .for_element(Locator::Css(css))
         .await
         .unwrap_or_else(|e| panic!("{css} did not appear: {e}"));
+}
+
+/// With JavaScript, a field asked only under a condition appears and disappears as the condition
+/// changes, and is not sent while hidden; the page stays accessible.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fields_show_and_hide_with_their_conditions() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let spec = root().join("tests/conditions/spec.yaml");
+    let (_server, base, _log) = start_server_for(&spec, &dir.path().join("records.db"));
+    let (_driver, c) = browser(&dir.path().join("profile")).await;
+    sign_in(&c, &base, "/new", EMAIL).await;
+    let schema = "[data-fw-name='actions.0.schema']";
+    let state = |c: &Client| {
+        let c = c.clone();
+        async move {
+            let wrapper = c.find(Locator::Css(schema)).await.expect("schema field");
+            let hidden = wrapper.attr("hidden").await.expect("attr").is_some();
+            let input = c
+                .find(Locator::Id("f-actions-0-schema"))
+                .await
+                .expect("schema input");
+            let disabled = input.attr("disabled").await.expect("attr").is_some();
+            (hidden, disabled)
+        }
+    };
+    assert_eq!(state(&c).await, (true, true), "no type chosen yet: hidden");
+    click_css(&c, "input[name='actions.0.type'][value='json_modal']").await;
+    assert_eq!(
+        state(&c).await,
+        (false, false),
+        "a JSON modal asks for its schema"
+    );
+    let violations = axe(&c).await;
+    assert!(violations.is_empty(), "axe violations: {violations:#?}");
+    click_css(&c, "input[name='actions.0.type'][value='link']").await;
+    assert_eq!(state(&c).await, (true, true), "a link does not");
+    // Back to a JSON modal, the schema typed before is still there.
+    click_css(&c, "input[name='actions.0.type'][value='json_modal']").await;
+    fill(&c, "f-actions-0-schema", "{}").await;
+    click_css(&c, "input[name='actions.0.type'][value='link']").await;
+    click_css(&c, "input[name='actions.0.type'][value='json_modal']").await;
+    let kept = c
+        .find(Locator::Id("f-actions-0-schema"))
+        .await
+        .expect("schema input")
+        .prop("value")
+        .await
+        .expect("value");
+    assert_eq!(kept.as_deref(), Some("{}"));
+    c.close().await.expect("close browser");
 }

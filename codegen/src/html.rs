@@ -360,7 +360,13 @@ fn main_template_using(form: &Form, used: &mut BTreeSet<&str>) -> String {
     if form.stages.is_empty() {
         t.push_str("<button class=\"fw-button\" type=\"submit\">Submit</button>\n");
     }
-    t.push_str("</div>\n</form>\n{{/layout}}\n");
+    t.push_str("</div>\n</form>\n");
+    // Fields asked only under a condition are shown and hidden as people type, by a script
+    // served as a file (the Content-Security-Policy allows no inline script).
+    if form.fields().any(has_shown_when) {
+        t.push_str("<script src=\"/assets/conditions.js\" defer></script>\n");
+    }
+    t.push_str("{{/layout}}\n");
     t
 }
 
@@ -749,6 +755,17 @@ impl Renderer {
     }
 }
 
+/// The show/hide script of fields with `shown_when`, served at `/assets/conditions.js`.
+pub const CONDITIONS_JS: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../templates/conditions.js"
+));
+
+/// Whether `f`, or a field inside it, has `shown_when`.
+fn has_shown_when(f: &Field) -> bool {
+    f.shown_when.is_some() || f.sub_fields().iter().any(has_shown_when)
+}
+
 /// The sentence that explains a conditional field, for its hint (shown with or without
 /// JavaScript): "Only when Type is “JSON modal”. Required when HTTP Auth username is empty."
 fn condition_hint(form: &Form, path: &[String], field: &Field) -> Option<String> {
@@ -930,7 +947,7 @@ struct Cx<'a> {
 /// The keys of a field view whose values depend only on the field and where it sits, never on
 /// the values, the problems or anything else a render gets. The compiled templates read them
 /// once, from the blank form's view model, for every field outside group items.
-pub const STATIC_KEYS: [&str; 33] = [
+pub const STATIC_KEYS: [&str; 34] = [
     "kind",
     "id",
     "name",
@@ -964,6 +981,7 @@ pub const STATIC_KEYS: [&str; 33] = [
     "keep_name",
     "item_label",
     "add_action",
+    "shown_when",
 ];
 
 impl<'a> Cx<'a> {
@@ -1033,6 +1051,15 @@ impl<'a> Cx<'a> {
         put(&mut v, "id", &|| V::from(id.clone()));
         put(&mut v, "name", &|| V::from(name.clone()));
         put(&mut v, "label", &|| V::from(field.label.as_str()));
+        // For the show/hide script (`CONDITIONS_JS`): the condition as JSON.
+        put(&mut v, "shown_when", &|| {
+            V::from(
+                field
+                    .shown_when
+                    .as_ref()
+                    .map(|c| serde_json::to_string(c).unwrap_or_default()),
+            )
+        });
         put(&mut v, "hint", &|| match (&field.help, &condition) {
             (Some(h), Some(c)) => V::from(format!("{h} {c}")),
             (None, Some(c)) => V::from(c.clone()),

@@ -6,43 +6,7 @@ use common::*;
 use formwork_runtime::Validator;
 use serde_json::{Value, json};
 
-pub const SPEC: &str = r#"
-form: {id: t, title: T}
-stages: [{id: save, label: Save}, {id: review, label: Review}]
-lists:
-  - id: kinds
-    values: [{id: link, label: Link}, {id: json_modal, label: JSON modal}]
-sections:
-  - id: auth
-    title: Auth
-    fields:
-      - {id: http_auth_username, label: HTTP Auth username, kind: text}
-      - id: jwt_secret
-        label: JWT secret
-        kind: text
-        required: review
-        required_when: {field: http_auth_username, is: empty}
-  - id: extensions
-    title: Extensions
-    fields:
-      - id: actions
-        label: Actions
-        kind: group
-        max_items: 5
-        fields:
-          - {id: name, label: Name, kind: text, max_length: 30}
-          - {id: type, label: Type, kind: choice, list: kinds}
-          - id: schema
-            label: JSON schema
-            kind: text
-            max_length: 10
-            required: review
-            shown_when: {field: type, equals: json_modal}
-      - id: notes
-        label: Notes
-        kind: text
-        required_when: {any: [{field: http_auth_username, equals: admin}, {cel: "has(self.actions) && size(self.actions) > 2"}]}
-"#;
+pub const SPEC: &str = include_str!("../../tests/conditions/spec.yaml");
 
 fn validator() -> Validator {
     let form = formwork_schema::load_str("t.yaml", SPEC).expect("spec loads");
@@ -218,6 +182,15 @@ fn html_hints_explain_the_conditions_and_rust_makes_them_options() {
         "{page}"
     );
     assert!(!page.contains("id=\"f-jwt_secret\" aria-required=\"true\""));
+    // With JavaScript, the served script shows and hides what `data-fw-shown-when` says.
+    assert!(
+        page.contains(
+            "data-fw-shown-when=\"{&quot;equals&quot;:[&quot;type&quot;,&quot;json_modal&quot;]}\" data-fw-name=\"actions.0.schema\""
+        ),
+        "{page}"
+    );
+    assert!(page.contains("<script src=\"/assets/conditions.js\" defer></script>"));
+    assert!(!page.contains("<script>"), "no inline script");
     let rust = formwork_codegen::rust::emit(&form);
     assert!(rust.contains("pub jwt_secret: Option<String>"), "{rust}");
 }

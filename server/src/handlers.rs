@@ -1214,6 +1214,19 @@ pub(crate) async fn css(State(app): State<App>) -> Response {
         .into_response()
 }
 
+/// `GET /assets/conditions.js`: the script that shows and hides fields with `shown_when`.
+pub(crate) async fn conditions_js() -> Response {
+    (
+        StatusCode::OK,
+        [
+            (CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (CACHE_CONTROL, "public, max-age=300"),
+        ],
+        formwork_codegen::html::CONDITIONS_JS,
+    )
+        .into_response()
+}
+
 /// A JSON response (pretty-printed).
 pub(crate) fn json_response(status: StatusCode, value: &Value) -> Response {
     (

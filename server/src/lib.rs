@@ -6,7 +6,7 @@
 //!   `_action=add:…`/`remove:…` re-render with a group item added or removed (200, nothing saved).
 //! - `GET /records/{id}` shows a record, its status and issued values; `GET /files/{token}` serves uploads.
 //! - `POST /api/validate?stage=S`, the JSON API ([`api`]) described at `GET /openapi.json` ([`openapi`]),
-//!   `GET /schema/{stage}.json`, `GET /assets/form.css`.
+//!   `GET /schema/{stage}.json`, `GET /assets/form.css`, `GET /assets/conditions.js`.
 //!
 //! Safety: every page is rendered with HTML escaping, every form carries a double-submit CSRF token
 //! (cookie + hidden field, compared in constant time; 403 otherwise), responses carry a strict
@@ -206,6 +206,7 @@ impl App {
                 post(handlers::rotate_secret),
             )
             .route("/assets/form.css", get(handlers::css))
+            .route("/assets/conditions.js", get(handlers::conditions_js))
             .route(
                 "/api/validate",
                 post(handlers::api_validate).layer(DefaultBodyLimit::max(api::API_BODY_LIMIT)),

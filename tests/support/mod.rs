@@ -37,9 +37,18 @@ pub fn spawn_serve_with(
     db: &OsStr,
     args: &[&OsStr],
 ) -> (Child, String, Lines<BufReader<ChildStderr>>) {
+    spawn_serve_spec(&root().join("specs/pipedrive-app.yaml"), db, args)
+}
+
+/// [`spawn_serve_with`] for the spec at `spec`.
+pub fn spawn_serve_spec(
+    spec: &Path,
+    db: &OsStr,
+    args: &[&OsStr],
+) -> (Child, String, Lines<BufReader<ChildStderr>>) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_formwork"))
         .arg("serve")
-        .arg(root().join("specs/pipedrive-app.yaml"))
+        .arg(spec)
         .args(["--addr", "127.0.0.1:0", "--db"])
         .arg(db)
         .args(args)
