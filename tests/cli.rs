@@ -407,14 +407,44 @@ fn ajv_agrees_with_the_acceptance_cases() {
         dir.join("node_modules/ajv").is_dir(),
         "run `npm ci` in tests/ajv (tests/run.sh does it)"
     );
-    let o = run(Command::new("node")
-        .arg("--test")
-        .arg("schema.test.mjs")
-        .current_dir(&dir)
-        .env("FORMWORK_BIN", env!("CARGO_BIN_EXE_formwork")));
+    // The Pipedrive spec and its cases, then the spec with conditions (if/then) and its cases.
+    let conditions = root().join("tests/conditions");
+    for (spec, cases) in [
+        (pipedrive(), root().join("tests/cases/pipedrive")),
+        (conditions.join("spec.yaml"), conditions.join("cases")),
+    ] {
+        let o = run(Command::new("node")
+            .arg("--test")
+            .arg("schema.test.mjs")
+            .current_dir(&dir)
+            .env("FORMWORK_BIN", env!("CARGO_BIN_EXE_formwork"))
+            .env("FORMWORK_SPEC", &spec)
+            .env("FORMWORK_CASES", &cases));
+        let out = text(&o.stdout);
+        assert!(o.status.success(), "{out}{}", text(&o.stderr));
+        assert!(out.contains("# fail 0"), "{out}");
+    }
+}
+
+/// The acceptance script on the spec with conditions and its cases: the CLI's verdicts, and
+/// Python `jsonschema` agreeing wherever the exported schemas can state the condition.
+#[test]
+fn condition_cases_pass_including_the_external_schema_checks() {
+    let dir = root().join("tests/conditions");
+    let o = run(python()
+        .arg(root().join("tests/acceptance/check.py"))
+        .arg("--external")
+        .arg("--bin")
+        .arg(env!("CARGO_BIN_EXE_formwork"))
+        .arg("--spec")
+        .arg(dir.join("spec.yaml"))
+        .arg("--cases")
+        .arg(dir.join("cases")));
     let out = text(&o.stdout);
     assert!(o.status.success(), "{out}{}", text(&o.stderr));
-    assert!(out.contains("# fail 0"), "{out}");
+    let last = out.lines().last().unwrap_or("");
+    // 11 cases, 3 dialects and the API document.
+    assert_eq!(last, "15 passed, 0 failed", "{out}");
 }
 
 /// `formwork serve` answers on the address it prints, creates its database, and stops cleanly on SIGTERM.

@@ -289,9 +289,8 @@ struct Cx {
 }
 
 impl Cx {
-    /// `properties` and `required` of an object holding `fields`, at JSON Pointer `path`.
-    /// The properties of an object of `fields`, the ones it requires, and the `if`/`then` of
-    /// the ones it requires under a condition.
+    /// The properties of an object of `fields` at JSON Pointer `path`, the ones it requires, and
+    /// the `if`/`then` of the ones that depend on the others.
     fn fields(
         &mut self,
         fields: &[&Field],
@@ -302,7 +301,33 @@ impl Cx {
         let mut conditional = Vec::new();
         for f in fields {
             let here = format!("{path}/{}", formwork_schema::pointer::escape(&f.id));
-            properties.insert(f.id.clone(), Value::Object(self.field(f, &here)));
+            let schema = self.field(f, &here);
+            match &f.shown_when {
+                // Asked only under a condition: its value counts only then, so its constraints
+                // apply only then; where the schema cannot state the condition it is left open
+                // (laxer than the validator, never stricter).
+                Some(c) => {
+                    let mut open = Map::new();
+                    for key in ["title", "description"] {
+                        if let Some(v) = schema.get(key) {
+                            open.insert(key.into(), v.clone());
+                        }
+                    }
+                    let when = (self.dialect != Dialect::OpenApi30)
+                        .then(|| condition_schema(c))
+                        .flatten();
+                    if let Some(when) = when {
+                        conditional.push(json!({
+                            "if": when,
+                            "then": {"properties": {f.id.clone(): schema}},
+                        }));
+                    }
+                    properties.insert(f.id.clone(), Value::Object(open));
+                }
+                None => {
+                    properties.insert(f.id.clone(), Value::Object(schema));
+                }
+            }
             if self.required(f) {
                 required.push(Value::from(f.id.clone()));
             }
@@ -344,13 +369,17 @@ impl Cx {
         }
         let parts: Vec<&Condition> = f.shown_when.iter().chain(&f.required_when).collect();
         let words: Vec<String> = parts.iter().map(|c| c.describe(&owned)).collect();
-        self.rules.push(Value::Object(rule_entry(
-            "required_when",
-            path,
-            Severity::Error,
-            format!("Required when {}.", words.join(" and ")),
-        )));
+        // What the schema cannot state is listed: a CEL part, or a dialect without `if`.
+        let mut list = || {
+            self.rules.push(Value::Object(rule_entry(
+                "required_when",
+                path,
+                Severity::Error,
+                format!("Required when {}.", words.join(" and ")),
+            )))
+        };
         if self.dialect == Dialect::OpenApi30 {
+            list();
             self.moved.push(Moved {
                 rule: "required_when".into(),
                 path: path.into(),
@@ -359,7 +388,10 @@ impl Cx {
             return None;
         }
         let conditions: Option<Vec<Value>> = parts.iter().map(|c| condition_schema(c)).collect();
-        let mut when = conditions?;
+        let Some(mut when) = conditions else {
+            list();
+            return None;
+        };
         let cond = if when.len() == 1 {
             when.remove(0)
         } else {

@@ -4,7 +4,8 @@
 // Run from this folder after building the CLI (`cargo build` at the repo root):
 //   npm ci && node --test
 // The schemas come from `formwork schema specs/pipedrive-app.yaml --stage STAGE --dialect D`, run
-// with $FORMWORK_BIN or <repo>/target/debug/formwork. The Pipedrive acceptance cases are read from
+// with $FORMWORK_BIN or <repo>/target/debug/formwork (the spec: $FORMWORK_SPEC, e.g.
+// tests/conditions/spec.yaml with its cases). The Pipedrive acceptance cases are read from
 // $FORMWORK_CASES or <repo>/tests/cases/pipedrive; a missing binary or folder fails the test.
 // A rule a dialect cannot express is listed in x-formwork-rules instead; an invalid case whose
 // expected errors lie at such a rule's path is not expected to be rejected in that dialect.
@@ -22,7 +23,7 @@ import addFormats from "ajv-formats";
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, "../..");
 const bin = process.env.FORMWORK_BIN ?? join(root, "target/debug/formwork");
-const spec = join(root, "specs/pipedrive-app.yaml");
+const spec = process.env.FORMWORK_SPEC ?? join(root, "specs/pipedrive-app.yaml");
 const casesDir = process.env.FORMWORK_CASES ?? join(root, "tests/cases/pipedrive");
 
 /** The dialects checked here: name on the CLI, `$schema`, and the Ajv class for it. */
