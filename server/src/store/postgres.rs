@@ -70,9 +70,15 @@ pub(crate) type Pool = r2d2::Pool<Manager>;
 /// Connects to the database at `url` (`postgres://USER[:PASSWORD]@HOST[:PORT]/DB`) and
 /// migrates it.
 pub(crate) fn open(url: &str) -> Result<Pool, StoreError> {
-    let config: postgres::Config = url
+    let mut config: postgres::Config = url
         .parse()
         .map_err(|e: postgres::Error| StoreError::Url(e.to_string()))?;
+    // A password kept out of the command line (and so out of process lists), as psql reads it.
+    if config.get_password().is_none()
+        && let Ok(password) = std::env::var("PGPASSWORD")
+    {
+        config.password(password);
+    }
     // The first connection is made directly: a refusal or a bad password is reported as such,
     // not as a pool timeout.
     let mut first = config.connect(NoTls)?;
