@@ -345,7 +345,7 @@ pub struct Store {
 /// The connection(s) of a store.
 enum Backend {
     /// One SQLite connection, shared under a lock.
-    Sqlite(Mutex<Connection>),
+    Sqlite(Mutex<sqlite::LiteConn>),
     /// A pool of PostgreSQL connections.
     Postgres(postgres::Pool),
 }
@@ -411,7 +411,7 @@ impl Store {
 
     fn sqlite(conn: Connection) -> Store {
         Store {
-            backend: Backend::Sqlite(Mutex::new(conn)),
+            backend: Backend::Sqlite(Mutex::new(sqlite::LiteConn::new(conn))),
             secrets: None,
         }
     }
@@ -421,7 +421,7 @@ impl Store {
         matches!(self.backend, Backend::Postgres(_))
     }
 
-    fn lock(m: &Mutex<Connection>) -> Result<MutexGuard<'_, Connection>, StoreError> {
+    fn lock(m: &Mutex<sqlite::LiteConn>) -> Result<MutexGuard<'_, sqlite::LiteConn>, StoreError> {
         m.lock().map_err(|_| StoreError::Poisoned)
     }
 
@@ -431,9 +431,14 @@ impl Store {
         f: impl FnOnce(&mut dyn Conn) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         match &self.backend {
-            Backend::Sqlite(m) => f(&mut sqlite::Lite(&*Store::lock(m)?)),
+            Backend::Sqlite(m) => Store::lock(m)?.with(f),
             Backend::Postgres(pool) => pool.get()?.with(f),
         }
+    }
+
+    /// Runs one statement outside a transaction; returns how many rows it changed.
+    fn exec(&self, sql: &str, params: &[P<'_>]) -> Result<u64, StoreError> {
+        self.with(|c| c.exec(sql, params))
     }
 
     /// Runs `f` in a transaction, committed when it succeeds and rolled back when it fails.
@@ -442,13 +447,7 @@ impl Store {
         f: impl FnOnce(&mut dyn Conn) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         match &self.backend {
-            Backend::Sqlite(m) => {
-                let mut conn = Store::lock(m)?;
-                let tx = conn.transaction()?;
-                let out = f(&mut sqlite::Lite(&tx))?;
-                tx.commit()?;
-                Ok(out)
-            }
+            Backend::Sqlite(m) => Store::lock(m)?.tx(f),
             Backend::Postgres(pool) => pool.get()?.tx(false, f),
         }
     }
@@ -487,7 +486,9 @@ impl Store {
             && let Backend::Sqlite(m) = &self.backend
         {
             // The clear copies were in the main file: write the sealed pages over them now.
-            Store::lock(m)?.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+            Store::lock(m)?
+                .conn
+                .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
         }
         Ok(changed)
     }
@@ -645,7 +646,7 @@ impl Store {
     /// The schema version of the open database.
     pub fn schema_version(&self) -> Result<i64, StoreError> {
         match &self.backend {
-            Backend::Sqlite(m) => sqlite::schema_version(&*Store::lock(m)?),
+            Backend::Sqlite(m) => sqlite::schema_version(&Store::lock(m)?.conn),
             Backend::Postgres(pool) => postgres::schema_version(&mut *pool.get()?),
         }
     }
@@ -700,18 +701,16 @@ impl Store {
     ) -> Result<Account, StoreError> {
         let id = crate::random_hex(16);
         let email = email.trim().to_lowercase();
-        self.with(|c| {
-            c.exec(
-                "INSERT INTO accounts (id, email, password_hash, role, created_at)
-                 VALUES ($1, $2, $3, $4, {now})",
-                &[
-                    (&id).into(),
-                    (&email).into(),
-                    password_hash.into(),
-                    role.into(),
-                ],
-            )
-        })?;
+        self.exec(
+            "INSERT INTO accounts (id, email, password_hash, role, created_at)
+             VALUES ($1, $2, $3, $4, {now})",
+            &[
+                (&id).into(),
+                (&email).into(),
+                password_hash.into(),
+                role.into(),
+            ],
+        )?;
         Ok(Account {
             id,
             email,
@@ -815,23 +814,19 @@ impl Store {
 
     /// Ends a session.
     pub fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
-        self.with(|c| {
-            c.exec(
-                "DELETE FROM sessions WHERE token_hash = $1",
-                &[token_hash.into()],
-            )
-        })?;
+        self.exec(
+            "DELETE FROM sessions WHERE token_hash = $1",
+            &[token_hash.into()],
+        )?;
         Ok(())
     }
 
     /// Stores an API token of `account` by its hash.
     pub fn create_api_token(&self, account: &str, token_hash: &str) -> Result<(), StoreError> {
-        self.with(|c| {
-            c.exec(
-                "INSERT INTO api_tokens (token_hash, account_id, created_at) VALUES ($1, $2, {now})",
-                &[token_hash.into(), account.into()],
-            )
-        })?;
+        self.exec(
+            "INSERT INTO api_tokens (token_hash, account_id, created_at) VALUES ($1, $2, {now})",
+            &[token_hash.into(), account.into()],
+        )?;
         Ok(())
     }
 
@@ -880,7 +875,7 @@ impl Store {
 
     /// Forgets the failed sign-ins under `key` (after a successful one).
     pub fn clear_login_failures(&self, key: &str) -> Result<(), StoreError> {
-        self.with(|c| c.exec("DELETE FROM login_failures WHERE key = $1", &[key.into()]))?;
+        self.exec("DELETE FROM login_failures WHERE key = $1", &[key.into()])?;
         Ok(())
     }
 
@@ -957,6 +952,15 @@ impl Store {
             append_version(c, &record, &save)?;
             Ok(Ok(record))
         })?;
+        self.update_outcome(outcome)
+    }
+
+    /// What a versioned write ended in: the saved record, or the current one it conflicted with
+    /// (`None`: no such record), opened.
+    fn update_outcome(
+        &self,
+        outcome: Result<Record, Option<Record>>,
+    ) -> Result<Update, StoreError> {
         Ok(match outcome {
             Ok(saved) => Update::Saved(self.opened(saved)?),
             Err(Some(current)) => Update::Conflict(self.opened(current)?),
@@ -1029,11 +1033,7 @@ impl Store {
             )?;
             Ok(Ok(record))
         })?;
-        Ok(match outcome {
-            Ok(saved) => Update::Saved(self.opened(saved)?),
-            Err(Some(current)) => Update::Conflict(self.opened(current)?),
-            Err(None) => Update::NotFound,
-        })
+        self.update_outcome(outcome)
     }
 
     /// A stored file's media type and bytes, if its record is in one of `statuses` (what a
@@ -1062,12 +1062,10 @@ impl Store {
 
     /// Notes that a record's issued secrets have been shown in full once.
     pub fn mark_secrets_shown(&self, id: &str) -> Result<(), StoreError> {
-        self.with(|c| {
-            c.exec(
-                "UPDATE records SET secrets_shown = 1 WHERE id = $1",
-                &[id.into()],
-            )
-        })?;
+        self.exec(
+            "UPDATE records SET secrets_shown = 1 WHERE id = $1",
+            &[id.into()],
+        )?;
         Ok(())
     }
 
@@ -1186,19 +1184,17 @@ impl Store {
 
     /// Remembers a spec the server serves (once per distinct IR).
     pub fn remember_spec(&self, spec: &StoredSpec) -> Result<(), StoreError> {
-        self.with(|c| {
-            c.exec(
-                "INSERT INTO specs (hash, form_id, version, source, ir, first_served_at)
-                 VALUES ($1, $2, $3, $4, $5, {now}) ON CONFLICT (hash) DO NOTHING",
-                &[
-                    (&spec.hash).into(),
-                    (&spec.form_id).into(),
-                    spec.version.as_deref().into(),
-                    (&spec.source).into(),
-                    (&spec.ir).into(),
-                ],
-            )
-        })?;
+        self.exec(
+            "INSERT INTO specs (hash, form_id, version, source, ir, first_served_at)
+             VALUES ($1, $2, $3, $4, $5, {now}) ON CONFLICT (hash) DO NOTHING",
+            &[
+                (&spec.hash).into(),
+                (&spec.form_id).into(),
+                spec.version.as_deref().into(),
+                (&spec.source).into(),
+                (&spec.ir).into(),
+            ],
+        )?;
         Ok(())
     }
 
@@ -1302,12 +1298,10 @@ impl Store {
 
     /// Deletes uploads that no record uses and that are older than `minutes`; returns how many.
     pub fn delete_orphan_files(&self, minutes: u32) -> Result<usize, StoreError> {
-        Ok(self.with(|c| {
-            c.exec(
-                "DELETE FROM files WHERE record_id IS NULL AND created_at <= {now+$1}",
-                &[P::Int(-i64::from(minutes) * 60)],
-            )
-        })? as usize)
+        Ok(self.exec(
+            "DELETE FROM files WHERE record_id IS NULL AND created_at <= {now+$1}",
+            &[P::Int(-i64::from(minutes) * 60)],
+        )? as usize)
     }
 
     /// The uploads of `owner` that no record uses yet: how many, and their bytes.

@@ -1,6 +1,7 @@
 //! The SQLite backend: one connection (WAL, `synchronous = FULL`), its schema version in
 //! `PRAGMA user_version`.
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use rusqlite::types::{ToSqlOutput, ValueRef};
@@ -10,8 +11,66 @@ use super::StoreError;
 use super::migrations::SQLITE;
 use super::sql::{Cell, Conn, Dialect, P, Row, translate};
 
+/// The connection of a SQLite store, with its statements as SQLite reads them (`?N`
+/// placeholders), by their text as written: each is rewritten once.
+pub(crate) struct LiteConn {
+    /// The connection.
+    pub conn: Connection,
+    translated: HashMap<String, String>,
+}
+
+impl LiteConn {
+    /// `conn`, nothing rewritten yet.
+    pub(crate) fn new(conn: Connection) -> LiteConn {
+        LiteConn {
+            conn,
+            translated: HashMap::new(),
+        }
+    }
+
+    /// Runs `f` on the connection, outside a transaction.
+    pub(crate) fn with<T>(
+        &mut self,
+        f: impl FnOnce(&mut dyn Conn) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        f(&mut Lite {
+            conn: &self.conn,
+            translated: &mut self.translated,
+        })
+    }
+
+    /// Runs `f` in a transaction, committed when it succeeds (rolled back when dropped).
+    pub(crate) fn tx<T>(
+        &mut self,
+        f: impl FnOnce(&mut dyn Conn) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let tx = self.conn.transaction()?;
+        let out = f(&mut Lite {
+            conn: &tx,
+            translated: &mut self.translated,
+        })?;
+        tx.commit()?;
+        Ok(out)
+    }
+}
+
 /// A statement runner on a SQLite connection (or a transaction on it).
-pub(crate) struct Lite<'c>(pub &'c Connection);
+struct Lite<'c> {
+    conn: &'c Connection,
+    translated: &'c mut HashMap<String, String>,
+}
+
+impl Lite<'_> {
+    /// A statement prepared (once per connection) from `sql` as written.
+    fn statement(&mut self, sql: &str) -> Result<rusqlite::CachedStatement<'_>, StoreError> {
+        if !self.translated.contains_key(sql) {
+            self.translated
+                .insert(sql.to_owned(), translate(sql, Dialect::Sqlite));
+        }
+        let text = self.translated.get(sql).map_or(sql, String::as_str);
+        Ok(self.conn.prepare_cached(text)?)
+    }
+}
 
 impl rusqlite::ToSql for P<'_> {
     fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
@@ -52,12 +111,12 @@ impl Conn for Lite<'_> {
     }
 
     fn exec(&mut self, sql: &str, params: &[P<'_>]) -> Result<u64, StoreError> {
-        let mut stmt = self.0.prepare_cached(&translate(sql, Dialect::Sqlite))?;
+        let mut stmt = self.statement(sql)?;
         Ok(stmt.execute(rusqlite::params_from_iter(params.iter()))? as u64)
     }
 
     fn rows(&mut self, sql: &str, params: &[P<'_>]) -> Result<Vec<Row>, StoreError> {
-        let mut stmt = self.0.prepare_cached(&translate(sql, Dialect::Sqlite))?;
+        let mut stmt = self.statement(sql)?;
         let n = stmt.column_count();
         let mut rows = stmt.query(rusqlite::params_from_iter(params.iter()))?;
         let mut out = Vec::new();
