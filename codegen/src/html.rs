@@ -773,10 +773,10 @@ fn condition_hint(form: &Form, path: &[String], field: &Field) -> Option<String>
         return None;
     }
     // The siblings: the top-level fields, or the fields of the enclosing object or item.
-    let mut siblings: Vec<Field> = form.fields().cloned().collect();
+    let mut siblings: Vec<&Field> = form.fields().collect();
     for seg in path.iter().take(path.len().saturating_sub(1)) {
         if let Some(f) = siblings.iter().find(|f| f.id == *seg) {
-            siblings = f.sub_fields().to_vec();
+            siblings = f.sub_fields().iter().collect();
         }
     }
     let mut parts = Vec::new();
@@ -1037,10 +1037,15 @@ impl<'a> Cx<'a> {
         } else {
             required_text(self.form, must)
         };
-        let condition = condition_hint(self.form, path, field);
-        let has_hint = field.help.is_some() || field.example.is_some() || condition.is_some();
         // Static keys are left out of lean views (see `Renderer::lean_view_model`), unbuilt.
         let lean = self.lean && !in_item;
+        // Part of the hint, a static key: not worked out for lean views.
+        let condition = if lean {
+            None
+        } else {
+            condition_hint(self.form, path, field)
+        };
+        let has_hint = field.help.is_some() || field.example.is_some() || condition.is_some();
         let mut v = VMap::with_capacity(if lean { 16 } else { 40 });
         let put = |v: &mut VMap<'a>, key: &'static str, value: &dyn Fn() -> V<'a>| {
             if !lean {

@@ -350,7 +350,6 @@ impl Cx {
     /// required at this stage under a condition JSON Schema can state, an `if`/`then` for its
     /// object.
     fn condition(&mut self, f: &Field, siblings: &[&Field], path: &str) -> Option<Value> {
-        let owned: Vec<Field> = siblings.iter().map(|s| (*s).clone()).collect();
         if let Some(c) = &f.shown_when {
             self.rules.push(Value::Object(rule_entry(
                 "shown_when",
@@ -358,7 +357,7 @@ impl Cx {
                 Severity::Warning,
                 format!(
                     "Asked only when {}; otherwise its value is ignored (reported as a warning).",
-                    c.describe(&owned)
+                    c.describe(siblings)
                 ),
             )));
         }
@@ -368,7 +367,7 @@ impl Cx {
             return None;
         }
         let parts: Vec<&Condition> = f.shown_when.iter().chain(&f.required_when).collect();
-        let words: Vec<String> = parts.iter().map(|c| c.describe(&owned)).collect();
+        let words: Vec<String> = parts.iter().map(|c| c.describe(siblings)).collect();
         // What the schema cannot state is listed: a CEL part, or a dialect without `if`.
         let mut list = || {
             self.rules.push(Value::Object(rule_entry(

@@ -479,30 +479,20 @@ pub(crate) fn plan(form: &Form) -> Result<Plan, SpecError> {
                         ),
                     ));
                 };
-                let item = formwork_schema::expr::Shape::Object(
-                    g.fields
-                        .iter()
-                        .map(|f| (f.id.clone(), formwork_schema::expr::Shape::of(f)))
-                        .collect(),
-                );
-                let owner = format!("rule `{}`", r.id);
+                let item = formwork_schema::expr::Shape::of_fields(&g.fields);
+                let (cel, message) = rule_cel(
+                    form,
+                    &r.id,
+                    expr,
+                    message_expression.as_deref(),
+                    "item",
+                    item,
+                )?;
                 CRuleTest::CelEach {
                     group: group.as_str().into(),
                     sub: field.as_deref().map(Into::into),
-                    cel: CCel::new(form, expr, "item", item.clone(), &owner)?,
-                    message: message_expression
-                        .as_deref()
-                        .map(|m| {
-                            CCel::yielding(
-                                form,
-                                m,
-                                "item",
-                                item.clone(),
-                                &format!("{owner}, message_expression"),
-                                Yields::Text,
-                            )
-                        })
-                        .transpose()?,
+                    cel,
+                    message,
                     limit: g.max_items.map_or(crate::MAX_LIST_ITEMS, |m| m as usize),
                 }
             }
@@ -510,29 +500,21 @@ pub(crate) fn plan(form: &Form) -> Result<Plan, SpecError> {
                 expr,
                 path,
                 message_expression,
-            } => CRuleTest::Cel {
-                cel: CCel::new(
+            } => {
+                let (cel, message) = rule_cel(
                     form,
+                    &r.id,
                     expr,
+                    message_expression.as_deref(),
                     "self",
                     submission.clone(),
-                    &format!("rule `{}`", r.id),
-                )?,
-                path: path.as_str().into(),
-                message: message_expression
-                    .as_deref()
-                    .map(|m| {
-                        CCel::yielding(
-                            form,
-                            m,
-                            "self",
-                            submission.clone(),
-                            &format!("rule `{}`, message_expression", r.id),
-                            Yields::Text,
-                        )
-                    })
-                    .transpose()?,
-            },
+                )?;
+                CRuleTest::Cel {
+                    cel,
+                    path: path.as_str().into(),
+                    message,
+                }
+            }
         };
         rules.push(CRule {
             stages: r.stages,
@@ -548,6 +530,26 @@ pub(crate) fn plan(form: &Form) -> Result<Plan, SpecError> {
         rules,
         stream,
     })
+}
+
+/// A CEL rule's expression and its message expression, over `var` of shape `shape`.
+fn rule_cel(
+    form: &Form,
+    id: &str,
+    expr: &str,
+    message: Option<&str>,
+    var: &str,
+    shape: formwork_schema::expr::Shape,
+) -> Result<(Box<CCel>, Option<Box<CCel>>), SpecError> {
+    let owner = format!("rule `{id}`");
+    let cel = CCel::new(form, expr, var, shape.clone(), &owner)?;
+    let message = message
+        .map(|m| {
+            let owner = format!("{owner}, message_expression");
+            CCel::yielding(form, m, var, shape, &owner, Yields::Text)
+        })
+        .transpose()?;
+    Ok((cel, message))
 }
 
 fn aggregate(form: &Form, of: &Counted) -> Result<Aggregate, SpecError> {
@@ -617,16 +619,15 @@ fn value_index(list: &ValueList) -> HashMap<Box<str>, u32> {
 
 fn object<'a>(form: &Form, fields: impl Iterator<Item = &'a Field>) -> Result<CObject, SpecError> {
     let fields: Vec<&Field> = fields.collect();
-    let scope = formwork_schema::expr::Shape::Object(
-        fields
-            .iter()
-            .map(|f| (f.id.clone(), formwork_schema::expr::Shape::of(f)))
-            .collect(),
-    );
+    // What CEL conditions see as `self`, for objects that have conditional fields only.
+    let scope = fields
+        .iter()
+        .any(|f| f.is_conditional())
+        .then(|| formwork_schema::expr::Shape::of_fields(fields.iter().copied()));
     let mut out = Vec::new();
     for f in &fields {
         let mut c = field(form, f)?;
-        if f.is_conditional() {
+        if let (true, Some(scope)) = (f.is_conditional(), &scope) {
             let owner = format!("field `{}`", f.id);
             let mut plain = (*f).clone();
             plain.required = StageSet::NONE;
@@ -639,12 +640,12 @@ fn object<'a>(form: &Form, fields: impl Iterator<Item = &'a Field>) -> Result<CO
                 required_when: f
                     .required_when
                     .as_ref()
-                    .map(|x| condition(form, x, &scope, &owner))
+                    .map(|x| condition(form, x, scope, &owner))
                     .transpose()?,
                 shown_when: f
                     .shown_when
                     .as_ref()
-                    .map(|x| condition(form, x, &scope, &owner))
+                    .map(|x| condition(form, x, scope, &owner))
                     .transpose()?,
                 optional: field(form, &plain)?,
             }));

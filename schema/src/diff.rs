@@ -1069,6 +1069,23 @@ impl<'a> Cx<'a> {
         }
     }
 
+    /// The stages in `new` but not `old` (of those the old spec has), and in `old` but not
+    /// `new` (of those the new spec has): stages added or removed with the spec are reported on
+    /// their own.
+    fn stages_moved(&self, old: &[String], new: &[String]) -> (Vec<String>, Vec<String>) {
+        let added = new
+            .iter()
+            .filter(|s| !old.contains(s) && self.old.form.stage_index(s).is_some())
+            .cloned()
+            .collect();
+        let dropped = old
+            .iter()
+            .filter(|s| !new.contains(s) && self.new.form.stage_index(s).is_some())
+            .cloned()
+            .collect();
+        (added, dropped)
+    }
+
     /// A stage set that demands something (`required`, `must_be_true`): newly demanded stages
     /// break, stages no longer demanded are compatible.
     fn presence(
@@ -1084,16 +1101,7 @@ impl<'a> Cx<'a> {
             stage_ids(&self.old.form, old),
             stage_ids(&self.new.form, new),
         );
-        let added: Vec<String> = n
-            .iter()
-            .filter(|s| !o.contains(s) && self.old.form.stage_index(s).is_some())
-            .cloned()
-            .collect();
-        let dropped: Vec<String> = o
-            .iter()
-            .filter(|s| !n.contains(s) && self.new.form.stage_index(s).is_some())
-            .cloned()
-            .collect();
+        let (added, dropped) = self.stages_moved(&o, &n);
         if !added.is_empty() {
             let earlier = !o.is_empty();
             self.push(Draft {
@@ -1731,32 +1739,22 @@ impl<'a> Cx<'a> {
     fn applies_at(
         &mut self,
         kind: &str,
-        old: Option<crate::model::StageSet>,
-        new: Option<crate::model::StageSet>,
+        old: Option<StageSet>,
+        new: Option<StageSet>,
         pointer: &str,
         at: Pos,
         what: &str,
     ) {
-        let stages = &self.new.form.stages;
-        let set = |s: Option<crate::model::StageSet>| -> Vec<String> {
-            stages
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| s.is_none_or(|s| s.contains(*i)))
-                .map(|(_, st)| st.id.clone())
-                .collect()
-        };
-        let (before, after) = (set(old), set(new));
-        let added: Vec<String> = after
-            .iter()
-            .filter(|s| !before.contains(s))
-            .cloned()
-            .collect();
-        let dropped: Vec<String> = before
-            .iter()
-            .filter(|s| !after.contains(s))
-            .cloned()
-            .collect();
+        // Each stage set read by its own spec, as `presence` reads them.
+        let before = stage_ids(
+            &self.old.form,
+            old.unwrap_or_else(|| StageSet::all(self.old.form.stages.len())),
+        );
+        let after = stage_ids(
+            &self.new.form,
+            new.unwrap_or_else(|| StageSet::all(self.new.form.stages.len())),
+        );
+        let (added, dropped) = self.stages_moved(&before, &after);
         if !added.is_empty() {
             self.push(Draft {
                 rule: format!("{kind}_STAGES_WIDENED"),

@@ -307,23 +307,19 @@ impl Checker {
         }
 
         // Top-level fields are siblings across sections: conditions name any of them.
-        {
-            let defs: Vec<FieldDef> = raw.sections.iter().flat_map(|s| s.fields.clone()).collect();
-            let mut all: Vec<Field> = sections
-                .iter()
-                .flat_map(|s: &Section| s.fields.clone())
-                .collect();
-            self.conditions(&defs, &mut all);
-            let mut resolved = all.into_iter();
-            for section in &mut sections {
-                for f in &mut section.fields {
-                    if let Some(r) = resolved.next() {
-                        f.required_when = r.required_when;
-                        f.shown_when = r.shown_when;
-                    }
-                }
+        let resolved = {
+            let defs: Vec<&FieldDef> = raw.sections.iter().flat_map(|s| &s.fields).collect();
+            let built: Vec<&Field> = sections.iter().flat_map(|s| &s.fields).collect();
+            self.conditions(&defs, &built)
+        };
+        let mut top: Vec<&mut Field> = sections.iter_mut().flat_map(|s| &mut s.fields).collect();
+        for (i, required_when, shown_when) in resolved {
+            if let Some(f) = top.get_mut(i) {
+                f.required_when = required_when;
+                f.shown_when = shown_when;
             }
         }
+
         self.renames(
             raw.sections
                 .iter()
@@ -810,7 +806,7 @@ impl Checker {
         let required = match (&f.required, &f.required_when) {
             (Some(r), _) => self.stage_set(r),
             // `required_when` alone: required at every stage when the condition holds.
-            (None, Some(_)) => StageSet((0..self.stages.len()).fold(0, |b, i| b | 1 << i)),
+            (None, Some(_)) => StageSet::all(self.stages.len()),
             (None, None) => StageSet::NONE,
         };
         let p = |o: &Option<Located<u32>>| o.as_ref().map(|l| l.pos).unwrap_or_default();
@@ -991,7 +987,17 @@ impl Checker {
                     );
                 }
                 let mut fields: Vec<Field> = subs.iter().map(|s| self.field(s)).collect();
-                self.conditions(subs, &mut fields);
+                let resolved = {
+                    let defs: Vec<&FieldDef> = subs.iter().collect();
+                    let built: Vec<&Field> = fields.iter().collect();
+                    self.conditions(&defs, &built)
+                };
+                for (i, required_when, shown_when) in resolved {
+                    if let Some(f) = fields.get_mut(i) {
+                        f.required_when = required_when;
+                        f.shown_when = shown_when;
+                    }
+                }
                 if kind_name == "group" {
                     self.repeats.pop();
                 }
@@ -1041,15 +1047,21 @@ impl Checker {
         field
     }
 
-    /// Resolves the `required_when` / `shown_when` of sibling fields `defs` (built as `fields`).
-    fn conditions(&mut self, defs: &[FieldDef], fields: &mut [Field]) {
-        let scope = crate::expr::Shape::Object(
-            fields
-                .iter()
-                .map(|f| (f.id.clone(), crate::expr::Shape::of(f)))
-                .collect(),
-        );
-        for (i, def) in defs.iter().enumerate() {
+    /// The `required_when` / `shown_when` of sibling fields `defs` (built as `fields`, in the
+    /// same order), resolved: `(index, required_when, shown_when)` for each field that has one.
+    #[allow(clippy::type_complexity)]
+    fn conditions(
+        &mut self,
+        defs: &[&FieldDef],
+        fields: &[&Field],
+    ) -> Vec<(usize, Option<Condition>, Option<Condition>)> {
+        let conditional = |d: &&&FieldDef| d.required_when.is_some() || d.shown_when.is_some();
+        if !defs.iter().any(|d| conditional(&d)) {
+            return Vec::new();
+        }
+        let scope = crate::expr::Shape::of_fields(fields.iter().copied());
+        let mut out = Vec::new();
+        for (i, def) in defs.iter().enumerate().filter(|(_, d)| conditional(d)) {
             let required_when = def
                 .required_when
                 .as_deref()
@@ -1058,11 +1070,9 @@ impl Checker {
                 .shown_when
                 .as_deref()
                 .and_then(|c| self.condition(c, def, fields, &scope));
-            if let Some(f) = fields.get_mut(i) {
-                f.required_when = required_when;
-                f.shown_when = shown_when;
-            }
+            out.push((i, required_when, shown_when));
         }
+        out
     }
 
     /// One condition of field `me` on its `siblings` (whose CEL shape is `scope`).
@@ -1070,7 +1080,7 @@ impl Checker {
         &mut self,
         c: &ConditionDef,
         me: &FieldDef,
-        siblings: &[Field],
+        siblings: &[&Field],
         scope: &crate::expr::Shape,
     ) -> Option<Condition> {
         let forms = [
@@ -1503,13 +1513,28 @@ impl Checker {
     /// Checks a CEL expression over `var` of shape `scope`, and counts its cost toward the
     /// spec's budget (times the items of the groups it sits in).
     fn cel(&mut self, expr: &Located<String>, var: &str, scope: &crate::expr::Shape) {
-        match crate::expr::check_with(expr, var, scope, &self.globals) {
+        self.cel_yielding(expr, var, scope, crate::expr::Yields::Bool);
+    }
+
+    /// [`Checker::cel`] for an expression that yields `yields`; the checked expression.
+    fn cel_yielding(
+        &mut self,
+        expr: &Located<String>,
+        var: &str,
+        scope: &crate::expr::Shape,
+        yields: crate::expr::Yields,
+    ) -> Option<crate::expr::Checked> {
+        match crate::expr::check_yielding(expr, var, scope, &self.globals, yields) {
             Ok(checked) => {
                 let times = self.repeats.iter().fold(1u64, |a, r| a.saturating_mul(*r));
                 self.costs
                     .push((expr.pos, checked.estimate.cost.saturating_mul(times)));
+                Some(checked)
             }
-            Err(e) => self.err(expr.pos, e.message, e.help),
+            Err(e) => {
+                self.err(expr.pos, e.message, e.help);
+                None
+            }
         }
     }
 
@@ -1671,19 +1696,15 @@ impl Checker {
             );
             return None;
         };
-        let item = crate::expr::Shape::Object(
-            g.fields
-                .iter()
-                .map(|f| (f.id.clone(), crate::expr::Shape::of(f)))
-                .collect(),
-        );
+        let item = crate::expr::Shape::of_fields(&g.fields);
         let items = g
             .max_items
             .map_or(crate::expr::shape::MAX_LIST_ITEMS, u64::from);
         self.repeats.push(items);
         self.cel(expr, "item", &item);
         let message_expression = r.message_expression.as_ref().map(|m| {
-            self.cel_message(m, "item", &item, &g.fields);
+            let fields: Vec<&Field> = g.fields.iter().collect();
+            self.cel_message(m, "item", &item, &fields);
             m.value.clone()
         });
         self.repeats.pop();
@@ -1717,33 +1738,28 @@ impl Checker {
         m: &Located<String>,
         var: &str,
         scope: &crate::expr::Shape,
-        fields: &[Field],
+        fields: &[&Field],
     ) {
-        match crate::expr::check_yielding(m, var, scope, &self.globals, crate::expr::Yields::Text) {
-            Ok(checked) => {
-                let times = self.repeats.iter().fold(1u64, |a, r| a.saturating_mul(*r));
-                self.costs
-                    .push((m.pos, checked.estimate.cost.saturating_mul(times)));
-                // Messages are shown and logged: no secret may go into one.
-                let secret = match &checked.estimate.reads {
-                    Some(names) => names
-                        .iter()
-                        .find(|n| fields.iter().any(|f| f.id == **n && holds_secret(f)))
-                        .cloned(),
-                    None => fields
-                        .iter()
-                        .find(|f| holds_secret(f))
-                        .map(|f| f.id.clone()),
-                };
-                if let Some(name) = secret {
-                    self.err(
-                        m.pos,
-                        format!("`message_expression` may read the secret field `{name}`"),
-                        format!("messages are shown and logged: read only fields that hold no secret (name them, as `{var}.name`, rather than `{var}` whole)"),
-                    );
-                }
-            }
-            Err(e) => self.err(m.pos, e.message, e.help),
+        let Some(checked) = self.cel_yielding(m, var, scope, crate::expr::Yields::Text) else {
+            return;
+        };
+        // Messages are shown and logged: no secret may go into one.
+        let secret = match &checked.estimate.reads {
+            Some(names) => names
+                .iter()
+                .find(|n| fields.iter().any(|f| f.id == **n && holds_secret(f)))
+                .cloned(),
+            None => fields
+                .iter()
+                .find(|f| holds_secret(f))
+                .map(|f| f.id.clone()),
+        };
+        if let Some(name) = secret {
+            self.err(
+                m.pos,
+                format!("`message_expression` may read the secret field `{name}`"),
+                format!("messages are shown and logged: read only fields that hold no secret (name them, as `{var}.name`, rather than `{var}` whole)"),
+            );
         }
     }
 
@@ -1810,8 +1826,8 @@ impl Checker {
                     }
                 },
             };
-            let fields: Vec<Field> = form.fields().cloned().collect();
             let message_expression = r.message_expression.as_ref().map(|m| {
+                let fields: Vec<&Field> = form.fields().collect();
                 self.cel_message(m, "self", submission, &fields);
                 m.value.clone()
             });

@@ -130,6 +130,10 @@ pub struct StageSet(pub u64);
 impl StageSet {
     /// No stage.
     pub const NONE: StageSet = StageSet(0);
+    /// Every one of `n` stages.
+    pub fn all(n: usize) -> StageSet {
+        StageSet((0..n.min(64)).fold(0, |b, i| b | 1 << i))
+    }
     /// Whether the stage with this index is in the set.
     pub fn contains(self, stage: usize) -> bool {
         stage < 64 && self.0 & (1 << stage) != 0
@@ -224,7 +228,7 @@ pub enum Condition {
 impl Condition {
     /// The condition in words, naming siblings by their labels (`fields`): `HTTP Auth
     /// username is empty`.
-    pub fn describe(&self, fields: &[Field]) -> String {
+    pub fn describe(&self, fields: &[&Field]) -> String {
         let label = |id: &str| {
             fields
                 .iter()

@@ -973,25 +973,12 @@ impl Run {
                     seg: Seg::Key(group),
                 };
                 for (i, item) in items.iter().enumerate().take(*limit) {
-                    let (code, mut params) = match crate::cel_eval::eval(cel, "item", item) {
-                        Ok(true) => continue,
-                        Ok(false) => ("rule", vec![("expr", Param::from(&*cel.expr))]),
-                        Err(e) => ("rule_error", vec![("error", Param::from(e))]),
+                    let index = ("index", Param::from(i + 1));
+                    let Some((message, params)) =
+                        cel_failure(rule, cel, message.as_deref(), "item", item, Some(index))
+                    else {
+                        continue;
                     };
-                    params.insert(0, ("rule", Param::from(&*rule.id)));
-                    params.push(("index", Param::from(i + 1)));
-                    let computed = match (code, message) {
-                        ("rule", Some(m)) => crate::cel_eval::eval_text(m, "item", item)
-                            .ok()
-                            .map(|text| bounded_message(&text)),
-                        _ => None,
-                    };
-                    let message = computed.unwrap_or_else(|| {
-                        fill(
-                            rule.message.as_deref().unwrap_or_else(|| template(code)),
-                            &params,
-                        )
-                    });
                     let at_item = Path {
                         parent: Some(&at_group),
                         seg: Seg::Index(i),
@@ -1009,36 +996,11 @@ impl Run {
                 }
             }
             (CRuleTest::Cel { cel, path, message }, _) => {
-                let expr = &cel.expr;
-                let result = crate::cel_eval::eval(cel, "self", submission);
-                let (code, params) = match result {
-                    Ok(true) => return,
-                    Ok(false) => (
-                        "rule",
-                        vec![
-                            ("rule", Param::from(&*rule.id)),
-                            ("expr", Param::from(&**expr)),
-                        ],
-                    ),
-                    Err(e) => (
-                        "rule_error",
-                        vec![("rule", Param::from(&*rule.id)), ("error", Param::from(e))],
-                    ),
+                let Some((message, params)) =
+                    cel_failure(rule, cel, message.as_deref(), "self", submission, None)
+                else {
+                    return;
                 };
-                // A message expression makes the message when the rule fails; `message` (or the
-                // catalogue's) stands in when it cannot be evaluated.
-                let computed = match (code, message) {
-                    ("rule", Some(m)) => crate::cel_eval::eval_text(m, "self", submission)
-                        .ok()
-                        .map(|text| bounded_message(&text)),
-                    _ => None,
-                };
-                let message = computed.unwrap_or_else(|| {
-                    fill(
-                        rule.message.as_deref().unwrap_or_else(|| template(code)),
-                        &params,
-                    )
-                });
                 self.errors_or_warnings(rule.severity).push(Issue {
                     path: path.to_string(),
                     code: rule.id.to_string(),
@@ -1051,12 +1013,7 @@ impl Run {
     }
 
     fn rule_issue(&mut self, rule: &CRule, group: &str, default_code: &str, params: Params) {
-        let message = fill(
-            rule.message
-                .as_deref()
-                .unwrap_or_else(|| template(default_code)),
-            &params,
-        );
+        let message = rule_message(rule, default_code, &params);
         let mut path = String::new();
         push_pointer_segment(&mut path, group);
         self.errors_or_warnings(rule.severity).push(Issue {
@@ -1073,6 +1030,51 @@ impl Run {
             Severity::Warning => &mut self.warnings,
         }
     }
+}
+
+/// A rule's message: its own, or the catalogue's for `code`, filled with `params`.
+fn rule_message(rule: &CRule, code: &str, params: &Params) -> String {
+    fill(
+        rule.message.as_deref().unwrap_or_else(|| template(code)),
+        params,
+    )
+}
+
+/// The message and parameters of CEL rule `rule` failing on `value` (bound to `var`), `None`
+/// when it holds; `extra` follows the rule's own parameters. A message expression makes the
+/// message when the rule fails; `message` (or the catalogue's) stands in when it cannot be
+/// evaluated.
+fn cel_failure(
+    rule: &CRule,
+    cel: &CCel,
+    message: Option<&CCel>,
+    var: &str,
+    value: &Value,
+    extra: Option<(&'static str, Param)>,
+) -> Option<(String, Params)> {
+    let (code, mut params) = match crate::cel_eval::eval(cel, var, value) {
+        Ok(true) => return None,
+        Ok(false) => (
+            "rule",
+            vec![
+                ("rule", Param::from(&*rule.id)),
+                ("expr", Param::from(&*cel.expr)),
+            ],
+        ),
+        Err(e) => (
+            "rule_error",
+            vec![("rule", Param::from(&*rule.id)), ("error", Param::from(e))],
+        ),
+    };
+    params.extend(extra);
+    let computed = match (code, message) {
+        ("rule", Some(m)) => crate::cel_eval::eval_text(m, var, value)
+            .ok()
+            .map(|text| bounded_message(&text)),
+        _ => None,
+    };
+    let message = computed.unwrap_or_else(|| rule_message(rule, code, &params));
+    Some((message, params))
 }
 
 /// The longest message a `message_expression` may make, in characters.

@@ -55,8 +55,14 @@ pub enum Shape {
 impl Shape {
     /// The shape of a submission of `form`: CEL rules see it as `self`.
     pub fn of_form(form: &Form) -> Shape {
+        Shape::of_fields(form.fields())
+    }
+
+    /// The shape of an object holding `fields` (a form, an object field, a group item).
+    pub fn of_fields<'a>(fields: impl IntoIterator<Item = &'a Field>) -> Shape {
         Shape::Object(
-            form.fields()
+            fields
+                .into_iter()
                 .map(|f| (f.id.clone(), Shape::of(f)))
                 .collect(),
         )
@@ -128,9 +134,9 @@ impl Shape {
                     one
                 }
             }
-            Kind::Object(o) => Shape::Object(fields(&o.fields)),
+            Kind::Object(o) => Shape::of_fields(&o.fields),
             Kind::Group(g) => Shape::List {
-                item: Box::new(Shape::Object(fields(&g.fields))),
+                item: Box::new(Shape::of_fields(&g.fields)),
                 max: g.max_items.map(u64::from),
             },
         }
@@ -227,11 +233,4 @@ impl Shape {
             _ => false,
         }
     }
-}
-
-fn fields(fields: &[Field]) -> Vec<(String, Shape)> {
-    fields
-        .iter()
-        .map(|f| (f.id.clone(), Shape::of(f)))
-        .collect()
 }
