@@ -407,11 +407,25 @@ fn ajv_agrees_with_the_acceptance_cases() {
         dir.join("node_modules/ajv").is_dir(),
         "run `npm ci` in tests/ajv (tests/run.sh does it)"
     );
-    // The Pipedrive spec and its cases, then the spec with conditions (if/then) and its cases.
+    // The Pipedrive spec and its cases, the spec with conditions (if/then) and its cases, and
+    // the GitHub Marketplace listing (variants as oneOf) and its cases.
     let conditions = root().join("tests/conditions");
-    for (spec, cases) in [
-        (pipedrive(), root().join("tests/cases/pipedrive")),
-        (conditions.join("spec.yaml"), conditions.join("cases")),
+    for (spec, cases, stages) in [
+        (
+            pipedrive(),
+            root().join("tests/cases/pipedrive"),
+            "review,save",
+        ),
+        (
+            conditions.join("spec.yaml"),
+            conditions.join("cases"),
+            "review,save",
+        ),
+        (
+            root().join("specs/github-marketplace.yaml"),
+            root().join("tests/cases/github-marketplace"),
+            "draft,publish",
+        ),
     ] {
         let o = run(Command::new("node")
             .arg("--test")
@@ -419,11 +433,29 @@ fn ajv_agrees_with_the_acceptance_cases() {
             .current_dir(&dir)
             .env("FORMWORK_BIN", env!("CARGO_BIN_EXE_formwork"))
             .env("FORMWORK_SPEC", &spec)
-            .env("FORMWORK_CASES", &cases));
+            .env("FORMWORK_CASES", &cases)
+            .env("FORMWORK_STAGES", stages));
         let out = text(&o.stdout);
         assert!(o.status.success(), "{out}{}", text(&o.stderr));
         assert!(out.contains("# fail 0"), "{out}");
     }
+}
+
+/// The last line of the acceptance script (`N passed, N failed`) run with `--external` on
+/// `spec` and its `cases`, after checking that it succeeded.
+fn acceptance_script(spec: &Path, cases: &Path) -> String {
+    let o = run(python()
+        .arg(root().join("tests/acceptance/check.py"))
+        .arg("--external")
+        .arg("--bin")
+        .arg(env!("CARGO_BIN_EXE_formwork"))
+        .arg("--spec")
+        .arg(spec)
+        .arg("--cases")
+        .arg(cases));
+    let out = text(&o.stdout);
+    assert!(o.status.success(), "{out}{}", text(&o.stderr));
+    out.lines().last().unwrap_or("").to_string()
 }
 
 /// The acceptance script on the spec with conditions and its cases: the CLI's verdicts, and
@@ -431,20 +463,25 @@ fn ajv_agrees_with_the_acceptance_cases() {
 #[test]
 fn condition_cases_pass_including_the_external_schema_checks() {
     let dir = root().join("tests/conditions");
-    let o = run(python()
-        .arg(root().join("tests/acceptance/check.py"))
-        .arg("--external")
-        .arg("--bin")
-        .arg(env!("CARGO_BIN_EXE_formwork"))
-        .arg("--spec")
-        .arg(dir.join("spec.yaml"))
-        .arg("--cases")
-        .arg(dir.join("cases")));
-    let out = text(&o.stdout);
-    assert!(o.status.success(), "{out}{}", text(&o.stderr));
-    let last = out.lines().last().unwrap_or("");
     // 11 cases, 3 dialects and the API document.
-    assert_eq!(last, "15 passed, 0 failed", "{out}");
+    assert_eq!(
+        acceptance_script(&dir.join("spec.yaml"), &dir.join("cases")),
+        "15 passed, 0 failed"
+    );
+}
+
+/// The second flagship spec, the GitHub Marketplace listing (variants and conditions), and its
+/// acceptance cases: the CLI's verdicts, and Python `jsonschema` agreeing in every dialect.
+#[test]
+fn github_marketplace_cases_pass_including_the_external_schema_checks() {
+    // 28 cases, 3 dialects and the API document.
+    assert_eq!(
+        acceptance_script(
+            &root().join("specs/github-marketplace.yaml"),
+            &root().join("tests/cases/github-marketplace")
+        ),
+        "32 passed, 0 failed"
+    );
 }
 
 /// `formwork serve` answers on the address it prints, creates its database, and stops cleanly on SIGTERM.

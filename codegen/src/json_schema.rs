@@ -151,7 +151,7 @@ pub fn emit_dialect(form: &Form, stage: usize, dialect: Dialect) -> Emitted {
     };
 
     let fields: Vec<&Field> = form.fields().collect();
-    let (mut properties, required, conditional) = cx.fields(&fields, "");
+    let (mut properties, required, conditional) = cx.fields(&fields, &fields, "");
     cx.cross_field_rules(form, &mut properties);
 
     let mut root = Map::new();
@@ -289,11 +289,13 @@ struct Cx {
 }
 
 impl Cx {
-    /// The properties of an object of `fields` at JSON Pointer `path`, the ones it requires, and
-    /// the `if`/`then` of the ones that depend on the others.
+    /// The properties of `fields` (beside `siblings`) of an object at JSON Pointer `path`, the
+    /// ones it requires, and the `if`/`then` of the ones that depend on the others. A variant's
+    /// fields are read without their variant's test, which is the object's `oneOf`.
     fn fields(
         &mut self,
         fields: &[&Field],
+        siblings: &[&Field],
         path: &str,
     ) -> (Map<String, Value>, Vec<Value>, Vec<Value>) {
         let mut properties = Map::new();
@@ -302,7 +304,7 @@ impl Cx {
         for f in fields {
             let here = format!("{path}/{}", formwork_schema::pointer::escape(&f.id));
             let schema = self.field(f, &here);
-            match &f.shown_when {
+            match f.own_shown_when() {
                 // Asked only under a condition: its value counts only then, so its constraints
                 // apply only then; where the schema cannot state the condition it is left open
                 // (laxer than the validator, never stricter).
@@ -321,6 +323,22 @@ impl Cx {
                             "if": when,
                             "then": {"properties": {f.id.clone(): schema}},
                         }));
+                    } else if self.dialect == Dialect::OpenApi30 {
+                        // Without `if` the constraints are left out: say so, as for `required_when`.
+                        self.rules.push(Value::Object(rule_entry(
+                            "shown_when_constraints",
+                            &here,
+                            Severity::Error,
+                            format!(
+                                "Its constraints apply only when {}; this dialect cannot state that, so the schema leaves its value open.",
+                                c.describe(siblings)
+                            ),
+                        )));
+                        self.moved.push(Moved {
+                            rule: "shown_when".into(),
+                            path: here.clone(),
+                            keyword: "if",
+                        });
                     }
                     properties.insert(f.id.clone(), Value::Object(open));
                 }
@@ -331,8 +349,8 @@ impl Cx {
             if self.required(f) {
                 required.push(Value::from(f.id.clone()));
             }
-            if f.is_conditional() {
-                conditional.extend(self.condition(f, fields, &here));
+            if f.is_own_conditional() {
+                conditional.extend(self.condition(f, siblings, &here));
             }
         }
         (properties, required, conditional)
@@ -341,7 +359,7 @@ impl Cx {
     /// Whether `f` must be present at this stage whatever its siblings hold (required, or a box
     /// that must be checked).
     fn required(&self, f: &Field) -> bool {
-        !f.is_conditional()
+        !f.is_own_conditional()
             && (f.required.contains(self.stage)
                 || matches!(&f.kind, Kind::Boolean(b) if b.must_be_true.contains(self.stage)))
     }
@@ -350,7 +368,7 @@ impl Cx {
     /// required at this stage under a condition JSON Schema can state, an `if`/`then` for its
     /// object.
     fn condition(&mut self, f: &Field, siblings: &[&Field], path: &str) -> Option<Value> {
-        if let Some(c) = &f.shown_when {
+        if let Some(c) = f.own_shown_when() {
             self.rules.push(Value::Object(rule_entry(
                 "shown_when",
                 path,
@@ -366,7 +384,11 @@ impl Cx {
         if !must {
             return None;
         }
-        let parts: Vec<&Condition> = f.shown_when.iter().chain(&f.required_when).collect();
+        let parts: Vec<&Condition> = f
+            .own_shown_when()
+            .into_iter()
+            .chain(&f.required_when)
+            .collect();
         let words: Vec<String> = parts.iter().map(|c| c.describe(siblings)).collect();
         // What the schema cannot state is listed: a CEL part, or a dialect without `if`.
         let mut list = || {
@@ -408,7 +430,7 @@ impl Cx {
     /// The schema of one field at JSON Pointer `path`.
     fn field(&mut self, f: &Field, path: &str) -> Map<String, Value> {
         // A field required under a condition is required by its object's `if`/`then`.
-        let required = !f.is_conditional() && f.required.contains(self.stage);
+        let required = f.required_in_variant(self.stage);
         let mut s = Map::new();
         s.insert("title".into(), f.label.clone().into());
         if let Some(h) = &f.help {
@@ -419,7 +441,7 @@ impl Cx {
             Kind::Number(n) => number(&mut s, n),
             Kind::Boolean(b) => {
                 s.insert("type".into(), "boolean".into());
-                if b.must_be_true.contains(self.stage) && !f.is_conditional() {
+                if b.must_be_true.contains(self.stage) && !f.is_own_conditional() {
                     s.extend(konst(self.dialect, true.into()));
                 }
             }
@@ -427,14 +449,14 @@ impl Cx {
             Kind::File(r) => self.file(&mut s, r, required, path),
             Kind::Object(o) => {
                 let subs: Vec<&Field> = o.fields.iter().collect();
-                s.extend(self.object(&subs, path));
+                s.extend(self.object(&subs, f.variants(), path));
             }
             Kind::Group(g) => {
                 s.insert("type".into(), "array".into());
                 let subs: Vec<&Field> = g.fields.iter().collect();
                 let mut item = Map::new();
                 item.insert("title".into(), g.item_label.clone().into());
-                item.extend(self.object(&subs, &format!("{path}/*")));
+                item.extend(self.object(&subs, f.variants(), &format!("{path}/*")));
                 s.insert("items".into(), Value::Object(item));
                 counts(&mut s, g.min_items, g.max_items, required);
             }
@@ -484,17 +506,69 @@ impl Cx {
         s
     }
 
-    /// `type: object` with the sub-fields' `properties` and `required`; no other keys.
-    fn object(&mut self, fields: &[&Field], path: &str) -> Map<String, Value> {
-        let (properties, required, conditional) = self.fields(fields, path);
+    /// `type: object` with the sub-fields' `properties` and `required`, and with variants (the
+    /// kind field and its values) a `oneOf` with one branch per variant: the kind as `const`,
+    /// then the variant's fields. The object lists every variant's properties, unconstrained, so
+    /// a value of another variant is let through, as the validator ignores it (with a warning).
+    fn object(
+        &mut self,
+        fields: &[&Field],
+        variants: Option<(&Field, &ValueList)>,
+        path: &str,
+    ) -> Map<String, Value> {
+        let shared: Vec<&Field> = fields
+            .iter()
+            .copied()
+            .filter(|f| f.variant.is_none())
+            .collect();
+        let (mut properties, required, mut conditional) = self.fields(&shared, fields, path);
+        let mut one_of = Vec::new();
+        if let Some((kind, list)) = variants {
+            for choice in &list.values {
+                let own: Vec<&Field> = fields
+                    .iter()
+                    .copied()
+                    .filter(|f| f.variant.as_deref() == Some(choice.id.as_str()))
+                    .collect();
+                let (props, req, cond) = self.fields(&own, fields, path);
+                let mut branch = Map::new();
+                branch.insert("title".into(), choice.label.clone().into());
+                let mut branch_props = Map::new();
+                branch_props.insert(
+                    kind.id.clone(),
+                    Value::Object(konst(self.dialect, choice.id.clone().into())),
+                );
+                for (id, schema) in props {
+                    let mut open = Map::new();
+                    for key in ["title", "description"] {
+                        if let Some(v) = schema.get(key) {
+                            open.insert(key.into(), v.clone());
+                        }
+                    }
+                    properties.insert(id.clone(), Value::Object(open));
+                    branch_props.insert(id, schema);
+                }
+                branch.insert("properties".into(), Value::Object(branch_props));
+                if !req.is_empty() {
+                    branch.insert("required".into(), req.into());
+                }
+                if !cond.is_empty() {
+                    branch.insert("allOf".into(), cond.into());
+                }
+                one_of.push(Value::Object(branch));
+            }
+        }
         let mut s = Map::new();
         s.insert("type".into(), "object".into());
         s.insert("properties".into(), Value::Object(properties));
         if !required.is_empty() {
             s.insert("required".into(), required.into());
         }
+        if !one_of.is_empty() {
+            s.insert("oneOf".into(), one_of.into());
+        }
         if !conditional.is_empty() {
-            s.insert("allOf".into(), conditional.into());
+            s.insert("allOf".into(), std::mem::take(&mut conditional).into());
         }
         s.insert("additionalProperties".into(), false.into());
         s

@@ -324,7 +324,8 @@ fn variant_names_lint(enum_name: &str, variants: &[String]) -> bool {
 /// Whether a value for `field` must be present at stage `stage` whatever the other fields hold
 /// (a field required under a condition is an `Option`).
 fn present(field: &Field, stage: usize) -> bool {
-    !field.is_conditional()
+    // A variant's field is read inside its variant's struct: only its own condition counts.
+    !field.is_own_conditional()
         && (field.required.contains(stage)
             || matches!(&field.kind, Kind::Boolean(b) if b.must_be_true.contains(stage)))
 }
@@ -442,6 +443,25 @@ struct StructDef<'a> {
     fields: Vec<&'a Field>,
     /// Path key of the fields' parent (`""` for the root).
     path: String,
+    /// With variants, the def is an internally tagged enum of these, tagged by `tag`'s value.
+    variants: Vec<VariantDef<'a>>,
+    /// The kind field of an object or item with variants.
+    tag: Option<&'a Field>,
+}
+
+/// One variant of an object or item: a struct of the shared fields but the kind, then its own.
+#[derive(Debug, Clone)]
+struct VariantDef<'a> {
+    /// The kind field's value.
+    value: &'a str,
+    /// The value's label.
+    label: &'a str,
+    /// The enum variant's name (the kind's list enum variant's).
+    variant: String,
+    /// The struct's name.
+    name: String,
+    /// Its fields.
+    fields: Vec<&'a Field>,
 }
 
 /// The state of one emission.
@@ -584,6 +604,8 @@ impl<'a> Emitter<'a> {
             docs: doc_text(&form.title, form.description.as_deref()),
             fields: top,
             path: String::new(),
+            variants: Vec::new(),
+            tag: None,
         });
         for (f, path) in &all {
             let (one, alt, doc) = match &f.kind {
@@ -610,11 +632,37 @@ impl<'a> Emitter<'a> {
                 .unwrap_or_else(|| root.clone());
             let name = names.claim(&[one.clone(), format!("{parent}{one}"), alt]);
             em.struct_by_path.insert(path.clone(), name.clone());
+            let mut variants = Vec::new();
+            let tag = f.variants().map(|(kind, list)| {
+                for (choice, variant) in list.values.iter().zip(variant_names(list)) {
+                    let struct_name = names.claim(&[
+                        format!("{name}{variant}"),
+                        format!("{name}{variant}Variant"),
+                    ]);
+                    variants.push(VariantDef {
+                        value: &choice.id,
+                        label: &choice.label,
+                        variant,
+                        name: struct_name,
+                        fields: f
+                            .sub_fields()
+                            .iter()
+                            .filter(|s| {
+                                s.id != kind.id
+                                    && s.variant.as_deref().is_none_or(|v| v == choice.id)
+                            })
+                            .collect(),
+                    });
+                }
+                kind
+            });
             em.structs.push(StructDef {
                 name,
                 docs: doc,
                 fields: f.sub_fields().iter().collect(),
                 path: path.clone(),
+                variants,
+                tag,
             });
         }
 
@@ -951,26 +999,106 @@ impl<'a> Emitter<'a> {
             #inception
             pub mod #module {}
         })?;
-        let structs = self
-            .structs
-            .iter()
-            .map(|d| self.stage_struct(d, stage))
-            .collect::<syn::Result<Vec<_>>>()?;
+        let mut structs = Vec::with_capacity(self.structs.len());
+        for def in &self.structs {
+            if def.variants.is_empty() {
+                structs.push(self.stage_struct(def, stage, true)?);
+            } else {
+                structs.extend(self.stage_variants(def, stage)?);
+            }
+        }
         if let Some((_, items)) = &mut item.content {
             items.extend(structs);
         }
         Ok(syn::Item::Mod(item))
     }
 
-    /// One struct as it is at `stage`.
-    fn stage_struct(&self, def: &StructDef<'_>, stage: usize) -> syn::Result<syn::Item> {
+    /// The struct of one variant of `def`, as a def of its own.
+    fn variant_struct<'d>(def: &StructDef<'d>, v: &VariantDef<'d>) -> StructDef<'d> {
+        StructDef {
+            name: v.name.clone(),
+            docs: vec![format!("{} (`{}`).", doc_line(v.label), v.value)],
+            fields: v.fields.clone(),
+            path: def.path.clone(),
+            variants: Vec::new(),
+            tag: None,
+        }
+    }
+
+    /// An object or item with variants at `stage`: the enum tagged by the kind field, then one
+    /// struct per variant. A variant's struct lets the fields of other variants through unread,
+    /// as the validator ignores them (with a warning).
+    fn stage_variants(&self, def: &StructDef<'_>, stage: usize) -> syn::Result<Vec<syn::Item>> {
         let name = type_ident(&def.name);
         let doc = doc_attrs(def.docs.clone());
         let derive = Self::struct_derive();
+        let Some(tag) = def.tag else {
+            return Err(syn::Error::new(
+                Span::call_site(),
+                "variants without a kind field",
+            ));
+        };
+        let tag_id = tag.id.as_str();
+        let kind_path = format!("{}/{}", def.path, tag.id);
+        let kind_type = self.item_type(tag, &kind_path);
+        let kind_fn = value_name(&tag.id, "kind").ident();
+        let arms = def.variants.iter().map(|v| {
+            let variant = type_ident(&v.variant);
+            let inner = type_ident(&v.name);
+            let value = v.value;
+            let vdoc = format!(" {}", doc_line(v.label));
+            quote! {
+                #[doc = #vdoc]
+                #[serde(rename = #value)]
+                #variant(#inner)
+            }
+        });
+        let kinds = def.variants.iter().map(|v| {
+            let variant = type_ident(&v.variant);
+            quote!(Self::#variant(_) => #kind_type::#variant)
+        });
+        let kind_doc = format!(" The value of `{tag_id}`: which variant this is.");
+        let mut items: Vec<syn::Item> = vec![
+            syn::parse2(quote! {
+                #doc
+                #derive
+                #[serde(tag = #tag_id)]
+                pub enum #name {
+                    #(#arms),*
+                }
+            })?,
+            syn::parse2(quote! {
+                impl #name {
+                    #[doc = #kind_doc]
+                    pub fn #kind_fn(&self) -> #kind_type {
+                        match self {
+                            #(#kinds),*
+                        }
+                    }
+                }
+            })?,
+        ];
+        for v in &def.variants {
+            items.push(self.stage_struct(&Self::variant_struct(def, v), stage, false)?);
+        }
+        Ok(items)
+    }
+
+    /// One struct as it is at `stage`; `strict`: unknown fields do not deserialize.
+    fn stage_struct(
+        &self,
+        def: &StructDef<'_>,
+        stage: usize,
+        strict: bool,
+    ) -> syn::Result<syn::Item> {
+        let name = type_ident(&def.name);
+        let doc = doc_attrs(def.docs.clone());
+        let derive = Self::struct_derive();
+        let strict = strict.then(|| quote!(#[serde(deny_unknown_fields)]));
         let mut item: syn::ItemStruct = syn::parse2(quote! {
             #doc
             #derive
-            #[serde(deny_unknown_fields)]
+            #strict
             pub struct #name {}
         })?;
         let syn::Fields::Named(named) = &mut item.fields else {
@@ -1083,10 +1211,40 @@ impl<'a> Emitter<'a> {
         let to_mod = self.stage_mods[to].ident();
         let method = format_ident!("from_{}", self.stage_mods[from].bare);
         let to_id = self.form.stages[to].id.as_str();
-        let impls = self
-            .structs
-            .iter()
-            .map(|d| self.struct_conversion(d, from, to, &method));
+        let impls = self.structs.iter().map(|d| {
+            if d.variants.is_empty() {
+                return self.struct_conversion(d, from, to, &method);
+            }
+            let (from_mod, to_mod) = (self.stage_mods[from].ident(), self.stage_mods[to].ident());
+            let name = type_ident(&d.name);
+            let structs = d
+                .variants
+                .iter()
+                .map(|v| self.struct_conversion(&Self::variant_struct(d, v), from, to, &method));
+            let arms = d.variants.iter().map(|v| {
+                let variant = type_ident(&v.variant);
+                let inner = type_ident(&v.name);
+                quote! {
+                    #from_mod::#name::#variant(v) => Self::#variant(#to_mod::#inner::#method(v, at, missing)?)
+                }
+            });
+            let doc = format!(
+                " Converts a `{}` record of any variant to the same variant at stage `{}`.",
+                self.form.stages[from].id, self.form.stages[to].id
+            );
+            quote! {
+                #(#structs)*
+
+                impl #to_mod::#name {
+                    #[doc = #doc]
+                    fn #method(src: #from_mod::#name, at: &str, missing: &mut Vec<String>) -> Option<Self> {
+                        Some(match src {
+                            #(#arms),*
+                        })
+                    }
+                }
+            }
+        });
         let root = type_ident(&self.structs[0].name);
         let doc = format!(
             " Checks that a `{}` record holds every value stage `{}` requires.",

@@ -1,4 +1,5 @@
-//! Generates the Rust types of `specs/pipedrive-app.yaml` and `specs/contact.yaml` (workspace root)
+//! Generates the Rust types of `specs/pipedrive-app.yaml`, `specs/contact.yaml` and
+//! `specs/github-marketplace.yaml` (workspace root)
 //! and of this crate's `specs/edge-cases.yaml` (used by `tests/edge_cases.rs`) into `OUT_DIR`.
 
 use std::path::Path;
@@ -9,6 +10,7 @@ fn main() -> ExitCode {
     let specs = [
         manifest.join("../../specs/pipedrive-app.yaml"),
         manifest.join("../../specs/contact.yaml"),
+        manifest.join("../../specs/github-marketplace.yaml"),
         manifest.join("specs/edge-cases.yaml"),
     ];
     for spec in specs {

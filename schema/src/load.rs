@@ -896,7 +896,19 @@ impl Checker {
             f.must_be_true.is_some(),
             f.must_be_true.as_ref().map(|l| l.pos).unwrap_or_default(),
         )];
-        let sub_keys = [("fields", f.fields.is_some(), Pos::default())];
+        let sub_keys = [
+            ("fields", f.fields.is_some(), Pos::default()),
+            (
+                "kind_field",
+                f.kind_field.is_some(),
+                f.kind_field.as_ref().map(|l| l.pos).unwrap_or_default(),
+            ),
+            (
+                "variants",
+                f.variants.is_some(),
+                f.variants.as_ref().map(|l| l.pos).unwrap_or_default(),
+            ),
+        ];
         let group_keys = [("item_label", f.item_label.is_some(), Pos::default())];
 
         if known_kind {
@@ -975,10 +987,6 @@ impl Checker {
                 for s in subs {
                     self.unique(&mut seen, &s.id, "field");
                 }
-                self.renames(
-                    subs.iter().map(|s| (&s.id, s.renamed_from.as_ref())),
-                    "field",
-                );
                 if kind_name == "group" {
                     self.repeats.push(
                         f.max_items
@@ -987,8 +995,21 @@ impl Checker {
                     );
                 }
                 let mut fields: Vec<Field> = subs.iter().map(|s| self.field(s)).collect();
+                // Each variant's fields follow the shared ones, in the order of the kind's values.
+                let (kind_field, variant_defs) = self.variants(f, &fields);
+                for (_, d) in &variant_defs {
+                    self.unique(&mut seen, &d.id, "field");
+                }
+                let defs: Vec<&FieldDef> = subs
+                    .iter()
+                    .chain(variant_defs.iter().map(|(_, d)| *d))
+                    .collect();
+                self.renames(
+                    defs.iter().map(|s| (&s.id, s.renamed_from.as_ref())),
+                    "field",
+                );
+                fields.extend(variant_defs.iter().map(|(_, d)| self.field(d)));
                 let resolved = {
-                    let defs: Vec<&FieldDef> = subs.iter().collect();
                     let built: Vec<&Field> = fields.iter().collect();
                     self.conditions(&defs, &built)
                 };
@@ -998,14 +1019,23 @@ impl Checker {
                         f.shown_when = shown_when;
                     }
                 }
+                if let Some(kind) = &kind_field {
+                    for (field, (variant, _)) in fields[subs.len()..].iter_mut().zip(&variant_defs)
+                    {
+                        let own = field.shown_when.take();
+                        field.shown_when = Some(variant_condition(kind, variant, own));
+                        field.variant = Some(variant.clone());
+                    }
+                }
                 if kind_name == "group" {
                     self.repeats.pop();
                 }
                 if kind_name == "object" {
-                    Kind::Object(ObjectRules { fields })
+                    Kind::Object(ObjectRules { fields, kind_field })
                 } else {
                     Kind::Group(GroupRules {
                         fields,
+                        kind_field,
                         item_label: f.item_label.clone().unwrap_or_else(|| "item".to_string()),
                         min_items: f.min_items.as_ref().map(|l| l.value),
                         max_items: f.max_items.as_ref().map(|l| l.value),
@@ -1033,6 +1063,7 @@ impl Checker {
             renamed_from: f.renamed_from.as_ref().map(|r| r.value.clone()),
             required_when: None,
             shown_when: None,
+            variant: None,
         };
         if let Some(d) = &f.default {
             if let Err(why) = default_fits(&field, &d.value) {
@@ -1045,6 +1076,113 @@ impl Checker {
             field.default = Some(d.value.clone());
         }
         field
+    }
+
+    /// The kind field and the variants' field definitions of object or group `f` (whose shared
+    /// fields are built as `shared`), each with its variant, in the order of the kind's values.
+    fn variants<'d>(
+        &mut self,
+        f: &'d FieldDef,
+        shared: &[Field],
+    ) -> (Option<String>, Vec<(String, &'d FieldDef)>) {
+        let (kind, variants) = match (&f.kind_field, &f.variants) {
+            (None, None) => return (None, Vec::new()),
+            (Some(k), Some(v)) => (k, v),
+            (Some(k), None) => {
+                self.err(
+                    k.pos,
+                    format!("field `{}` has a `kind_field` but no `variants`", f.id.value),
+                    "add `variants:` with the fields of each value of the kind field, or remove `kind_field`",
+                );
+                return (None, Vec::new());
+            }
+            (None, Some(v)) => {
+                self.err(
+                    v.pos,
+                    format!("field `{}` has `variants` but no `kind_field`", f.id.value),
+                    "add `kind_field:` naming the choice field (among `fields`) whose value picks the variant",
+                );
+                return (None, Vec::new());
+            }
+        };
+        let Some(field) = shared.iter().find(|s| s.id == kind.value) else {
+            let ids = shared.iter().map(|s| s.id.as_str());
+            let help = did_you_mean(kind, ids.clone()).unwrap_or_else(|| {
+                format!(
+                    "name one of the shared `fields`: {}",
+                    ids.collect::<Vec<_>>().join(", ")
+                )
+            });
+            self.err(
+                kind.pos,
+                format!(
+                    "the `kind_field` of `{}` is `{}`, which is not one of its `fields`",
+                    f.id.value, kind.value
+                ),
+                help,
+            );
+            return (None, Vec::new());
+        };
+        let list = match &field.kind {
+            Kind::Choice(c) if !c.multiple => &c.list,
+            _ => {
+                self.err(
+                    kind.pos,
+                    format!(
+                        "the kind field `{}` of `{}` is not a single `choice`",
+                        kind.value, f.id.value
+                    ),
+                    "make it a `choice` (without `multiple`) whose values name the variants",
+                );
+                return (None, Vec::new());
+            }
+        };
+        let def = f.fields.iter().flatten().find(|d| d.id.value == kind.value);
+        let conditional = def.is_some_and(|d| d.required_when.is_some() || d.shown_when.is_some());
+        if !field.required.is_all(self.stages.len()) || conditional {
+            self.err(
+                kind.pos,
+                format!(
+                    "the kind field `{}` of `{}` must be required at every stage, without conditions",
+                    kind.value, f.id.value
+                ),
+                "give it `required: true`: every item must say which variant it is",
+            );
+        }
+        for key in variants.value.keys() {
+            if list.get(key).is_none() {
+                let help = did_you_mean(key, list.values.iter().map(|c| c.id.as_str()))
+                    .unwrap_or_else(|| {
+                        format!("use the values of `{}`: {}", kind.value, ids(list))
+                    });
+                self.err(
+                    key.pos,
+                    format!(
+                        "variant `{}` of `{}` is not a value of its kind field `{}`",
+                        key.value, f.id.value, kind.value
+                    ),
+                    help,
+                );
+            }
+        }
+        let mut out = Vec::new();
+        for choice in &list.values {
+            match variants
+                .value
+                .get_key_value(&Located::new(choice.id.clone()))
+            {
+                Some((_, defs)) => out.extend(defs.iter().map(|d| (choice.id.clone(), d))),
+                None => self.err(
+                    variants.pos,
+                    format!(
+                        "value `{}` of the kind field `{}` has no entry in the `variants` of `{}`",
+                        choice.id, kind.value, f.id.value
+                    ),
+                    format!("add `{}: []` if it has no fields of its own", choice.id),
+                ),
+            }
+        }
+        (Some(kind.value.clone()), out)
     }
 
     /// The `required_when` / `shown_when` of sibling fields `defs` (built as `fields`, in the

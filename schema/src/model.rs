@@ -189,8 +189,13 @@ pub struct Field {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub required_when: Option<Condition>,
     /// Asked only when this holds: otherwise its value is ignored and it is never required.
+    /// For a field of a variant, the variant's test comes first: `{kind} equals {variant}`, alone
+    /// or as the first part of an `all` whose second part is the field's own condition.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shown_when: Option<Condition>,
+    /// The variant of its object or item the field belongs to (a value of the `kind_field`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variant: Option<String>,
 }
 
 impl Field {
@@ -202,6 +207,36 @@ impl Field {
     /// Whether the field's presence depends on other fields.
     pub fn is_conditional(&self) -> bool {
         self.required_when.is_some() || self.shown_when.is_some()
+    }
+
+    /// The field's own `shown_when`, without its variant's test (the same as `shown_when` for a
+    /// field outside variants).
+    pub fn own_shown_when(&self) -> Option<&Condition> {
+        match (&self.variant, &self.shown_when) {
+            (None, c) => c.as_ref(),
+            (Some(_), Some(Condition::All(parts))) if parts.len() == 2 => parts.get(1),
+            (Some(_), _) => None,
+        }
+    }
+
+    /// Whether the field's presence depends on other fields besides its variant's kind.
+    pub fn is_own_conditional(&self) -> bool {
+        self.required_when.is_some() || self.own_shown_when().is_some()
+    }
+
+    /// Whether a value is required at stage `stage` whatever the other fields hold, once its
+    /// variant is chosen.
+    pub fn required_in_variant(&self, stage: usize) -> bool {
+        self.required.contains(stage) && !self.is_own_conditional()
+    }
+}
+
+/// The variant test a field of variant `variant` gets, combined with its own `shown_when`.
+pub fn variant_condition(kind_field: &str, variant: &str, own: Option<Condition>) -> Condition {
+    let test = Condition::Equals(kind_field.to_string(), variant.into());
+    match own {
+        None => test,
+        Some(own) => Condition::All(vec![test, own]),
     }
 }
 
@@ -478,15 +513,21 @@ impl FileRules {
 /// Sub-fields of an object.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ObjectRules {
-    /// Sub-fields.
+    /// Sub-fields: the shared ones, then each variant's (see [`Field::variant`]).
     pub fields: Vec<Field>,
+    /// The sub-field whose value names the variant (a required single choice), if it has variants.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind_field: Option<String>,
 }
 
 /// A repeated group.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GroupRules {
-    /// Sub-fields of each item.
+    /// Sub-fields of each item: the shared ones, then each variant's (see [`Field::variant`]).
     pub fields: Vec<Field>,
+    /// The sub-field whose value names the item's variant (a required single choice), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind_field: Option<String>,
     /// What one item is called (e.g. `app action`).
     pub item_label: String,
     /// Items (presence rule; where required).
@@ -779,6 +820,21 @@ impl Field {
             Kind::Object(o) => &o.fields,
             Kind::Group(g) => &g.fields,
             _ => &[],
+        }
+    }
+
+    /// The variants of an object or group item: its kind field and that field's values, in the
+    /// spec's order (`None` without variants).
+    pub fn variants(&self) -> Option<(&Field, &ValueList)> {
+        let kind = match &self.kind {
+            Kind::Object(o) => o.kind_field.as_deref(),
+            Kind::Group(g) => g.kind_field.as_deref(),
+            _ => None,
+        }?;
+        let field = self.sub_fields().iter().find(|f| f.id == kind)?;
+        match &field.kind {
+            Kind::Choice(c) => Some((field, &c.list)),
+            _ => None,
         }
     }
 

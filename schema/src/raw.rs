@@ -375,6 +375,17 @@ pub struct FieldDef {
     /// For `object` and `group`: the sub-fields.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fields: Option<Vec<FieldDef>>,
+    /// For `object` and `group`: the sub-field (among `fields`) whose value says which variant
+    /// the object or item is: a single `choice`, required at every stage, whose values are the
+    /// keys of `variants`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind_field: Option<Located<String>>,
+    /// For `object` and `group` with `kind_field`: the fields of each variant, by value of the
+    /// kind field (`[]` for a variant without fields of its own). A variant's fields are asked only
+    /// when the kind field has its value; `fields` are shared by every variant. A field id is
+    /// used once across `fields` and every variant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variants: Option<Located<BTreeMap<Located<String>, Vec<FieldDef>>>>,
     /// For `group`: what one item is called (e.g. `app action`), for "Add another app action".
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub item_label: Option<String>,

@@ -387,3 +387,91 @@ fn conditions_name_fields_beside_them_and_values_they_hold() {
         load_str("t.yaml", &ok).err()
     );
 }
+
+/// A group with variants: the kind field is a required single choice among the shared fields,
+/// whose values are exactly the keys of `variants`; field ids are unique across all of them.
+#[test]
+fn variants_name_their_kind_field_and_its_values() {
+    // `g` on line 10; the variants start on line 17.
+    let group = |kind_field: &str, kind: &str, variants: &str| {
+        format!(
+            "      - id: g\n        label: G\n        kind: group\n        kind_field: {kind_field}\n        fields:\n          - {kind}\n          - {{id: name, label: Name, kind: text}}\n        variants:\n{variants}"
+        )
+    };
+    let kind = "{id: type, label: Type, kind: choice, list: colours, required: true}";
+    let both = "          red: [{id: shade, label: Shade, kind: text}]\n          blue: []\n";
+    let ok = format!("{HEAD}{}", group("type", kind, both));
+    let form = load_str("t.yaml", &ok).unwrap_or_else(|e| panic!("{e}"));
+    let g = form.field("g").expect("g");
+    let shade = g
+        .sub_fields()
+        .iter()
+        .find(|f| f.id == "shade")
+        .expect("shade");
+    assert_eq!(shade.variant.as_deref(), Some("red"));
+    assert!(shade.own_shown_when().is_none());
+    assert!(
+        g.variants()
+            .is_some_and(|(k, l)| k.id == "type" && l.values.len() == 2)
+    );
+
+    let (l, c, m) = one(&group("typ", kind, both));
+    assert_eq!((l, c), (13, 21), "{m}");
+    assert!(m.contains("`typ`, which is not one of its `fields`"), "{m}");
+    let text = format!("{HEAD}{}", group("typ", kind, both));
+    let help = load_str("t.yaml", &text)
+        .expect_err("invalid")
+        .diagnostics()[0]
+        .help
+        .clone()
+        .unwrap_or_default();
+    assert_eq!(help, "did you mean `type`?");
+    let (_, _, m) = one(&group("name", kind, both));
+    assert!(m.contains("is not a single `choice`"), "{m}");
+    let (_, _, m) = one(&group(
+        "type",
+        "{id: type, label: Type, kind: choice, list: colours, required: final}",
+        both,
+    ));
+    assert!(m.contains("must be required at every stage"), "{m}");
+    let (l, c, m) = one(&group(
+        "type",
+        kind,
+        "          red: []\n          bleu: []\n          blue: []\n",
+    ));
+    assert_eq!((l, c), (19, 11), "{m}");
+    assert!(m.contains("variant `bleu` of `g` is not a value"), "{m}");
+    let (l, _, m) = one(&group("type", kind, "          red: []\n"));
+    assert_eq!(l, 18, "{m}");
+    assert!(
+        m.contains("value `blue` of the kind field `type` has no entry"),
+        "{m}"
+    );
+    let (_, _, m) = one(&group(
+        "type",
+        kind,
+        "          red: [{id: name, label: N, kind: text}]\n          blue: []\n",
+    ));
+    assert!(m.contains("`name`"), "{m}");
+    let (_, _, m) = one(
+        "      - id: g\n        label: G\n        kind: group\n        kind_field: type\n        fields: [{id: type, label: Type, kind: choice, list: colours, required: true}]\n",
+    );
+    assert!(m.contains("has a `kind_field` but no `variants`"), "{m}");
+    let (_, _, m) = one("      - {id: t, label: T, kind: text, variants: {red: []}}\n");
+    assert!(m.contains("variants"), "{m}");
+    // A variant field's own condition comes after its variant's test.
+    let own = format!(
+        "{HEAD}{}",
+        group(
+            "type",
+            kind,
+            "          red: [{id: shade, label: Shade, kind: text, shown_when: {field: name, is: not_empty}}]\n          blue: []\n"
+        )
+    );
+    let form = load_str("t.yaml", &own).unwrap_or_else(|e| panic!("{e}"));
+    let shade = &form.field("g").expect("g").sub_fields()[2];
+    assert!(matches!(
+        shade.own_shown_when(),
+        Some(formwork_schema::model::Condition::NotEmpty(f)) if f == "name"
+    ));
+}
