@@ -102,6 +102,11 @@ fn chromium() -> PathBuf {
 
 /// Starts chromedriver and opens a headless Chromium session.
 async fn browser(profile: &Path) -> (Proc, Client) {
+    browser_with(profile, true).await
+}
+
+/// [`browser`], with JavaScript on or off.
+async fn browser_with(profile: &Path, javascript: bool) -> (Proc, Client) {
     let port = free_port();
     let driver = Command::new("chromedriver")
         .arg(format!("--port={port}"))
@@ -122,7 +127,9 @@ async fn browser(profile: &Path) -> (Proc, Client) {
                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
                 "--no-first-run", "--window-size=1280,1800",
                 format!("--user-data-dir={}", profile.display()),
-            ]
+            ],
+            // 2: blocked, as for people who turn JavaScript off.
+            "prefs": { "profile.managed_default_content_settings.javascript": if javascript { 1 } else { 2 } },
         }),
     );
     let connector = hyper_util::client::legacy::connect::HttpConnector::new();
@@ -674,5 +681,113 @@ async fn fields_show_and_hide_with_their_conditions() {
         .await
         .expect("value");
     assert_eq!(kept.as_deref(), Some("{}"));
+    c.close().await.expect("close browser");
+}
+
+/// Whether the wrapper of the field named `name` is hidden, and its first input disabled.
+async fn hidden_and_disabled(c: &Client, name: &str) -> (bool, bool) {
+    let wrapper = c
+        .find(Locator::Css(&format!("[data-fw-name='{name}']")))
+        .await
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
+    let hidden = wrapper.attr("hidden").await.expect("attr").is_some();
+    let input = wrapper
+        .find(Locator::Css("input, select, textarea"))
+        .await
+        .expect("an input");
+    let disabled = input.attr("disabled").await.expect("attr").is_some();
+    (hidden, disabled)
+}
+
+/// Variants in the browser, on the GitHub Marketplace listing: with JavaScript, choosing a
+/// pricing model shows that model's fields only, and what was typed survives saving; without
+/// JavaScript, every variant's fields are shown with a hint saying when they apply, and a value
+/// given for another variant is ignored with a warning (shown when the form comes back with its
+/// problems; a successful save redirects to the record).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pricing_plan_variants_show_their_own_fields() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let spec = root().join("specs/github-marketplace.yaml");
+    let (_server, base, _log) = start_server_for(&spec, &dir.path().join("records.db"));
+    {
+        let (_driver, c) = browser(&dir.path().join("profile")).await;
+        sign_in(&c, &base, "/new", EMAIL).await;
+        let (unit, monthly) = ("plans.0.unit_name", "plans.0.monthly_price");
+        assert_eq!(
+            hidden_and_disabled(&c, unit).await,
+            (true, true),
+            "no model chosen"
+        );
+        assert_eq!(hidden_and_disabled(&c, monthly).await, (true, true));
+        click_css(&c, "input[name='plans.0.pricing_model'][value='per_unit']").await;
+        assert_eq!(
+            hidden_and_disabled(&c, unit).await,
+            (false, false),
+            "per unit"
+        );
+        assert_eq!(hidden_and_disabled(&c, monthly).await, (true, true));
+        let violations = axe(&c).await;
+        assert!(violations.is_empty(), "axe violations: {violations:#?}");
+        click_css(&c, "input[name='plans.0.pricing_model'][value='flat_rate']").await;
+        assert_eq!(
+            hidden_and_disabled(&c, unit).await,
+            (true, true),
+            "flat rate"
+        );
+        assert_eq!(hidden_and_disabled(&c, monthly).await, (false, false));
+        click_css(&c, "input[name='plans.0.pricing_model'][value='per_unit']").await;
+        fill(&c, "f-listing_name", "Octo CI").await;
+        click_css(&c, "input[name='app_type'][value='github_app']").await;
+        fill(&c, "f-plans-0-name", "Team").await;
+        fill(&c, "f-plans-0-unit_name", "seat").await;
+        submit(&c, ".fw-buttons button[name='_stage'][value='draft']").await;
+        // Saved: the record's page keeps the model and the unit, still shown.
+        let unit_value = c
+            .find(Locator::Id("f-plans-0-unit_name"))
+            .await
+            .expect("unit input")
+            .prop("value")
+            .await
+            .expect("value");
+        assert_eq!(unit_value.as_deref(), Some("seat"));
+        assert_eq!(hidden_and_disabled(&c, unit).await, (false, false));
+        assert_eq!(hidden_and_disabled(&c, monthly).await, (true, true));
+        c.close().await.expect("close browser");
+    }
+    let (_driver, c) = browser_with(&dir.path().join("profile-nojs"), false).await;
+    sign_in(&c, &base, "/new", EMAIL).await;
+    assert_eq!(
+        hidden_and_disabled(&c, "plans.0.unit_name").await,
+        (false, false),
+        "without JavaScript every variant's fields are shown"
+    );
+    let hint = c
+        .find(Locator::Id("f-plans-0-unit_name-hint"))
+        .await
+        .expect("hint")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        hint.contains("Only when Pricing model is \u{201c}Per unit\u{201d}"),
+        "{hint}"
+    );
+    fill(&c, "f-listing_name", "Octo CI").await;
+    click_css(&c, "input[name='app_type'][value='github_app']").await;
+    click_css(&c, "input[name='plans.0.pricing_model'][value='free']").await;
+    fill(&c, "f-plans-0-name", "Community").await;
+    fill(&c, "f-plans-0-unit_name", "seat").await;
+    // Sent to publish, the listing comes back with its problems: the unit among them, ignored.
+    submit(&c, ".fw-buttons button[name='_stage'][value='publish']").await;
+    let page = c.source().await.expect("page");
+    assert!(
+        page.contains("Unit does not apply here, so its value is ignored"),
+        "the other variant's value is ignored with a warning: {}",
+        &page[page.find("<main").unwrap_or(0)..]
+    );
+    assert!(
+        !page.contains("Enter Unit"),
+        "a free plan is not asked for a unit"
+    );
     c.close().await.expect("close browser");
 }

@@ -107,3 +107,22 @@ pub fn checked_from_bytes(v: &Validator, value: &Value, stage: &str) -> Report {
     assert_eq!(streamed, r, "{stage}: {value}");
     r
 }
+
+/// (JSON Pointer, code) of each issue.
+pub type Found = Vec<(String, String)>;
+
+/// Errors and warnings as (path, code), reading the tree and the bytes alike.
+pub fn issue_pairs(v: &Validator, value: &Value, stage: &str) -> (Found, Found) {
+    let r = checked_from_bytes(v, value, stage);
+    let pairs = |is: &[formwork_runtime::Issue]| -> Found {
+        is.iter()
+            .map(|i| (i.path.clone(), i.code.clone()))
+            .collect()
+    };
+    (pairs(&r.errors), pairs(&r.warnings))
+}
+
+/// One (path, code) pair.
+pub fn at(path: &str, code: &str) -> (String, String) {
+    (path.to_string(), code.to_string())
+}

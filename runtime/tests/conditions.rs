@@ -13,51 +13,33 @@ fn validator() -> Validator {
     Validator::compile(&form).expect("compiles")
 }
 
-/// (JSON Pointer, code) of each issue.
-type Found = Vec<(String, String)>;
-
-/// Error and warning (path, code) pairs, reading the tree and the bytes alike.
-fn issues(v: &Validator, value: &Value, stage: &str) -> (Found, Found) {
-    let r = checked_from_bytes(v, value, stage);
-    let pairs = |is: &[formwork_runtime::Issue]| -> Found {
-        is.iter()
-            .map(|i| (i.path.clone(), i.code.clone()))
-            .collect()
-    };
-    (pairs(&r.errors), pairs(&r.warnings))
-}
-
-fn err(path: &str, code: &str) -> (String, String) {
-    (path.to_string(), code.to_string())
-}
-
 #[test]
 fn required_when_requires_only_when_the_condition_holds() {
     let v = validator();
-    assert_eq!(issues(&v, &json!({}), "save").0, []);
+    assert_eq!(issue_pairs(&v, &json!({}), "save").0, []);
     assert_eq!(
-        issues(&v, &json!({}), "review").0,
-        [err("/jwt_secret", "required")]
+        issue_pairs(&v, &json!({}), "review").0,
+        [at("/jwt_secret", "required")]
     );
     assert_eq!(
-        issues(&v, &json!({"http_auth_username": "u"}), "review").0,
+        issue_pairs(&v, &json!({"http_auth_username": "u"}), "review").0,
         []
     );
     assert_eq!(
-        issues(&v, &json!({"http_auth_username": "  "}), "review").0,
-        [err("/jwt_secret", "required")],
+        issue_pairs(&v, &json!({"http_auth_username": "  "}), "review").0,
+        [at("/jwt_secret", "required")],
         "blank counts as empty"
     );
-    assert_eq!(issues(&v, &json!({"jwt_secret": "s"}), "review").0, []);
+    assert_eq!(issue_pairs(&v, &json!({"jwt_secret": "s"}), "review").0, []);
     // Any of: a value, or a CEL condition on the object.
     assert_eq!(
-        issues(&v, &json!({"http_auth_username": "admin"}), "save").0,
-        [err("/notes", "required")]
+        issue_pairs(&v, &json!({"http_auth_username": "admin"}), "save").0,
+        [at("/notes", "required")]
     );
     let three = json!([{"name": "a"}, {"name": "b"}, {"name": "c"}]);
     assert_eq!(
-        issues(&v, &json!({"jwt_secret": "s", "actions": three}), "save").0,
-        [err("/notes", "required")]
+        issue_pairs(&v, &json!({"jwt_secret": "s", "actions": three}), "save").0,
+        [at("/notes", "required")]
     );
 }
 
@@ -73,32 +55,32 @@ fn shown_when_ignores_a_hidden_value_and_says_so() {
     };
     let base = |items: Vec<Value>| json!({"jwt_secret": "s", "actions": items});
     // A link: the schema is not asked for; one given is ignored (even too long) with a warning.
-    let (errors, warnings) = issues(
+    let (errors, warnings) = issue_pairs(
         &v,
         &base(vec![item("link", Some("far too long a schema"))]),
         "review",
     );
     assert_eq!(errors, []);
-    assert_eq!(warnings, [err("/actions/0/schema", "hidden")]);
+    assert_eq!(warnings, [at("/actions/0/schema", "hidden")]);
     // A JSON modal: asked for, required at review, checked.
-    let (errors, _) = issues(
+    let (errors, _) = issue_pairs(
         &v,
         &base(vec![item("link", None), item("json_modal", None)]),
         "review",
     );
-    assert_eq!(errors, [err("/actions/1/schema", "required")]);
+    assert_eq!(errors, [at("/actions/1/schema", "required")]);
     assert_eq!(
-        issues(&v, &base(vec![item("json_modal", None)]), "save").0,
+        issue_pairs(&v, &base(vec![item("json_modal", None)]), "save").0,
         []
     );
-    let (errors, _) = issues(
+    let (errors, _) = issue_pairs(
         &v,
         &base(vec![item("json_modal", Some("far too long a schema"))]),
         "review",
     );
-    assert_eq!(errors, [err("/actions/0/schema", "max_length")]);
+    assert_eq!(errors, [at("/actions/0/schema", "max_length")]);
     // No type yet: the field is hidden.
-    let (errors, warnings) = issues(&v, &base(vec![json!({"name": "A"})]), "review");
+    let (errors, warnings) = issue_pairs(&v, &base(vec![json!({"name": "A"})]), "review");
     assert_eq!((errors, warnings), (vec![], vec![]));
 }
 

@@ -123,6 +123,12 @@ pub const RULES: &[&str] = &[
     "SHOWN_WHEN_ADDED",
     "SHOWN_WHEN_REMOVED",
     "SHOWN_WHEN_CHANGED",
+    "VARIANT_ADDED",
+    "VARIANT_REMOVED",
+    "VARIANT_CHANGED",
+    "KIND_FIELD_ADDED",
+    "KIND_FIELD_REMOVED",
+    "KIND_FIELD_CHANGED",
     "CHECK_STAGES_NARROWED",
     "RULE_ADDED",
     "CEL_RULE_ADDED",
@@ -390,15 +396,21 @@ fn top_fields(spec: &Spec) -> Vec<Pair<'_>> {
         .collect()
 }
 
-/// The sub-fields of `p` (object or group) with their definitions.
+/// The sub-fields of `p` (object or group), its variants' too, with their definitions.
 fn sub_fields(p: Pair<'_>) -> Vec<Pair<'_>> {
-    let defs = p.def.and_then(|d| d.fields.as_deref()).unwrap_or(&[]);
+    let shared = p.def.and_then(|d| d.fields.as_deref()).unwrap_or(&[]);
+    let variants = p.def.and_then(|d| d.variants.as_ref());
+    let defs = shared.iter().chain(
+        variants
+            .into_iter()
+            .flat_map(|v| v.value.values().flatten()),
+    );
     p.field
         .sub_fields()
         .iter()
         .map(|f| Pair {
             field: f,
-            def: defs.iter().find(|d| d.id.value == f.id),
+            def: defs.clone().find(|d| d.id.value == f.id),
             section: None,
         })
         .collect()
@@ -978,6 +990,7 @@ impl<'a> Cx<'a> {
             }
             _ => {}
         }
+        self.kind_field(of, nf, &pointer, id_pos);
         self.checks(of, nf, &pointer, id_pos);
         self.condition(
             "REQUIRED_WHEN",
@@ -986,13 +999,78 @@ impl<'a> Cx<'a> {
             &pointer,
             id_pos,
         );
+        // A variant's test is the variant's own change, below.
         self.condition(
             "SHOWN_WHEN",
-            &of.shown_when,
-            &nf.shown_when,
+            &of.own_shown_when().cloned(),
+            &nf.own_shown_when().cloned(),
             &pointer,
             id_pos,
         );
+        self.variant(of, nf, &pointer, id_pos);
+    }
+
+    /// An object or group's `kind_field`: its items become, stop being or change which field
+    /// tags the variants. The generated Rust type changes shape (an enum of the variants); what
+    /// submissions may hold is reported field by field (`VARIANT_*`).
+    fn kind_field(&mut self, of: &Field, nf: &Field, pointer: &str, at: Pos) {
+        let (old, new) = (
+            of.variants().map(|(k, _)| k.id.as_str()),
+            nf.variants().map(|(k, _)| k.id.as_str()),
+        );
+        let (rule, message) = match (old, new) {
+            (None, Some(k)) => (
+                "KIND_FIELD_ADDED",
+                format!("`{pointer}` now has variants, told apart by `{k}`"),
+            ),
+            (Some(k), None) => (
+                "KIND_FIELD_REMOVED",
+                format!("`{pointer}` no longer has variants (told apart by `{k}`)"),
+            ),
+            (Some(a), Some(b)) if a != b => (
+                "KIND_FIELD_CHANGED",
+                format!("the variants of `{pointer}` are now told apart by `{b}`, not `{a}`"),
+            ),
+            _ => return,
+        };
+        self.push(Draft {
+            rule: rule.into(),
+            class: Class::Compatible,
+            at: (Side::New, at),
+            pointer: pointer.into(),
+            old: old.map(Into::into),
+            new: new.map(Into::into),
+            stages: Vec::new(),
+            message,
+            readers: &[Reader::RustTypes],
+        });
+    }
+
+    /// The variant a field belongs to: joining one, it is asked for that variant only (and a
+    /// value given for another is ignored: compatible); leaving one or moving to another, it is
+    /// asked where it was not (breaking, as for a removed `shown_when`).
+    fn variant(&mut self, of: &Field, nf: &Field, pointer: &str, at: Pos) {
+        let (old, new) = (of.variant.as_deref(), nf.variant.as_deref());
+        let (rule, class, message) = match (old, new) {
+            (None, Some(v)) => (
+                "VARIANT_ADDED",
+                Class::Compatible,
+                format!("`{pointer}` is now asked only for variant `{v}`"),
+            ),
+            (Some(v), None) => (
+                "VARIANT_REMOVED",
+                Class::Breaking,
+                format!("`{pointer}` was asked only for variant `{v}`; now for every variant"),
+            ),
+            (Some(a), Some(b)) if a != b => (
+                "VARIANT_CHANGED",
+                Class::Breaking,
+                format!("`{pointer}` is now asked for variant `{b}`, not `{a}`"),
+            ),
+            _ => return,
+        };
+        let values = (old.map(Into::into), new.map(Into::into));
+        self.asked(rule.into(), class, at, pointer, values, message);
     }
 
     /// A field's `required_when` / `shown_when` (`kind`): added, it asks for less or ignores a
@@ -1027,13 +1105,37 @@ impl<'a> Cx<'a> {
             ),
             _ => return,
         };
+        let (old, new) = (
+            old.as_ref().map(|c| json!(c)),
+            new.as_ref().map(|c| json!(c)),
+        );
+        self.asked(
+            format!("{kind}_{rule}"),
+            class,
+            at,
+            pointer,
+            (old, new),
+            message,
+        );
+    }
+
+    /// A change to where a field is asked: at every stage unless it is compatible.
+    fn asked(
+        &mut self,
+        rule: String,
+        class: Class,
+        at: Pos,
+        pointer: &str,
+        (old, new): (Option<Value>, Option<Value>),
+        message: String,
+    ) {
         self.push(Draft {
-            rule: format!("{kind}_{rule}"),
+            rule,
             class,
             at: (Side::New, at),
             pointer: pointer.into(),
-            old: old.as_ref().map(|c| json!(c)),
-            new: new.as_ref().map(|c| json!(c)),
+            old,
+            new,
             stages: if class == Class::Compatible {
                 Vec::new()
             } else {

@@ -264,6 +264,9 @@ impl Checker {
                     out.push(l.as_str());
                 }
                 used(f.fields.as_deref().unwrap_or_default(), out);
+                for variant in f.variants.iter().flat_map(|v| v.value.values()) {
+                    used(variant, out);
+                }
             }
         }
         let mut used_ids = Vec::new();

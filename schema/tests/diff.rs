@@ -772,6 +772,12 @@ fn every_rule_has_a_case_with_the_exact_classification() {
         "STAGES_REORDERED",
         "REQUIRED_WHEN_CHANGED",
         "SHOWN_WHEN_CHANGED",
+        "VARIANT_ADDED",
+        "VARIANT_REMOVED",
+        "VARIANT_CHANGED",
+        "KIND_FIELD_ADDED",
+        "KIND_FIELD_REMOVED",
+        "KIND_FIELD_CHANGED",
     ];
     let missing: Vec<&&str> = RULES
         .iter()
@@ -1026,6 +1032,77 @@ fn changed_conditions_may_break() {
                 Class::PotentiallyBreaking
             ),
             ("SHOWN_WHEN_CHANGED".to_string(), Class::PotentiallyBreaking),
+        ]
+    );
+}
+
+/// A group of actions: `url` and `api_url` shared (`variants` empty) or each in its variant,
+/// told apart by `kind` (one of `type`, `type2`).
+fn actions(kind: Option<&str>, url_in: &str, api_in: &str) -> String {
+    let field = |id: &str| format!("{{id: {id}, label: {id}, kind: url, required: true}}");
+    let shared: String = [("url", url_in), ("api_url", api_in)]
+        .iter()
+        .filter(|(_, v)| v.is_empty())
+        .map(|(id, _)| format!("          - {}\n", field(id)))
+        .collect();
+    let variants = kind.map_or(String::new(), |k| {
+        let list = |v: &str| {
+            [("url", url_in), ("api_url", api_in)]
+                .iter()
+                .filter(|(_, w)| *w == v)
+                .map(|(id, _)| field(id))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        format!(
+            "        kind_field: {k}\n        variants:\n          link: [{}]\n          modal: [{}]\n",
+            list("link"),
+            list("modal")
+        )
+    });
+    format!(
+        "form: {{id: t, title: T}}\nstages: [{{id: save, label: Save}}]\nsections:\n  - id: s\n    title: S\n    fields:\n      - id: actions\n        label: Actions\n        kind: group\n{variants}        fields:\n          - {{id: type, label: Type, kind: choice, required: true, values: [{{id: link, label: Link}}, {{id: modal, label: Modal}}]}}\n          - {{id: type2, label: Type 2, kind: choice, required: true, values: [{{id: link, label: Link}}, {{id: modal, label: Modal}}]}}\n{shared}"
+    )
+}
+
+/// Variants: a field joining one is asked for less (compatible); leaving one or moving to
+/// another, it is asked where it was not (breaking). The kind field coming, going or changing
+/// changes the generated Rust type (compatible for submissions, with that reader named).
+#[test]
+fn variant_changes_are_classified() {
+    let plain = actions(None, "", "");
+    let split = actions(Some("type"), "link", "modal");
+    let d = diff_texts(&plain, &split);
+    assert_eq!(
+        found(&d),
+        [
+            ("KIND_FIELD_ADDED".to_string(), Class::Compatible),
+            ("VARIANT_ADDED".to_string(), Class::Compatible),
+            ("VARIANT_ADDED".to_string(), Class::Compatible),
+        ],
+        "{}",
+        d.to_text(&[])
+    );
+    assert!(
+        d.changes.iter().all(|c| c.location.pos.line > 0),
+        "{}",
+        d.to_text(&[])
+    );
+    let d = diff_texts(&split, &plain);
+    assert_eq!(
+        found(&d),
+        [
+            ("KIND_FIELD_REMOVED".to_string(), Class::Compatible),
+            ("VARIANT_REMOVED".to_string(), Class::Breaking),
+            ("VARIANT_REMOVED".to_string(), Class::Breaking),
+        ]
+    );
+    let d = diff_texts(&split, &actions(Some("type2"), "modal", "modal"));
+    assert_eq!(
+        found(&d),
+        [
+            ("KIND_FIELD_CHANGED".to_string(), Class::Compatible),
+            ("VARIANT_CHANGED".to_string(), Class::Breaking),
         ]
     );
 }
