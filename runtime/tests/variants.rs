@@ -46,6 +46,8 @@ sections:
 rules:
   - id: per_view
     max_per_value: {of: "app_actions[].locations", max: 2}
+  - id: endpoints_use_https
+    cel: "!has(self.app_actions) || self.app_actions.all(a, !has(a.api_url) || a.api_url.startsWith('https://'))"
 "#;
 
 fn form() -> formwork_schema::Form {
@@ -169,4 +171,25 @@ fn rust_types_are_a_tagged_enum_of_the_variants() {
     assert!(review.contains("pub url: String"), "{review}");
     assert!(review.contains("pub api_url: String"), "{review}");
     assert!(review.contains("pub schema: Option<String>"), "{review}");
+}
+
+/// Rules read the submission without the values its conditions ignore: another variant's value,
+/// even of the wrong type or one that would break the rule, neither stops nor fails them.
+#[test]
+fn rules_do_not_read_ignored_values() {
+    let v = Validator::compile(&form()).expect("compiles");
+    for stray in [json!(3), json!("http://plain.example")] {
+        let link = json!({"app_actions": [{"type": "link", "name": "a", "api_url": stray}]});
+        assert_eq!(
+            issue_pairs(&v, &link, "save"),
+            (vec![], vec![at("/app_actions/0/api_url", "hidden")]),
+            "{link}"
+        );
+    }
+    // Where the value counts, the rule reads it.
+    let modal = json!({"app_actions": [{"type": "json_modal", "name": "a", "api_url": "http://plain.example"}]});
+    assert_eq!(
+        issue_pairs(&v, &modal, "save").0,
+        [at("", "endpoints_use_https")]
+    );
 }

@@ -79,6 +79,15 @@ impl Validator {
         match value {
             Value::Object(map) => {
                 run.object(&self.inner.plan.root, map, None);
+                // Rules read the submission without the values its conditions ignore (a copy,
+                // made only when there are some).
+                let pruned = run
+                    .hidden
+                    .then(|| Value::Object(without_hidden(&self.inner.plan.root, map)));
+                let (value, map) = match &pruned {
+                    Some(v @ Value::Object(m)) => (v, m),
+                    _ => (value, map),
+                };
                 for rule in &self.inner.plan.rules {
                     let tally = rule.aggregate().map(|agg| {
                         let mut t = Tally::new(agg);
@@ -185,6 +194,8 @@ pub const MAX_LIST_ITEMS: usize = formwork_schema::expr::shape::MAX_LIST_ITEMS a
 
 struct Run {
     stage: usize,
+    /// Some value was ignored, its field's `shown_when` not holding.
+    hidden: bool,
     errors: Vec<Issue>,
     warnings: Vec<Issue>,
     /// Problems found past [`MAX_ISSUES`], not listed.
@@ -197,6 +208,7 @@ impl Run {
     fn new(stage: usize) -> Run {
         Run {
             stage,
+            hidden: false,
             errors: Vec::new(),
             warnings: Vec::new(),
             omitted: 0,
@@ -315,14 +327,18 @@ impl Run {
                     match presence(&obj.fields[i], Some(map)) {
                         Some(f) => self.field(f, value, &child),
                         // Hidden: its value is ignored, and said to be.
-                        None if formwork_schema::model::is_filled(value) => self.field_issue(
-                            Severity::Warning,
-                            Some(&child),
-                            &obj.fields[i],
-                            "hidden",
-                            Vec::new(),
-                        ),
-                        None => {}
+                        None => {
+                            self.hidden = true;
+                            if formwork_schema::model::is_filled(value) {
+                                self.field_issue(
+                                    Severity::Warning,
+                                    Some(&child),
+                                    &obj.fields[i],
+                                    "hidden",
+                                    Vec::new(),
+                                );
+                            }
+                        }
                     }
                 }
                 None => self.unknown_field(key, &child),
@@ -1204,6 +1220,36 @@ impl Tally {
             self.total += 1;
         }
     }
+}
+
+/// `map` (an object of `obj`'s fields) without the values of fields whose `shown_when` does not
+/// hold, at any depth: what rules read.
+fn without_hidden(obj: &CObject, map: &Map<String, Value>) -> Map<String, Value> {
+    let mut out = Map::new();
+    for (key, value) in map {
+        let Some(f) = obj.index.get(&**key).map(|&i| &obj.fields[i]) else {
+            out.insert(key.clone(), value.clone());
+            continue;
+        };
+        if presence(f, Some(map)).is_none() {
+            continue;
+        }
+        let kept = match (&f.kind, value) {
+            (CKind::Object(o), Value::Object(m)) => Value::Object(without_hidden(o, m)),
+            (CKind::Group(g), Value::Array(items)) => Value::Array(
+                items
+                    .iter()
+                    .map(|item| match item {
+                        Value::Object(m) => Value::Object(without_hidden(&g.object, m)),
+                        other => other.clone(),
+                    })
+                    .collect(),
+            ),
+            _ => value.clone(),
+        };
+        out.insert(key.clone(), kept);
+    }
+    out
 }
 
 /// Field `f` as it applies in the object `map`: itself, itself without its presence rules (a
