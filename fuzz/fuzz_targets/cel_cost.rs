@@ -36,7 +36,7 @@ fn biggest(shape: &Shape) -> Value {
         Shape::Text(n) => Value::String("a".repeat((*n).min(1024) as usize)),
         Shape::Bytes(_) | Shape::Dyn(_) | Shape::Type | Shape::Null => Value::Null,
         Shape::Bool => json!(true),
-        Shape::Number => json!(1),
+        Shape::Number | Shape::Double => json!(1),
         Shape::List { item, max } => {
             let one = biggest(item);
             Value::Array(vec![one; max.map_or(100, |m| m as usize)])

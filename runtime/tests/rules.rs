@@ -1051,3 +1051,56 @@ rules:
     assert_eq!(codes(&r), ["choice", "kind_is_listed"]);
     assert_eq!(error_paths(&r), ["/actions/0/kind", "/actions/0"]);
 }
+
+/// A number field that is not `integer: true` is a CEL `double` however the submission writes
+/// it, so arithmetic with double literals works on `10` as on `10.5` (a JSON `10` is otherwise a
+/// `uint`, with no `12.0 * uint` overload); an integer field stays an integer.
+#[test]
+fn number_fields_are_doubles_in_cel_unless_integer() {
+    let spec = r#"
+form: {id: t, title: T}
+stages: [{id: save, label: Save}]
+sections:
+  - id: s
+    title: S
+    fields:
+      - {id: monthly, label: Monthly, kind: number}
+      - {id: yearly, label: Yearly, kind: number, checks: [{cel: "value >= 1.0"}]}
+      - {id: seats, label: Seats, kind: number, integer: true}
+      - id: plans
+        label: Plans
+        kind: group
+        max_items: 3
+        fields: [{id: price, label: Price, kind: number}]
+rules:
+  - id: yearly_at_most_twelve_months
+    cel: "!has(self.monthly) || !has(self.yearly) || self.yearly <= 12.0 * self.monthly"
+  - id: seats_are_whole
+    cel: "!has(self.seats) || self.seats % 2 == 0"
+  - id: plan_prices
+    each: plans
+    cel: "item.price * 2.0 < 100.0"
+"#;
+    let form = formwork_schema::load_str("t.yaml", spec).expect("loads");
+    let v = Validator::compile(&form).expect("compiles");
+    let run = |value: Value| {
+        let r = checked_from_bytes(&v, &value, "save");
+        (
+            r.errors.iter().map(|e| e.code.clone()).collect::<Vec<_>>(),
+            r.errors.iter().map(|e| e.params.len()).sum::<usize>() + r.warnings.len(),
+        )
+    };
+    let ok = json!({"monthly": 10, "yearly": 100, "seats": 4, "plans": [{"price": 10}]});
+    assert_eq!(run(ok).0, Vec::<String>::new());
+    assert_eq!(
+        run(json!({"monthly": 10, "yearly": 121})).0,
+        ["yearly_at_most_twelve_months"]
+    );
+    assert_eq!(
+        run(json!({"monthly": 10.5, "yearly": 126})).0,
+        Vec::<String>::new()
+    );
+    assert_eq!(run(json!({"yearly": 0})).0, ["check"]);
+    assert_eq!(run(json!({"seats": 3})).0, ["seats_are_whole"]);
+    assert_eq!(run(json!({"plans": [{"price": 60}]})).0, ["plan_prices"]);
+}

@@ -500,7 +500,9 @@ impl Walker<'_> {
                         },
                     )
                 }
-                (Shape::Number, Shape::Number) => (0, Shape::Number),
+                (Shape::Number | Shape::Double, Shape::Number | Shape::Double) => {
+                    (0, Shape::Number)
+                }
                 (a, b) => {
                     let w = a.weight().saturating_add(b.weight());
                     (w, Shape::Dyn(w))
@@ -584,7 +586,9 @@ impl Walker<'_> {
             "string" if arity(1) => {
                 let n = match operands[0] {
                     Shape::Text(n) | Shape::Bytes(n) => *n,
-                    Shape::Number | Shape::Bool | Shape::Null | Shape::Type => NUMBER_TEXT,
+                    Shape::Number | Shape::Double | Shape::Bool | Shape::Null | Shape::Type => {
+                        NUMBER_TEXT
+                    }
                     other => other.weight().saturating_mul(CHARS_PER_UNIT),
                 };
                 (text_cost(n), Shape::Text(n))

@@ -28,6 +28,9 @@ pub enum Shape {
     Bool,
     /// A number (JSON numbers become CEL `int`, `uint` or `double`).
     Number,
+    /// A number field that is not `integer: true`: always a CEL `double`, so that
+    /// `12.0 * item.price` works whether the submission wrote `10` or `10.5`.
+    Double,
     /// Text of at most this many characters.
     Text(u64),
     /// Bytes, at most this many.
@@ -96,7 +99,8 @@ impl Shape {
     pub fn of_kind(kind: &Kind) -> Shape {
         match kind {
             Kind::Text(t) => Shape::Text(t.max_length.map_or(MAX_TEXT_CHARS, u64::from)),
-            Kind::Number(_) => Shape::Number,
+            Kind::Number(n) if n.integer => Shape::Number,
+            Kind::Number(_) => Shape::Double,
             Kind::Boolean(_) => Shape::Bool,
             Kind::Choice(c) => {
                 let longest = c.list.values.iter().map(|v| v.id.chars().count());
@@ -148,7 +152,7 @@ impl Shape {
             Shape::Dyn(_) => "value",
             Shape::Null => "null",
             Shape::Bool => "boolean",
-            Shape::Number => "number",
+            Shape::Number | Shape::Double => "number",
             Shape::Text(_) => "text",
             Shape::Bytes(_) => "bytes value",
             Shape::Type => "type",
@@ -185,7 +189,7 @@ impl Shape {
             Shape::Map { value, max } => {
                 1u64.saturating_add(max.saturating_mul(value.weight().saturating_add(1)))
             }
-            Shape::Null | Shape::Bool | Shape::Number | Shape::Type => 1,
+            Shape::Null | Shape::Bool | Shape::Number | Shape::Double | Shape::Type => 1,
         }
     }
 
@@ -217,7 +221,9 @@ impl Shape {
         match (self, value) {
             (_, Value::Null) => true,
             (Shape::Dyn(_), _) => true,
-            (Shape::Bool, Value::Bool(_)) | (Shape::Number, Value::Number(_)) => true,
+            (Shape::Bool, Value::Bool(_)) | (Shape::Number | Shape::Double, Value::Number(_)) => {
+                true
+            }
             (Shape::Text(max), Value::String(s)) => {
                 s.len() as u64 <= *max || s.chars().count() as u64 <= *max
             }
