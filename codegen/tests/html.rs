@@ -26,6 +26,14 @@ fn contact() -> Form {
     .expect("valid spec")
 }
 
+fn github() -> Form {
+    formwork_schema::load_file(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../specs/github-marketplace.yaml"
+    ))
+    .expect("valid spec")
+}
+
 fn render(form: &Form, input: &RenderInput<'_>) -> String {
     Renderer::new(form, &Partials::builtin())
         .expect("templates compile")
@@ -118,10 +126,19 @@ fn assert_references_resolve(doc: &Html) {
 
 fn assert_no_active_content(raw: &str, doc: &Html) {
     assert!(
-        all(doc, "script, style, [style]").is_empty(),
+        all(doc, "script:not([src]), style, [style]").is_empty(),
         "inline script or style"
     );
-    assert!(!raw.contains("<script"), "a <script> tag in the output");
+    // The one script allowed is the show/hide script, as a file (the CSP allows no inline script).
+    for s in all(doc, "script") {
+        assert_eq!(attr(s, "src"), Some("/assets/conditions.js"));
+        assert!(text_of(s).is_empty(), "a script with a body");
+    }
+    assert_eq!(
+        raw.matches("<script").count(),
+        all(doc, "script").len(),
+        "a <script> tag outside the markup"
+    );
     for e in all(doc, "*") {
         for (name, _) in e.value().attrs() {
             assert!(
@@ -1193,5 +1210,64 @@ fn sections_are_listed_with_their_status_and_saved_on_their_own() {
     assert_eq!(
         all(&doc, ".fw-task-list__item").len(),
         contact().sections.len()
+    );
+}
+
+/// The GitHub Marketplace listing with one plan: the pricing model's radios come first, then the
+/// shared fields, then each variant's fields, each wrapped with the condition the show/hide
+/// script reads and a hint that says which model it belongs to; the page parses cleanly.
+#[test]
+fn variant_fields_follow_their_chooser_with_their_condition() {
+    let form = github();
+    let values = serde_json::json!({"plans": [{"pricing_model": "per_unit", "unit_name": "seat"}]});
+    let raw = render(&form, &RenderInput::new(&values));
+    let doc = Html::parse_document(&raw);
+    assert!(doc.errors.is_empty(), "HTML parse errors: {:?}", doc.errors);
+    assert_ids_unique(&doc);
+    assert_references_resolve(&doc);
+    assert_no_active_content(&raw, &doc);
+    let radios = all(&doc, "input[name='plans.0.pricing_model'][type=radio]");
+    assert_eq!(radios.len(), 3);
+    assert!(
+        attr(
+            one(
+                &doc,
+                "input[name='plans.0.pricing_model'][value='per_unit']"
+            ),
+            "checked"
+        )
+        .is_some()
+    );
+    let order: Vec<&str> = all(&doc, "[data-fw-name^='plans.0.']")
+        .into_iter()
+        .filter_map(|e| attr(e, "data-fw-name"))
+        .collect();
+    assert_eq!(
+        order,
+        [
+            "plans.0.free_trial",
+            "plans.0.monthly_price",
+            "plans.0.yearly_price",
+            "plans.0.unit_name",
+            "plans.0.unit_monthly_price",
+            "plans.0.unit_yearly_price"
+        ],
+        "the conditional fields of the plan, shared first, then by variant"
+    );
+    let unit = one(&doc, "[data-fw-name='plans.0.unit_name']");
+    let condition: Value =
+        serde_json::from_str(attr(unit, "data-fw-shown-when").expect("condition")).expect("JSON");
+    assert_eq!(
+        condition,
+        serde_json::json!({"equals": ["pricing_model", "per_unit"]})
+    );
+    assert_eq!(
+        attr(one(&doc, "#f-plans-0-unit_name"), "value"),
+        Some("seat")
+    );
+    let hint = text_of(one(&doc, "#f-plans-0-unit_name-hint"));
+    assert!(
+        hint.contains("Only when Pricing model is \u{201c}Per unit\u{201d}. Required then."),
+        "{hint}"
     );
 }

@@ -24,6 +24,14 @@ fn contact() -> Form {
     .expect("specs/contact.yaml loads")
 }
 
+fn github() -> Form {
+    formwork_schema::load_file(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../specs/github-marketplace.yaml"
+    ))
+    .expect("specs/github-marketplace.yaml loads")
+}
+
 fn stage(form: &Form, id: &str) -> usize {
     form.stage_index(id)
         .unwrap_or_else(|| panic!("form {} has no stage {id}", form.id))
@@ -120,7 +128,7 @@ fn full_submission() -> Value {
 
 #[test]
 fn schemas_are_valid_draft_2020_12() {
-    for form in [pipedrive(), contact()] {
+    for form in [pipedrive(), contact(), github()] {
         for (i, s) in form.stages.iter().enumerate() {
             let schema = emit(&form, i);
             assert_eq!(
@@ -231,7 +239,7 @@ fn acceptance_cases_agree_with_openapi_3_0() {
 
 #[test]
 fn draft_07_schemas_are_valid_draft_07() {
-    for form in [pipedrive(), contact()] {
+    for form in [pipedrive(), contact(), github()] {
         for (i, s) in form.stages.iter().enumerate() {
             let schema = emit_dialect(&form, i, Dialect::Draft07).schema;
             assert_eq!(schema["$schema"], "http://json-schema.org/draft-07/schema#");
@@ -404,7 +412,7 @@ fn older_dialects_use_only_their_own_keywords_and_name_what_moved() {
 
 #[test]
 fn output_is_deterministic() {
-    for form in [pipedrive(), contact()] {
+    for form in [pipedrive(), contact(), github()] {
         for i in 0..form.stages.len() {
             for d in Dialect::ALL {
                 let a = emit_dialect(&form, i, d).to_pretty_string();
