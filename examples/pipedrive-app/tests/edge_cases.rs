@@ -102,3 +102,38 @@ fn conversions_chain_through_every_stage() {
     let strings = last.option.strings.as_ref().expect("kept from `self`");
     assert_eq!(format!("{:?}", strings[0].value), r#"Secret("***")"#);
 }
+
+/// An object with variants: an enum tagged by `type`, a variant named like `Self`, a kind
+/// accessor named like a keyword, and conversions that ask a variant for its own values only.
+#[test]
+fn object_variants_convert_variant_by_variant() {
+    use edge::{Type, string as last};
+    let draft: r#type::StringForm = serde_json::from_value(json!({
+        "match": "self",
+        "vec": [],
+        "enum": {"type": "box", "note": "n"}
+    }))
+    .expect("draft");
+    match &draft.r#enum {
+        Some(r#type::Enum::Box(b)) => assert_eq!(b.size, None),
+        other => panic!("a box, not {other:?}"),
+    }
+    assert_eq!(draft.r#enum.as_ref().map(|e| e.r#type()), Some(Type::Box));
+    let middle = self_::StringForm::try_from(draft).expect_err("self asks for more");
+    assert!(
+        !middle.pointers.iter().any(|p| p.starts_with("/enum")),
+        "{middle}"
+    );
+    let value = json!({
+        "type": "t", "match": "1x", "crate": 3, "agree": true,
+        "option": { "strings": [{ "value": "pw", "kind": "b" }] },
+        "enum": {"type": "self"}
+    });
+    let record: last::StringForm = serde_json::from_value(value.clone()).expect("final stage");
+    assert!(matches!(record.r#enum, Some(last::Enum::SelfValue(_))));
+    assert_eq!(serde_json::to_value(&record).expect("serializes"), value);
+    // At the last stage a box needs its size.
+    let mut boxed = value;
+    boxed["enum"] = json!({"type": "box"});
+    assert!(serde_json::from_value::<last::StringForm>(boxed).is_err());
+}
