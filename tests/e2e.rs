@@ -644,30 +644,25 @@ async fn fields_show_and_hide_with_their_conditions() {
     let (_driver, c) = browser(&dir.path().join("profile")).await;
     sign_in(&c, &base, "/new", EMAIL).await;
     let schema = "[data-fw-name='actions.0.schema']";
-    let state = |c: &Client| {
-        let c = c.clone();
-        async move {
-            let wrapper = c.find(Locator::Css(schema)).await.expect("schema field");
-            let hidden = wrapper.attr("hidden").await.expect("attr").is_some();
-            let input = c
-                .find(Locator::Id("f-actions-0-schema"))
-                .await
-                .expect("schema input");
-            let disabled = input.attr("disabled").await.expect("attr").is_some();
-            (hidden, disabled)
-        }
-    };
-    assert_eq!(state(&c).await, (true, true), "no type chosen yet: hidden");
+    assert_eq!(
+        hidden_and_disabled(&c, schema).await,
+        (true, true),
+        "no type chosen yet: hidden"
+    );
     click_css(&c, "input[name='actions.0.type'][value='json_modal']").await;
     assert_eq!(
-        state(&c).await,
+        hidden_and_disabled(&c, schema).await,
         (false, false),
         "a JSON modal asks for its schema"
     );
     let violations = axe(&c).await;
     assert!(violations.is_empty(), "axe violations: {violations:#?}");
     click_css(&c, "input[name='actions.0.type'][value='link']").await;
-    assert_eq!(state(&c).await, (true, true), "a link does not");
+    assert_eq!(
+        hidden_and_disabled(&c, schema).await,
+        (true, true),
+        "a link does not"
+    );
     // Back to a JSON modal, the schema typed before is still there.
     click_css(&c, "input[name='actions.0.type'][value='json_modal']").await;
     fill(&c, "f-actions-0-schema", "{}").await;
@@ -681,15 +676,35 @@ async fn fields_show_and_hide_with_their_conditions() {
         .await
         .expect("value");
     assert_eq!(kept.as_deref(), Some("{}"));
+    // A section asked only when a box is ticked: hidden whole, with its inputs, until then.
+    let section = "#section-support_details";
+    assert_eq!(
+        hidden_and_disabled(&c, section).await,
+        (true, true),
+        "no support offered yet"
+    );
+    click_css(&c, "#f-offers_support").await;
+    assert_eq!(
+        hidden_and_disabled(&c, section).await,
+        (false, false),
+        "support offered"
+    );
+    click_css(&c, "#f-offers_support").await;
+    assert_eq!(
+        hidden_and_disabled(&c, section).await,
+        (true, true),
+        "and withdrawn"
+    );
     c.close().await.expect("close browser");
 }
 
-/// Whether the wrapper of the field named `name` is hidden, and its first input disabled.
-async fn hidden_and_disabled(c: &Client, name: &str) -> (bool, bool) {
+/// Whether the element at `css` (a field's or a section's wrapper) is hidden, and its first
+/// input disabled.
+async fn hidden_and_disabled(c: &Client, css: &str) -> (bool, bool) {
     let wrapper = c
-        .find(Locator::Css(&format!("[data-fw-name='{name}']")))
+        .find(Locator::Css(css))
         .await
-        .unwrap_or_else(|e| panic!("{name}: {e}"));
+        .unwrap_or_else(|e| panic!("{css}: {e}"));
     let hidden = wrapper.attr("hidden").await.expect("attr").is_some();
     let input = wrapper
         .find(Locator::Css("input, select, textarea"))
@@ -712,7 +727,10 @@ async fn pricing_plan_variants_show_their_own_fields() {
     {
         let (_driver, c) = browser(&dir.path().join("profile")).await;
         sign_in(&c, &base, "/new", EMAIL).await;
-        let (unit, monthly) = ("plans.0.unit_name", "plans.0.monthly_price");
+        let (unit, monthly) = (
+            "[data-fw-name='plans.0.unit_name']",
+            "[data-fw-name='plans.0.monthly_price']",
+        );
         assert_eq!(
             hidden_and_disabled(&c, unit).await,
             (true, true),
@@ -757,7 +775,7 @@ async fn pricing_plan_variants_show_their_own_fields() {
     let (_driver, c) = browser_with(&dir.path().join("profile-nojs"), false).await;
     sign_in(&c, &base, "/new", EMAIL).await;
     assert_eq!(
-        hidden_and_disabled(&c, "plans.0.unit_name").await,
+        hidden_and_disabled(&c, "[data-fw-name='plans.0.unit_name']").await,
         (false, false),
         "without JavaScript every variant's fields are shown"
     );

@@ -311,10 +311,19 @@ fn main_template_using(form: &Form, used: &mut BTreeSet<&str>) -> String {
         "</div>\n",
         "{{/if}}\n",
     ));
+    let top: Vec<&Field> = form.fields().collect();
     for section in &form.sections {
+        // A section asked only under a condition is shown and hidden whole by the script.
+        let shown_when = section.shown_when.as_ref().map_or_else(String::new, |c| {
+            format!(
+                " data-fw-shown-when=\"{}\" data-fw-name=\"{}\"",
+                text(&serde_json::to_string(c).unwrap_or_default()),
+                text(&section.id)
+            )
+        });
         let _ = writeln!(
             t,
-            "<fieldset class=\"fw-section\" id=\"section-{}\">",
+            "<fieldset class=\"fw-section\" id=\"section-{}\"{shown_when}>",
             text(&section.id)
         );
         let _ = writeln!(
@@ -324,6 +333,26 @@ fn main_template_using(form: &Form, used: &mut BTreeSet<&str>) -> String {
         );
         if let Some(d) = &section.description {
             let _ = writeln!(t, "<p class=\"fw-section__description\">{}</p>", text(d));
+        }
+        let mut applies = Vec::new();
+        if let Some(c) = &section.shown_when {
+            applies.push(format!(
+                "This section applies only when {}.",
+                c.describe(&top)
+            ));
+        }
+        if let Some(c) = &section.required_when {
+            applies.push(format!(
+                "Its required questions are required only when {}.",
+                c.describe(&top)
+            ));
+        }
+        if !applies.is_empty() {
+            let _ = writeln!(
+                t,
+                "<p class=\"fw-section__description fw-hint\">{}</p>",
+                text(&applies.join(" "))
+            );
         }
         emit_fields(&mut t, &section.fields, used);
         // Each section saves on its own too (when the first stage saves a draft before a later

@@ -142,9 +142,18 @@ fn the_json_schema_says_what_it_can_and_lists_the_rest() {
         listed("required_when", "/notes"),
         "CEL part listed: {rules:#?}"
     );
-    // At save nothing is required: no if/then, only the meaning of `shown_when`.
+    // At save nothing is required: the if/then only carry the constraints of `shown_when`
+    // fields (the support details' lengths).
     let save = formwork_codegen::json_schema::emit(&form, 0);
-    assert!(save.get("allOf").is_none(), "{save:#}");
+    let thens: Vec<&Value> = save["allOf"]
+        .as_array()
+        .map(|a| a.iter().map(|x| &x["then"]).collect())
+        .unwrap_or_default();
+    assert!(!thens.is_empty(), "{save:#}");
+    assert!(
+        thens.iter().all(|t| t.get("required").is_none()),
+        "{save:#}"
+    );
 }
 
 #[test]
@@ -178,4 +187,90 @@ fn html_hints_explain_the_conditions_and_rust_makes_them_options() {
     assert!(!page.contains("<script>"), "no inline script");
     let rust = formwork_codegen::rust::emit(&form);
     assert!(rust.contains("pub jwt_secret: Option<String>"), "{rust}");
+}
+
+/// Conditions on a section: `shown_when` asks for the whole section only when it holds (its
+/// fields' values ignored otherwise), `required_when` makes its required fields required only
+/// when it holds; each field's own condition still applies inside the section.
+#[test]
+fn section_conditions_apply_to_each_of_its_fields() {
+    let spec = r#"
+form: {id: t, title: T}
+stages: [{id: save, label: Save}, {id: review, label: Review}]
+sections:
+  - id: a
+    title: A
+    fields:
+      - {id: kind, label: Kind, kind: choice, values: [{id: shop, label: Shop}, {id: blog, label: Blog}]}
+      - {id: paid, label: Paid, kind: boolean}
+  - id: shop
+    title: Shop
+    shown_when: {field: kind, equals: shop}
+    required_when: {field: paid, equals: true}
+    fields:
+      - {id: currency, label: Currency, kind: text, required: review, max_length: 3}
+      - {id: notes, label: Notes, kind: text}
+      - {id: vat, label: VAT number, kind: text, required: review, shown_when: {field: currency, equals: EUR}}
+"#;
+    let form = formwork_schema::load_str("t.yaml", spec).expect("loads");
+    let section = &form.sections[1];
+    assert!(section.shown_when.is_some() && section.required_when.is_some());
+    assert!(
+        form.field("notes")
+            .is_some_and(|f| f.required_when.is_none()),
+        "a field the section does not require stays optional"
+    );
+    let v = Validator::compile(&form).expect("compiles");
+    // Not a shop: the section is not asked, its values are ignored.
+    assert_eq!(
+        issue_pairs(&v, &json!({"kind": "blog", "currency": "EURO"}), "review"),
+        (vec![], vec![at("/currency", "hidden")])
+    );
+    // A shop, not paid: asked (limits hold), not required.
+    assert_eq!(
+        issue_pairs(&v, &json!({"kind": "shop", "currency": "EURO"}), "review").0,
+        [at("/currency", "max_length")]
+    );
+    assert_eq!(issue_pairs(&v, &json!({"kind": "shop"}), "review").0, []);
+    // A paid shop: required at review; the VAT number only for euros.
+    assert_eq!(
+        issue_pairs(&v, &json!({"kind": "shop", "paid": true}), "review").0,
+        [at("/currency", "required")]
+    );
+    assert_eq!(
+        issue_pairs(
+            &v,
+            &json!({"kind": "shop", "paid": true, "currency": "EUR"}),
+            "review"
+        )
+        .0,
+        [at("/vat", "required")]
+    );
+    assert_eq!(
+        issue_pairs(&v, &json!({"kind": "shop", "paid": true}), "save").0,
+        []
+    );
+    // The HTML says so once, on the section, and the script can hide it whole.
+    let html = formwork_codegen::html::main_template(&form);
+    assert!(
+        html.contains("This section applies only when Kind is \u{201c}Shop\u{201d}. Its required questions are required only when Paid is true."),
+        "{html}"
+    );
+    // The condition as JSON, its braces escaped for handlebars.
+    assert!(html.contains("id=\"section-shop\" data-fw-shown-when=\"&#123;&quot;equals&quot;:[&quot;kind&quot;,&quot;shop&quot;]&#125;\" data-fw-name=\"shop\""), "{html}");
+    // A section's condition names top-level fields, like a top-level field's.
+    let bad = spec.replace(
+        "{field: paid, equals: true}",
+        "{field: payed, equals: true}",
+    );
+    let err = formwork_schema::load_str("t.yaml", &bad).expect_err("invalid");
+    let d = &err.diagnostics()[0];
+    assert!(
+        d.message
+            .contains("the condition of section `shop` names `payed`"),
+        "{}",
+        d.message
+    );
+    assert_eq!(d.help.as_deref(), Some("did you mean `paid`?"));
+    assert_eq!((d.pos.line, d.pos.column), (13, 28));
 }

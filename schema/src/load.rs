@@ -167,6 +167,13 @@ fn is_ident(s: &str) -> bool {
         && chars.all(|c| matches!(c, 'a'..='z' | '0'..='9' | '_'))
 }
 
+/// What a condition belongs to: a field or a section, by id.
+#[derive(Clone, Copy)]
+enum Owner<'a> {
+    Field(&'a Located<String>),
+    Section(&'a Located<String>),
+}
+
 const KINDS: &[&str] = &[
     "text",
     "long_text",
@@ -305,6 +312,8 @@ impl Checker {
                 id: s.id.value.clone(),
                 title: s.title.clone(),
                 description: s.description.clone(),
+                required_when: None,
+                shown_when: None,
                 fields,
             });
         }
@@ -321,6 +330,33 @@ impl Checker {
                 f.required_when = required_when;
                 f.shown_when = shown_when;
             }
+        }
+        // A section's conditions, on the same top-level fields, come before each field's own.
+        let section_conditions: Vec<(Option<Condition>, Option<Condition>)> = {
+            let built: Vec<&Field> = sections.iter().flat_map(|s| &s.fields).collect();
+            let scope = crate::expr::Shape::of_fields(built.iter().copied());
+            raw.sections
+                .iter()
+                .map(|s| {
+                    let mut resolve = |c: &Option<Box<ConditionDef>>| {
+                        c.as_deref()
+                            .and_then(|c| self.condition(c, Owner::Section(&s.id), &built, &scope))
+                    };
+                    (resolve(&s.required_when), resolve(&s.shown_when))
+                })
+                .collect()
+        };
+        for (section, (required_when, shown_when)) in sections.iter_mut().zip(section_conditions) {
+            for f in &mut section.fields {
+                if let Some(c) = &shown_when {
+                    f.shown_when = Some(both(c.clone(), f.shown_when.take()));
+                }
+                if let Some(c) = required_when.as_ref().filter(|_| !f.required.is_empty()) {
+                    f.required_when = Some(both(c.clone(), f.required_when.take()));
+                }
+            }
+            section.required_when = required_when;
+            section.shown_when = shown_when;
         }
 
         self.renames(
@@ -1206,24 +1242,29 @@ impl Checker {
             let required_when = def
                 .required_when
                 .as_deref()
-                .and_then(|c| self.condition(c, def, fields, &scope));
+                .and_then(|c| self.condition(c, Owner::Field(&def.id), fields, &scope));
             let shown_when = def
                 .shown_when
                 .as_deref()
-                .and_then(|c| self.condition(c, def, fields, &scope));
+                .and_then(|c| self.condition(c, Owner::Field(&def.id), fields, &scope));
             out.push((i, required_when, shown_when));
         }
         out
     }
 
-    /// One condition of field `me` on its `siblings` (whose CEL shape is `scope`).
+    /// One condition of `me` (a field or a section) on the fields beside it, `siblings` (whose
+    /// CEL shape is `scope`).
     fn condition(
         &mut self,
         c: &ConditionDef,
-        me: &FieldDef,
+        me: Owner<'_>,
         siblings: &[&Field],
         scope: &crate::expr::Shape,
     ) -> Option<Condition> {
+        let (my_id, owner) = match me {
+            Owner::Field(id) => (id, format!("field `{}`", id.value)),
+            Owner::Section(id) => (id, format!("section `{}`", id.value)),
+        };
         let forms = [
             c.field.is_some(),
             c.all.is_some(),
@@ -1237,8 +1278,8 @@ impl Checker {
             || (c.field.is_none() && n_tests > 0)
         {
             self.err(
-                c.field.as_ref().map_or(me.id.pos, |f| f.pos),
-                format!("a condition of field `{}` must be one of: `{{field: F, is: empty | not_empty}}`, `{{field: F, equals: V}}`, `{{field: F, one_of: [V, …]}}`, `{{all: […]}}`, `{{any: […]}}`, `{{cel: EXPR}}`", me.id.value),
+                c.field.as_ref().map_or(my_id.pos, |f| f.pos),
+                format!("a condition of {owner} must be one of: `{{field: F, is: empty | not_empty}}`, `{{field: F, equals: V}}`, `{{field: F, one_of: [V, …]}}`, `{{all: […]}}`, `{{any: […]}}`, `{{cel: EXPR}}`"),
                 "give exactly one of these forms",
             );
             return None;
@@ -1246,11 +1287,8 @@ impl Checker {
         if let Some(cs) = c.all.as_ref().or(c.any.as_ref()) {
             if cs.is_empty() {
                 self.err(
-                    me.id.pos,
-                    format!(
-                        "a condition of field `{}` has an empty `all`/`any`",
-                        me.id.value
-                    ),
+                    my_id.pos,
+                    format!("a condition of {owner} has an empty `all`/`any`"),
                     "list at least one condition",
                 );
                 return None;
@@ -1271,13 +1309,10 @@ impl Checker {
             return Some(Condition::Cel(expr.value.clone()));
         }
         let f = c.field.as_ref()?;
-        if f.value == me.id.value {
+        if matches!(me, Owner::Field(_)) && f.value == my_id.value {
             self.err(
                 f.pos,
-                format!(
-                    "the condition of field `{}` is about the field itself",
-                    me.id.value
-                ),
+                format!("the condition of {owner} is about the field itself"),
                 "name another field of the same object",
             );
             return None;
@@ -1286,15 +1321,15 @@ impl Checker {
             let ids: Vec<&str> = siblings
                 .iter()
                 .map(|s| s.id.as_str())
-                .filter(|id| *id != me.id.value)
+                .filter(|id| *id != my_id.value)
                 .collect();
             let help = did_you_mean(f, ids.iter().copied())
                 .unwrap_or_else(|| format!("name a field of the same object: {}", ids.join(", ")));
             self.err(
                 f.pos,
                 format!(
-                    "the condition of field `{}` names `{}`, which is not a field beside it",
-                    me.id.value, f.value
+                    "the condition of {owner} names `{}`, which is not a field beside it",
+                    f.value
                 ),
                 help,
             );

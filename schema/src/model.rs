@@ -157,6 +157,13 @@ pub struct Section {
     pub title: String,
     /// Text under the legend.
     pub description: Option<String>,
+    /// Its required fields are required only when this holds (each field's `required_when`
+    /// includes it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub required_when: Option<Condition>,
+    /// Asked only when this holds (each field's `shown_when` includes it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shown_when: Option<Condition>,
     /// Fields in order.
     pub fields: Vec<Field>,
 }
@@ -231,13 +238,20 @@ impl Field {
     }
 }
 
+/// `outer` (a section's or a variant's condition) and then a field's own condition, if any.
+pub fn both(outer: Condition, own: Option<Condition>) -> Condition {
+    match own {
+        None => outer,
+        Some(own) => Condition::All(vec![outer, own]),
+    }
+}
+
 /// The variant test a field of variant `variant` gets, combined with its own `shown_when`.
 pub fn variant_condition(kind_field: &str, variant: &str, own: Option<Condition>) -> Condition {
-    let test = Condition::Equals(kind_field.to_string(), variant.into());
-    match own {
-        None => test,
-        Some(own) => Condition::All(vec![test, own]),
-    }
+    both(
+        Condition::Equals(kind_field.to_string(), variant.into()),
+        own,
+    )
 }
 
 /// A condition on the other fields of the object a field sits in.

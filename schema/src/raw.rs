@@ -200,6 +200,14 @@ pub struct SectionDef {
     /// Text shown under the legend.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// The section's required fields are required only when this holds (a condition on the
+    /// form's top-level fields); fields it does not require stay optional.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub required_when: Option<Box<ConditionDef>>,
+    /// The whole section is asked only when this holds (a condition on the form's top-level
+    /// fields): otherwise its fields' values are ignored and none is required.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shown_when: Option<Box<ConditionDef>>,
     /// Fields, in order.
     pub fields: Vec<FieldDef>,
 }
