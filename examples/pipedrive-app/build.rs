@@ -1,6 +1,6 @@
-//! Generates the Rust types of `specs/pipedrive-app.yaml`, `specs/contact.yaml` and
-//! `specs/github-marketplace.yaml` (workspace root)
-//! and of this crate's `specs/edge-cases.yaml` (used by `tests/edge_cases.rs`) into `OUT_DIR`.
+//! Generates into `OUT_DIR` the Rust types of `specs/pipedrive-app.yaml`, `specs/contact.yaml`,
+//! `specs/github-marketplace.yaml`, the conditions test spec `tests/conditions/spec.yaml` (used by
+//! `tests/conditions.rs`) and this crate's `specs/edge-cases.yaml` (used by `tests/edge_cases.rs`).
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -11,6 +11,7 @@ fn main() -> ExitCode {
         manifest.join("../../specs/pipedrive-app.yaml"),
         manifest.join("../../specs/contact.yaml"),
         manifest.join("../../specs/github-marketplace.yaml"),
+        manifest.join("../../tests/conditions/spec.yaml"),
         manifest.join("specs/edge-cases.yaml"),
     ];
     for spec in specs {

@@ -1,61 +1,14 @@
 //! The generated Pipedrive types against the acceptance cases (`tests/cases/pipedrive`).
 
-use std::path::{Path, PathBuf};
+mod common;
 
+use common::Case;
 use pipedrive_app::pipedrive_app::{MissingFields, review, save};
 use serde_json::Value;
 
-/// One acceptance case.
-struct Case {
-    name: String,
-    stage: String,
-    submission: Value,
-    valid: bool,
-    errors: Vec<String>,
-}
-
-fn acceptance_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/cases/pipedrive")
-}
-
-/// Every case, sorted by name; panics when the folder is missing or empty.
+/// Every Pipedrive acceptance case (`tests/cases/pipedrive`), sorted by name.
 fn cases() -> Vec<Case> {
-    let dir = acceptance_dir();
-    let entries = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("acceptance cases missing at {}: {e}", dir.display()));
-    let mut paths: Vec<PathBuf> = entries
-        .map(|e| e.expect("readable directory entry").path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    paths.sort();
-    assert!(
-        paths.len() >= 40,
-        "expected the full acceptance suite in {}, found {} cases",
-        dir.display(),
-        paths.len()
-    );
-    paths
-        .iter()
-        .map(|p| {
-            let text =
-                std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
-            let v: Value =
-                serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
-            let errors = v["expect"]["errors"]
-                .as_array()
-                .expect("expect.errors is an array");
-            Case {
-                name: v["name"].as_str().expect("name").to_string(),
-                stage: v["stage"].as_str().expect("stage").to_string(),
-                submission: v["submission"].clone(),
-                valid: v["expect"]["valid"].as_bool().expect("expect.valid"),
-                errors: errors
-                    .iter()
-                    .map(|e| e.as_str().expect("pointer").to_string())
-                    .collect(),
-            }
-        })
-        .collect()
+    common::cases("tests/cases/pipedrive", 40)
 }
 
 fn case(name: &str) -> Case {

@@ -1,73 +1,20 @@
 //! The generated GitHub Marketplace types (pricing plans as an enum of their variants) against
 //! the acceptance cases (`tests/cases/github-marketplace`).
 
-use std::path::{Path, PathBuf};
+mod common;
 
+use common::{cases, valid_cases_round_trip};
 use pipedrive_app::github_marketplace::{MissingFields, PricingModel, draft, publish};
 use serde_json::Value;
 
-/// One acceptance case: its name, stage, submission, verdict and whether it expects warnings.
-struct Case {
-    name: String,
-    stage: String,
-    submission: Value,
-    valid: bool,
-    warns: bool,
-}
-
-fn cases() -> Vec<Case> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/cases/github-marketplace");
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("cases missing at {}: {e}", dir.display()))
-        .map(|e| e.expect("readable directory entry").path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    paths.sort();
-    assert!(
-        paths.len() >= 20,
-        "expected the whole suite, found {}",
-        paths.len()
-    );
-    paths
-        .iter()
-        .map(|p| {
-            let text =
-                std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
-            let v: Value =
-                serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
-            Case {
-                name: v["name"].as_str().expect("name").to_string(),
-                stage: v["stage"].as_str().expect("stage").to_string(),
-                submission: v["submission"].clone(),
-                valid: v["expect"]["valid"].as_bool().expect("valid"),
-                warns: v["expect"]["warnings"]
-                    .as_array()
-                    .is_some_and(|w| !w.is_empty()),
-            }
-        })
-        .collect()
-}
+const CASES: &str = "tests/cases/github-marketplace";
 
 fn case(name: &str) -> Value {
-    cases()
+    cases(CASES, 20)
         .into_iter()
         .find(|c| c.name == name)
         .unwrap_or_else(|| panic!("no case `{name}`"))
         .submission
-}
-
-/// `v` with every number as an `f64`: prices are `f64` in Rust, so `20` comes back as `20.0`.
-fn numbers_as_floats(v: &Value) -> Value {
-    match v {
-        Value::Number(n) => n.as_f64().map_or(Value::Null, |f| serde_json::json!(f)),
-        Value::Array(a) => Value::Array(a.iter().map(numbers_as_floats).collect()),
-        Value::Object(m) => Value::Object(
-            m.iter()
-                .map(|(k, v)| (k.clone(), numbers_as_floats(v)))
-                .collect(),
-        ),
-        other => other.clone(),
-    }
 }
 
 fn round_trip(stage: &str, value: &Value) -> Result<Value, serde_json::Error> {
@@ -84,21 +31,7 @@ fn round_trip(stage: &str, value: &Value) -> Result<Value, serde_json::Error> {
 
 #[test]
 fn every_valid_case_round_trips_through_its_stage_model() {
-    let mut checked = 0;
-    for c in cases().into_iter().filter(|c| c.valid) {
-        let back = round_trip(&c.stage, &c.submission)
-            .unwrap_or_else(|e| panic!("{}: does not deserialize: {e}", c.name));
-        // A case with warnings carries values the validator ignores: they are not read back.
-        if !c.warns {
-            assert_eq!(
-                numbers_as_floats(&back),
-                numbers_as_floats(&c.submission),
-                "{}",
-                c.name
-            );
-        }
-        checked += 1;
-    }
+    let checked = valid_cases_round_trip(&cases(CASES, 20), round_trip);
     assert!(checked >= 10, "{checked}");
 }
 
