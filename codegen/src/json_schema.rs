@@ -280,6 +280,15 @@ fn pretty(v: &Value) -> String {
     s
 }
 
+/// A property's `title` and `description` without its constraints: what an object lists for a
+/// field whose constraints apply only under a condition (or in a variant's branch).
+fn annotations_only(schema: &Map<String, Value>) -> Map<String, Value> {
+    ["title", "description"]
+        .into_iter()
+        .filter_map(|key| Some((key.to_string(), schema.get(key)?.clone())))
+        .collect()
+}
+
 /// Emission state: the stage, the dialect, the rules left to the runtime and those moved there.
 struct Cx {
     stage: usize,
@@ -309,12 +318,7 @@ impl Cx {
                 // apply only then; where the schema cannot state the condition it is left open
                 // (laxer than the validator, never stricter).
                 Some(c) => {
-                    let mut open = Map::new();
-                    for key in ["title", "description"] {
-                        if let Some(v) = schema.get(key) {
-                            open.insert(key.into(), v.clone());
-                        }
-                    }
+                    let open = annotations_only(&schema);
                     let when = (self.dialect != Dialect::OpenApi30)
                         .then(|| condition_schema(c))
                         .flatten();
@@ -521,7 +525,7 @@ impl Cx {
             .copied()
             .filter(|f| f.variant.is_none())
             .collect();
-        let (mut properties, required, mut conditional) = self.fields(&shared, fields, path);
+        let (mut properties, required, conditional) = self.fields(&shared, fields, path);
         let mut one_of = Vec::new();
         if let Some((kind, list)) = variants {
             for choice in &list.values {
@@ -539,12 +543,10 @@ impl Cx {
                     Value::Object(konst(self.dialect, choice.id.clone().into())),
                 );
                 for (id, schema) in props {
-                    let mut open = Map::new();
-                    for key in ["title", "description"] {
-                        if let Some(v) = schema.get(key) {
-                            open.insert(key.into(), v.clone());
-                        }
-                    }
+                    let open = match &schema {
+                        Value::Object(m) => annotations_only(m),
+                        _ => Map::new(),
+                    };
                     properties.insert(id.clone(), Value::Object(open));
                     branch_props.insert(id, schema);
                 }
@@ -568,7 +570,7 @@ impl Cx {
             s.insert("oneOf".into(), one_of.into());
         }
         if !conditional.is_empty() {
-            s.insert("allOf".into(), std::mem::take(&mut conditional).into());
+            s.insert("allOf".into(), conditional.into());
         }
         s.insert("additionalProperties".into(), false.into());
         s

@@ -458,10 +458,8 @@ struct VariantDef<'a> {
     label: &'a str,
     /// The enum variant's name (the kind's list enum variant's).
     variant: String,
-    /// The struct's name.
-    name: String,
-    /// Its fields.
-    fields: Vec<&'a Field>,
+    /// Its struct: the shared fields but the kind, then its own.
+    def: StructDef<'a>,
 }
 
 /// The state of one emission.
@@ -643,15 +641,21 @@ impl<'a> Emitter<'a> {
                         value: &choice.id,
                         label: &choice.label,
                         variant,
-                        name: struct_name,
-                        fields: f
-                            .sub_fields()
-                            .iter()
-                            .filter(|s| {
-                                s.id != kind.id
-                                    && s.variant.as_deref().is_none_or(|v| v == choice.id)
-                            })
-                            .collect(),
+                        def: StructDef {
+                            name: struct_name,
+                            docs: vec![format!("{} (`{}`).", doc_line(&choice.label), choice.id)],
+                            fields: f
+                                .sub_fields()
+                                .iter()
+                                .filter(|s| {
+                                    s.id != kind.id
+                                        && s.variant.as_deref().is_none_or(|v| v == choice.id)
+                                })
+                                .collect(),
+                            path: path.clone(),
+                            variants: Vec::new(),
+                            tag: None,
+                        },
                     });
                 }
                 kind
@@ -1013,18 +1017,6 @@ impl<'a> Emitter<'a> {
         Ok(syn::Item::Mod(item))
     }
 
-    /// The struct of one variant of `def`, as a def of its own.
-    fn variant_struct<'d>(def: &StructDef<'d>, v: &VariantDef<'d>) -> StructDef<'d> {
-        StructDef {
-            name: v.name.clone(),
-            docs: vec![format!("{} (`{}`).", doc_line(v.label), v.value)],
-            fields: v.fields.clone(),
-            path: def.path.clone(),
-            variants: Vec::new(),
-            tag: None,
-        }
-    }
-
     /// An object or item with variants at `stage`: the enum tagged by the kind field, then one
     /// struct per variant. A variant's struct lets the fields of other variants through unread,
     /// as the validator ignores them (with a warning).
@@ -1044,7 +1036,7 @@ impl<'a> Emitter<'a> {
         let kind_fn = value_name(&tag.id, "kind").ident();
         let arms = def.variants.iter().map(|v| {
             let variant = type_ident(&v.variant);
-            let inner = type_ident(&v.name);
+            let inner = type_ident(&v.def.name);
             let value = v.value;
             let vdoc = format!(" {}", doc_line(v.label));
             quote! {
@@ -1079,7 +1071,7 @@ impl<'a> Emitter<'a> {
             })?,
         ];
         for v in &def.variants {
-            items.push(self.stage_struct(&Self::variant_struct(def, v), stage, false)?);
+            items.push(self.stage_struct(&v.def, stage, false)?);
         }
         Ok(items)
     }
@@ -1220,10 +1212,10 @@ impl<'a> Emitter<'a> {
             let structs = d
                 .variants
                 .iter()
-                .map(|v| self.struct_conversion(&Self::variant_struct(d, v), from, to, &method));
+                .map(|v| self.struct_conversion(&v.def, from, to, &method));
             let arms = d.variants.iter().map(|v| {
                 let variant = type_ident(&v.variant);
-                let inner = type_ident(&v.name);
+                let inner = type_ident(&v.def.name);
                 quote! {
                     #from_mod::#name::#variant(v) => Self::#variant(#to_mod::#inner::#method(v, at, missing)?)
                 }

@@ -332,7 +332,14 @@ impl Checker {
             }
         }
         // A section's conditions, on the same top-level fields, come before each field's own.
-        let section_conditions: Vec<(Option<Condition>, Option<Condition>)> = {
+        // Most specs have none: then no scope is built.
+        let any = raw
+            .sections
+            .iter()
+            .any(|s| s.required_when.is_some() || s.shown_when.is_some());
+        let section_conditions: Vec<(Option<Condition>, Option<Condition>)> = if !any {
+            Vec::new()
+        } else {
             let built: Vec<&Field> = sections.iter().flat_map(|s| &s.fields).collect();
             let scope = crate::expr::Shape::of_fields(built.iter().copied());
             raw.sections

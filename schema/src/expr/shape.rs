@@ -26,7 +26,8 @@ pub enum Shape {
     Null,
     /// A boolean.
     Bool,
-    /// A number (JSON numbers become CEL `int`, `uint` or `double`).
+    /// A whole number (an `integer: true` field, a file size) or a computed one: a CEL `int` (a
+    /// `uint` past `i64`), a `double` when it has a fraction.
     Number,
     /// A number field that is not `integer: true`: always a CEL `double`, so that
     /// `12.0 * item.price` works whether the submission wrote `10` or `10.5`.

@@ -800,15 +800,20 @@ impl Store {
 
     /// The enabled account of an unexpired session.
     pub fn session_account(&self, token_hash: &str) -> Result<Option<Account>, StoreError> {
+        self.account_by(
+            "SELECT a.id, a.email, a.role, a.disabled FROM sessions s JOIN accounts a ON a.id = s.account_id
+             WHERE s.token_hash = $1 AND a.disabled = 0 AND s.expires_at > {now}",
+            token_hash,
+        )
+    }
+
+    /// The account the one-row query `sql`, given `token_hash` as `$1`, finds, if any.
+    fn account_by(&self, sql: &str, token_hash: &str) -> Result<Option<Account>, StoreError> {
         self.with(|c| {
-            c.row(
-                "SELECT a.id, a.email, a.role, a.disabled FROM sessions s JOIN accounts a ON a.id = s.account_id
-                 WHERE s.token_hash = $1 AND a.disabled = 0 AND s.expires_at > {now}",
-                &[token_hash.into()],
-            )?
-            .as_mut()
-            .map(account)
-            .transpose()
+            c.row(sql, &[token_hash.into()])?
+                .as_mut()
+                .map(account)
+                .transpose()
         })
     }
 
@@ -832,16 +837,11 @@ impl Store {
 
     /// The enabled account of an API token.
     pub fn token_account(&self, token_hash: &str) -> Result<Option<Account>, StoreError> {
-        self.with(|c| {
-            c.row(
-                "SELECT a.id, a.email, a.role, a.disabled FROM api_tokens t JOIN accounts a ON a.id = t.account_id
-                 WHERE t.token_hash = $1 AND a.disabled = 0",
-                &[token_hash.into()],
-            )?
-            .as_mut()
-            .map(account)
-            .transpose()
-        })
+        self.account_by(
+            "SELECT a.id, a.email, a.role, a.disabled FROM api_tokens t JOIN accounts a ON a.id = t.account_id
+             WHERE t.token_hash = $1 AND a.disabled = 0",
+            token_hash,
+        )
     }
 
     /// Records a failed sign-in under each key (`account:EMAIL`, `address:IP`).
